@@ -1,0 +1,155 @@
+# R side of rmagic_ext's session: evaluate one top-level expression the way R's
+# console does, and report the outcome as plain data so Python never has to
+# recover from a longjmp. Sourced once into a private environment.
+
+# The call our own evaluation wrapper shows in sys.calls(); frames with this
+# call are ours, not the user's, and are dropped from tracebacks and warnings.
+.user_eval_call <- quote(eval(expr, envir))
+
+.is_own_call <- function(call) identical(call, .user_eval_call)
+
+# Deparse a call to one line the way traceback() shows it, with "at file#line"
+# when R kept a source reference for it.
+format_call <- function(call) {
+  text <- deparse(call, nlines = 2L, width.cutoff = 80L)
+  line <- if (length(text) > 1L) paste0(text[1L], " ...") else text
+  srcref <- attr(call, "srcref")
+  if (!is.null(srcref)) {
+    file <- attr(srcref, "srcfile")
+    name <- if (is.environment(file)) file$filename else ""
+    line <- paste0(line, " at ", name, "#", srcref[1L])
+  }
+  line
+}
+
+# R's condition machinery, which sits between the user's innermost frame and
+# our handler (a warning turned into an error passes through .signalSimpleWarning).
+is_plumbing <- function(fun, handler) {
+  identical(fun, handler) || identical(fun, base::.handleSimpleError) ||
+    identical(fun, base::.signalSimpleWarning)
+}
+
+# The user's frames at the moment a condition handler runs: after our
+# withVisible(eval(expr, envir)) and before R's own handler plumbing.
+user_frames <- function(first_frame, handler) {
+  calls <- sys.calls()
+  n <- length(calls)
+  start <- first_frame
+  while (start <= n && !identical(sys.function(start), base::withVisible)) start <- start + 1L
+  start <- start + 1L
+  while (start <= n && .is_own_call(calls[[start]])) start <- start + 1L
+  end <- start
+  while (end <= n && !is_plumbing(sys.function(end), handler)) end <- end + 1L
+  if (end <= start) return(character())
+  vapply(calls[start:(end - 1L)], format_call, "")
+}
+
+condition_call <- function(cond) {
+  call <- conditionCall(cond)
+  if (is.null(call) || .is_own_call(call)) "" else paste(deparse(call, nlines = 1L), collapse = "")
+}
+
+# Print deferred warnings the way R's console does after a top-level call,
+# on stderr.
+print_warnings <- function(collected) {
+  if (!length(collected)) return(invisible())
+  calls <- lapply(collected, function(w) {
+    call <- conditionCall(w)
+    if (.is_own_call(call)) NULL else call
+  })
+  msgs <- vapply(collected, conditionMessage, "")
+  last <- structure(stats::setNames(calls, msgs), class = "warnings")
+  if (length(collected) > 10L) {
+    text <- sprintf("There were %d warnings (use warnings() to see them)", length(collected))
+  } else {
+    text <- utils::capture.output(print(last))
+  }
+  cat(text, sep = "\n", file = stderr())
+}
+
+# Follow options(warn): < 0 ignore, 0 defer to the end of the expression,
+# 1 print at once, >= 2 let R turn the warning into an error.
+on_warning <- function(w, defer) {
+  level <- getOption("warn", 0L)
+  if (level >= 2L) return(invisible())
+  if (level == 1L) {
+    call <- condition_call(w)
+    prefix <- if (nzchar(call)) paste0("Warning in ", call, " :\n  ") else "Warning: "
+    cat(prefix, conditionMessage(w), "\n", sep = "", file = stderr())
+  } else if (level == 0L) {
+    defer(w)
+  }
+  invokeRestart("muffleWarning")
+}
+
+# Evaluate the index-th expression of exprs in envir. Returns a list with
+# status "ok" (value, visible), "error" (message, call, classes, trace) or
+# "interrupt". Deferred warnings come back in `warnings`, for print_warnings
+# once the value has been shown, as R's console does.
+# (Callers from Python pass the whole expression vector: a call object passed
+# as an argument would be evaluated when its promise is forced.)
+eval_toplevel <- function(exprs, index, envir) {
+  expr <- exprs[[index]]
+  first_frame <- sys.nframe()
+  collected <- list()
+  trace <- character()
+  on_error <- function(e) trace <<- user_frames(first_frame, sys.function())
+  outcome <- tryCatch(
+    withCallingHandlers(
+      {
+        result <- withVisible(eval(expr, envir))
+        list(status = "ok", value = result$value, visible = result$visible)
+      },
+      warning = function(w) on_warning(w, function(w) collected[[length(collected) + 1L]] <<- w),
+      error = on_error
+    ),
+    error = function(e) list(status = "error", message = conditionMessage(e),
+                             call = condition_call(e), classes = class(e),
+                             trace = trace),
+    interrupt = function(i) list(status = "interrupt")
+  )
+  outcome$warnings <- collected
+  outcome
+}
+
+# Print a visible value as the console does: show() for S4, print() otherwise.
+print_value <- function(value) {
+  if (isS4(value)) methods::show(value) else print(value)
+  invisible()
+}
+
+# Parse a cell; on failure report line, column and R's message as data.
+parse_cell <- function(text, name) {
+  lines <- strsplit(text, "\n", fixed = TRUE)[[1L]]
+  srcfile <- srcfilecopy(name, lines)
+  tryCatch(
+    list(status = "ok", exprs = parse(text = text, keep.source = TRUE, srcfile = srcfile)),
+    error = function(e) {
+      msg <- conditionMessage(e)
+      m <- regmatches(msg, regexec("^.*?:([0-9]+):([0-9]+): ([^\n]*)", msg))[[1L]]
+      if (length(m)) {
+        list(status = "error", line = as.integer(m[2L]), column = as.integer(m[3L]),
+             message = m[4L], detail = msg)
+      } else {
+        list(status = "error", line = NA_integer_, column = NA_integer_,
+             message = msg, detail = msg)
+      }
+    })
+}
+
+# Auto-print a visible value under the same protection as user code: a print
+# method that fails reports an error with its own call stack.
+# The value comes boxed in a list so that a call or symbol is not evaluated.
+show_toplevel <- function(boxed) {
+  value <- boxed[[1L]]
+  outcome <- eval_toplevel(expression(print_value(value)), 1L, environment())
+  print_warnings(outcome$warnings)
+  outcome
+}
+
+# Find an object by name from the global environment along the search path,
+# forcing promises (lazy-loaded datasets); NULL status when there is none.
+lookup <- function(name) {
+  if (!exists(name, envir = globalenv())) return(list(found = FALSE))
+  list(found = TRUE, value = get(name, envir = globalenv()))
+}

@@ -1,0 +1,26 @@
+"""rmagic_ext: R in the IPython kernel's own process.
+
+``%load_ext rmagic_ext`` registers ``%R``, ``%%R``, ``%Rpush``, ``%Rpull`` and
+``%Rget``. R itself starts on first use, not at import or load time.
+"""
+
+from .convert import Converter, py2r, r2py
+from .errors import ConversionError, RError, RInterrupt, RParseError, RSetupError
+
+__all__ = [
+    "Converter", "ConversionError", "RError", "RInterrupt", "RParseError", "RSetupError",
+    "load_ipython_extension", "py2r", "r2py", "unload_ipython_extension",
+]
+__version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython) -> None:
+    from .magics import RMagics
+    ipython.register_magics(RMagics)
+
+
+def unload_ipython_extension(ipython) -> None:
+    magics = ipython.magics_manager.magics
+    for kind in ("line", "cell"):
+        for name in ("R", "Rpush", "Rpull", "Rget"):
+            magics[kind].pop(name, None)

@@ -1,0 +1,132 @@
+"""Rules for Python's built-in types: None, scalars, lists, tuples, dicts."""
+
+from __future__ import annotations
+
+from ..errors import ConversionError
+from ._rt import attr, ri, set_attr, strings
+from .registry import default, to_py, to_r
+
+R_INT_MAX = 2**31 - 1  # -2**31 is NA_integer_, so R's range is symmetric
+EXACT_DOUBLE = 2**53
+
+
+def int_fits_r(value: int) -> bool:
+    return -R_INT_MAX <= value <= R_INT_MAX
+
+
+def check_exact_double(value: int) -> None:
+    if abs(value) > EXACT_DOUBLE:
+        raise ConversionError(
+            f"integer {value} is too large for R: outside R's integer range and not exact "
+            f"as a double (|x| > 2**53)")
+
+
+@default.py2r.register(type(None))
+def none_to_r(value):
+    return ri().NULL
+
+
+@default.py2r.register(bool)
+def bool_to_r(value):
+    return ri().BoolSexpVector([value])
+
+
+@default.py2r.register(int)
+def int_to_r(value):
+    if int_fits_r(value):
+        return ri().IntSexpVector([value])
+    check_exact_double(value)
+    return ri().FloatSexpVector([float(value)])
+
+
+@default.py2r.register(float)
+def float_to_r(value):
+    return ri().FloatSexpVector([value])
+
+
+@default.py2r.register(complex)
+def complex_to_r(value):
+    return ri().ComplexSexpVector([value])
+
+
+@default.py2r.register(str)
+def str_to_r(value):
+    return strings([value])
+
+
+@default.py2r.register(bytes)
+def bytes_to_r(value):
+    return ri().ByteSexpVector(value)
+
+
+def _scalar_kind(values) -> type | None:
+    """The one R atomic type a list of scalars (None for NA) maps to, or None
+    when the list is mixed and must become an R list."""
+    kinds = {type(v) for v in values if v is not None}
+    if kinds == {bool} or kinds == {str} or kinds == {complex}:
+        return kinds.pop()
+    if kinds and kinds <= {int, float}:
+        if kinds == {int} and all(int_fits_r(v) for v in values if v is not None):
+            return int
+        return float
+    return None
+
+
+def _atomic_vector(values, kind):
+    r = ri()
+    if kind is str:
+        return strings(values)
+    if kind is bool:
+        return r.BoolSexpVector([r.NA_Logical if v is None else v for v in values])
+    if kind is int:
+        return r.IntSexpVector([r.NA_Integer if v is None else v for v in values])
+    if kind is complex:
+        return r.ComplexSexpVector([r.NA_Complex if v is None else v for v in values])
+    for v in values:
+        if type(v) is int:
+            check_exact_double(v)
+    return r.FloatSexpVector([r.NA_Real if v is None else float(v) for v in values])
+
+
+@default.py2r.register(list)
+@default.py2r.register(tuple)
+def sequence_to_r(values):
+    """A list of one scalar type is an atomic vector (None is NA); anything
+    else is an R list of converted elements."""
+    kind = _scalar_kind(values)
+    if kind is not None:
+        return _atomic_vector(values, kind)
+    return ri().ListSexpVector([to_r(v) for v in values])
+
+
+@default.py2r.register(dict)
+def dict_to_r(mapping):
+    rlist = ri().ListSexpVector([to_r(v) for v in mapping.values()])
+    keys = list(mapping)
+    if not all(isinstance(k, str) for k in keys):
+        raise ConversionError("only dicts with str keys convert to R (named lists)")
+    set_attr(rlist, "names", strings(keys))
+    return rlist
+
+
+@default.r2py.register("NULL")
+def null_to_py(sexp):
+    return None
+
+
+@default.r2py.register("list")
+def list_to_py(rlist):
+    """An R list becomes a dict when every element is named (uniquely), else a list."""
+    items = [to_py(x) for x in rlist]
+    names = attr(rlist, "names")
+    if names is None:
+        return items
+    keys = list(names)
+    if all(isinstance(k, str) and k for k in keys) and len(set(keys)) == len(keys):
+        return dict(zip(keys, items))
+    return items
+
+
+@default.r2py.register("raw")
+def raw_to_py(sexp):
+    return bytes(sexp)

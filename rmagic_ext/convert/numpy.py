@@ -1,0 +1,167 @@
+"""Rules for numpy: arrays of any rank and numpy scalars to R, R's atomic
+vectors and arrays back to numpy (length-1 vectors to Python scalars).
+
+Whole arrays move by block copy (``from_memoryview``), never element by element.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConversionError
+from ._rt import attr, ri, set_attr, strings
+from .builtins import EXACT_DOUBLE, R_INT_MAX
+from .registry import default, r_typeof
+
+NA_INTEGER = np.iinfo(np.int32).min
+_NA_REAL_PAYLOAD = 1954  # R's NA_real_ is the NaN whose low word is 1954
+
+
+def na_real_mask(values: np.ndarray) -> np.ndarray:
+    """Where a float64 array holds R's NA_real_ (as opposed to a plain NaN)."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    return np.isnan(values) & ((values.view(np.uint64) & 0xFFFFFFFF) == _NA_REAL_PAYLOAD)
+
+
+def na_real_array(size: int) -> np.ndarray:
+    return np.full(size, float(ri().NA_Real), dtype=np.float64)
+
+
+# -- Python -> R ---------------------------------------------------------------
+
+def float_vector(values: np.ndarray, na: np.ndarray | None = None):
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    if na is not None and na.any():
+        values = values.copy()
+        values[na] = float(ri().NA_Real)
+    return ri().FloatSexpVector.from_memoryview(memoryview(values))
+
+
+def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "array"):
+    """An R integer vector, or a double one when values leave R's integer
+    range (exact up to 2**53, an error beyond). NA positions become NA."""
+    present = values if na is None else values[~na]
+    low, high = (int(present.min()), int(present.max())) if present.size else (0, 0)
+    if low < -R_INT_MAX or high > R_INT_MAX:
+        if low < -EXACT_DOUBLE or high > EXACT_DOUBLE:
+            raise ConversionError(
+                f"{what} holds integers beyond 2**53: too large for R's integer and not exact as double")
+        return float_vector(values.astype(np.float64), na)
+    ints = np.ascontiguousarray(values, dtype=np.int32)
+    if na is not None and na.any():
+        ints = ints.copy()
+        ints[na] = NA_INTEGER
+    return ri().IntSexpVector.from_memoryview(memoryview(ints))
+
+
+def bool_vector(values: np.ndarray, na: np.ndarray | None = None):
+    ints = np.ascontiguousarray(values, dtype=np.int32)
+    if na is not None and na.any():
+        ints = ints.copy()
+        ints[na] = NA_INTEGER
+    return ri().BoolSexpVector.from_memoryview(memoryview(ints))
+
+
+def str_vector(values, na: np.ndarray | None = None):
+    items = list(values)
+    if na is not None:
+        items = [None if missing else v for v, missing in zip(items, na)]
+    return strings(items)
+
+
+def vector(values: np.ndarray, what: str = "array"):
+    """The R atomic vector for a 1-D numpy array, chosen by dtype."""
+    kind = values.dtype.kind
+    if kind == "f":
+        return float_vector(values)
+    if kind in "iu":
+        return int_vector(values, what=what)
+    if kind == "b":
+        return bool_vector(values)
+    if kind == "c":
+        return ri().ComplexSexpVector(list(values.astype(np.complex128)))
+    if kind in "US":
+        return str_vector(values.astype(str))
+    if kind == "O":
+        return object_vector(values, what)
+    raise ConversionError(f"{what} of dtype {values.dtype} has no R counterpart")
+
+
+def object_vector(values: np.ndarray, what: str):
+    """An object array holds str (with None/NaN as NA) or, failing that, is an R list."""
+    na = np.array([v is None or (isinstance(v, float) and v != v) for v in values], dtype=bool)
+    if all(isinstance(v, str) for v in values[~na]):
+        return str_vector(values, na)
+    from .builtins import sequence_to_r
+    return sequence_to_r([None if missing else v for v, missing in zip(values, na)])
+
+
+@default.py2r.register(np.ndarray)
+def ndarray_to_r(array: np.ndarray):
+    if array.ndim == 1:
+        return vector(array)
+    flat = vector(array.ravel(order="F"))  # R stores arrays column-major
+    set_attr(flat, "dim", ri().IntSexpVector(list(array.shape)))
+    return flat
+
+
+@default.py2r.register(np.generic)
+def numpy_scalar_to_r(value: np.generic):
+    return vector(np.asarray(value).reshape(1))
+
+
+# -- R -> Python ---------------------------------------------------------------
+
+def numpy_values(sexp) -> tuple[np.ndarray, np.ndarray | None]:
+    """A numpy copy of an R atomic vector and its NA mask (None when no NA
+    is possible or present)."""
+    kind = r_typeof(sexp)
+    if kind == "double":
+        values = np.array(sexp.memoryview(), dtype=np.float64)
+        na = na_real_mask(values)
+        return values, (na if na.any() else None)
+    if kind in ("integer", "logical"):
+        raw = np.asarray(sexp.memoryview())
+        na = raw == NA_INTEGER
+        values = raw.astype(np.int64 if kind == "integer" else np.bool_)
+        return values, (na if na.any() else None)
+    if kind == "character":
+        values = np.array([None if _is_na(v) else v for v in sexp], dtype=object)
+        na = np.array([v is None for v in values], dtype=bool)
+        return values, (na if na.any() else None)
+    if kind == "complex":
+        return np.array(list(sexp), dtype=np.complex128), None
+    raise ConversionError(f"an R {kind} vector is not atomic data")
+
+
+def _is_na(value) -> bool:
+    return type(value).__name__.startswith("NA")
+
+
+def with_na(values: np.ndarray, na: np.ndarray | None):
+    """numpy has no NA for int and bool: such arrays become masked arrays."""
+    if na is None:
+        return values
+    if values.dtype.kind == "f":
+        return values  # NA_real_ is already a NaN
+    if values.dtype == object:
+        return values  # None marks NA
+    return np.ma.MaskedArray(values, mask=na)
+
+
+def atomic_to_py(sexp):
+    """Length-1 plain vectors become Python scalars (NA: None); longer ones
+    ndarrays; vectors with ``dim`` ndarrays of that shape."""
+    values, na = numpy_values(sexp)
+    dim = attr(sexp, "dim")
+    if dim is not None:
+        shape = tuple(int(d) for d in dim)
+        return with_na(values, na).reshape(shape, order="F")
+    if len(values) == 1 and not sexp.list_attrs():
+        value = values[0]
+        return None if na is not None else (value.item() if isinstance(value, np.generic) else value)
+    return with_na(values, na)
+
+
+for _rtype in ("logical", "integer", "double", "complex", "character"):
+    default.r2py.register(_rtype)(atomic_to_py)

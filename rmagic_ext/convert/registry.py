@@ -1,0 +1,172 @@
+"""The converter registry: rules that turn Python values into R objects and back.
+
+A :class:`Converter` holds two dispatchers. ``py2r`` picks a rule by the
+Python type (walking the MRO), ``r2py`` by R's ``class()`` vector in order,
+then by ``typeof()``. Rules are plain functions; registering one needs no
+running R, and a rule may be registered for a type by its dotted name
+(``"polars.DataFrame"``) so its library need not be imported.
+
+Converters combine: ``Converter("mine", base)`` consults its own rules, then
+``base``'s. While a converter converts a value, it is the *active* converter,
+so rules for containers convert their elements with :func:`to_r` / :func:`to_py`
+and a user's converter applies all the way down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from typing import Any, Callable, Iterator
+
+from ..errors import ConversionError
+
+Rule = Callable[[Any], Any]
+
+_active: contextvars.ContextVar["Converter | None"] = contextvars.ContextVar(
+    "rmagic_ext_active_converter", default=None)
+
+# R's typeof() names for rpy2's RTYPES, the fallback keys of r2py.
+_TYPEOF = {
+    "NILSXP": "NULL", "SYMSXP": "symbol", "LISTSXP": "pairlist", "CLOSXP": "closure",
+    "ENVSXP": "environment", "PROMSXP": "promise", "LANGSXP": "language",
+    "SPECIALSXP": "special", "BUILTINSXP": "builtin", "CHARSXP": "char",
+    "LGLSXP": "logical", "INTSXP": "integer", "REALSXP": "double",
+    "CPLXSXP": "complex", "STRSXP": "character", "DOTSXP": "...", "ANYSXP": "any",
+    "VECSXP": "list", "EXPRSXP": "expression", "BCODESXP": "bytecode",
+    "EXTPTRSXP": "externalptr", "WEAKREFSXP": "weakref", "RAWSXP": "raw",
+    "S4SXP": "S4",
+}
+
+
+def r_typeof(sexp) -> str:
+    """R's ``typeof()`` of an rpy2 Sexp, without a call into R."""
+    return _TYPEOF.get(sexp.typeof.name, sexp.typeof.name.lower())
+
+
+def r_classes(sexp) -> tuple[str, ...]:
+    """R's ``class()`` of an rpy2 Sexp (the implicit class when none is set)."""
+    try:
+        return tuple(sexp.rclass)
+    except Exception:  # some SEXP types (e.g. promises) have no class
+        return ()
+
+
+class _Dispatcher:
+    def __init__(self, owner: "Converter") -> None:
+        self.owner = owner
+        self.rules: dict[Any, Rule] = {}
+
+    def register(self, key) -> Callable[[Rule], Rule]:
+        """Decorator: ``@converter.py2r.register(SomeType)`` or ``@converter.r2py.register("lm")``."""
+        def decorate(rule: Rule) -> Rule:
+            self.rules[key] = rule
+            return rule
+        return decorate
+
+    def __call__(self, value):
+        with self.owner.activated():
+            return self.convert(value)
+
+    def convert(self, value):
+        raise NotImplementedError
+
+
+class PyToR(_Dispatcher):
+    """``py2r``: Python value -> rpy2 Sexp, by the value's type."""
+
+    def rule_for(self, klass: type) -> Rule | None:
+        """The rule registered for exactly ``klass`` (by the type or its dotted name)."""
+        return self.rules.get(klass) or self.rules.get(f"{klass.__module__}.{klass.__qualname__}")
+
+    def convert(self, value):
+        rule = self.owner.find_py2r(type(value))
+        if rule is None:
+            raise ConversionError(
+                f"no rule converts {type(value).__module__}.{type(value).__qualname__} to R; "
+                "register one with @rmagic_ext.py2r.register(ThatType)")
+        return rule(value)
+
+
+class RToPy(_Dispatcher):
+    """``r2py``: rpy2 Sexp -> Python value, by ``class()`` then ``typeof()``."""
+
+    def convert(self, sexp):
+        keys = r_classes(sexp) + (r_typeof(sexp), "ANY")
+        rule = self.owner.find_r2py(keys)
+        if rule is None:
+            raise ConversionError(f"no rule converts an R object of class {keys[0]!r} to Python")
+        return rule(sexp)
+
+
+class Converter:
+    """A named set of conversion rules, optionally extending other converters."""
+
+    def __init__(self, name: str, *bases: "Converter") -> None:
+        self.name = name
+        self.bases = bases
+        self.py2r = PyToR(self)
+        self.r2py = RToPy(self)
+
+    def __repr__(self) -> str:
+        return f"<Converter {self.name!r}>"
+
+    def __add__(self, other: "Converter") -> "Converter":
+        """A converter where ``other``'s rules win over this one's."""
+        return Converter(f"{self.name}+{other.name}", other, self)
+
+    def find_py2r(self, cls: type) -> Rule | None:
+        # The most specific type wins across the whole chain, so a user's rule
+        # for a base class does not shadow a library's rule for a subclass it
+        # never meant to handle; at equal specificity this converter wins.
+        for klass in cls.__mro__:
+            for converter in self._chain():
+                rule = converter.py2r.rule_for(klass)
+                if rule is not None:
+                    return rule
+        return None
+
+    def find_r2py(self, keys: tuple[str, ...]) -> Rule | None:
+        for key in keys:
+            for converter in self._chain():
+                rule = converter.r2py.rules.get(key)
+                if rule is not None:
+                    return rule
+        return None
+
+    def _chain(self) -> Iterator["Converter"]:
+        yield self
+        for base in self.bases:
+            yield from base._chain()
+
+    @contextlib.contextmanager
+    def activated(self) -> Iterator["Converter"]:
+        """Make this the converter that nested conversions use."""
+        if _active.get() is self:
+            yield self
+            return
+        token = _active.set(self)
+        try:
+            yield self
+        finally:
+            _active.reset(token)
+
+
+#: The converter the magics use unless ``-c`` names another.
+default = Converter("default")
+py2r = default.py2r
+r2py = default.r2py
+
+
+def active() -> Converter:
+    """The converter converting right now (the default outside a conversion)."""
+    return _active.get() or default
+
+
+def to_r(value):
+    """Convert ``value`` to R with the active converter (for rules of containers)."""
+    return active().py2r.convert(value)
+
+
+def to_py(sexp):
+    """Convert an R object to Python with the active converter."""
+    return active().r2py.convert(sexp)

@@ -1,0 +1,97 @@
+"""Exceptions raised by rmagic_ext.
+
+Plain data only: nothing here talks to R. Each exception knows how to render
+itself for IPython (``_render_traceback_``), so a failing cell shows R's
+message and R's call stack instead of the Python frames of the machinery that
+ran it.
+"""
+
+from __future__ import annotations
+
+
+class RSetupError(RuntimeError):
+    """R or rpy2 is missing, or the two do not fit; the message says what to do."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+class RError(Exception):
+    """An error raised by R code.
+
+    ``message`` is R's condition message, ``call`` the deparsed call R blames
+    (empty when there is none), ``r_traceback`` the user's R frames, outermost
+    first and innermost last, and ``classes`` the condition's class vector
+    (``rlang_error``, custom classes, ...).
+    """
+
+    def __init__(self, message: str, call: str = "", r_traceback: tuple[str, ...] = (),
+                 classes: tuple[str, ...] = ("simpleError", "error", "condition")):
+        super().__init__(message)
+        self.message = message
+        self.call = call
+        self.r_traceback = tuple(r_traceback)
+        self.classes = tuple(classes)
+
+    def __str__(self) -> str:
+        return self.headline()
+
+    def headline(self) -> str:
+        """R's own one-line form: ``Error in f() : boom`` or ``Error: boom``."""
+        if self.call:
+            return f"Error in {self.call} : {self.message}"
+        return f"Error: {self.message}"
+
+    def render(self) -> str:
+        """The R call stack (innermost last) followed by R's error message."""
+        lines = []
+        if self.r_traceback:
+            lines.append("R traceback (innermost last):")
+            width = len(str(len(self.r_traceback)))
+            lines += [f"  {i:>{width}}: {frame}" for i, frame in enumerate(self.r_traceback, 1)]
+        lines.append(self.headline())
+        return "\n".join(lines)
+
+    def _render_traceback_(self) -> list[str]:
+        return [self.render()]
+
+
+class RParseError(Exception):
+    """R could not parse a cell; nothing in it was run.
+
+    ``line`` and ``column`` are 1-based positions in the cell's text (None
+    when R did not say), ``message`` R's short reason such as
+    ``unexpected symbol``, ``detail`` R's full report with the context lines.
+    """
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 detail: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.detail = detail or message
+
+    def __str__(self) -> str:
+        where = f" at line {self.line}, column {self.column}" if self.line else ""
+        return f"R parse error{where}: {self.message}"
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{self}\n{self.detail}"]
+
+
+class RInterrupt(KeyboardInterrupt):
+    """R code was interrupted (SIGINT, the kernel's Interrupt); R's state is intact."""
+
+    def __str__(self) -> str:
+        return "R computation interrupted; the R session is intact."
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"KeyboardInterrupt: {self}"]
+
+
+class ConversionError(TypeError):
+    """A value cannot be converted to the other language without losing it."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]

@@ -1,0 +1,5 @@
+"""The IPython magics of rmagic_ext."""
+
+from .rmagics import RMagics
+
+__all__ = ["RMagics"]

@@ -1,0 +1,160 @@
+"""The IPython surface: %R, %%R, %Rpush, %Rpull, %Rget.
+
+Each magic reads like a recipe: parse options, resolve names, convert and
+assign, run, show, convert back. Everything that touches R lives in the
+layers below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, needs_local_scope, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from .. import convert
+from ..session import get_session
+from .options import (check_r_name, parse_pairs, resolve, split_names, split_options)
+
+
+def _converter_option(f):
+    return argument(
+        "-c", "--converter", default=None,
+        help="Name of a rmagic_ext.Converter in the Python namespace to use for this call "
+             "instead of the default one.")(f)
+
+
+@magics_class
+class RMagics(Magics):
+    """Magics that run R in this process and move values across."""
+
+    # -- %R / %%R -----------------------------------------------------------
+
+    @magic_arguments()
+    @argument("-i", "--input", action="append", help=textwrap.dedent("""\
+        Python values to assign in R before running: comma-separated names,
+        dotted paths (ns.val) or rname=pyname. The caller's local scope is
+        searched first."""))
+    @argument("-o", "--output", action="append", help=textwrap.dedent("""\
+        R objects to convert and assign in Python after running:
+        comma-separated names or pyname=rname."""))
+    @argument("-n", "--noreturn", action="store_true", default=False,
+              help="In line mode, do not return the value of the last expression.")
+    @_converter_option
+    @argument("-d", "--display", default=None, help=textwrap.dedent("""\
+        Name of a Python function called as f(value, args) for each visible
+        value instead of R's print."""))
+    @argument("code", nargs=argparse.REMAINDER)
+    @needs_local_scope
+    @no_var_expand
+    @line_cell_magic
+    def R(self, line, cell=None, local_ns=None):
+        """Run R code in the embedded R.
+
+        ``%R expr`` evaluates a line and returns the converted value of its
+        last expression; ``%%R`` runs a cell like R's console, printing
+        visible values as they come, and returns None.
+        """
+        args, code = split_options(self.R.parser, line)
+        if cell is not None:
+            code = f"{code}\n{cell}" if code else cell
+        namespaces = (local_ns, self.shell.user_ns)
+        converter = self._converter(args.converter, namespaces)
+        inputs = self._resolve_inputs(split_names(args.input), "-i", namespaces)
+        outputs = parse_pairs(split_names(args.output), "-o", python_first=True)
+        show = self._display(args, namespaces, converter)
+        self._assign_in_r(inputs, converter)
+        outcome = get_session().run(code, name=self._source_name(), show=show,
+                                    keep_last=cell is None)
+        self._pull_into_python(outputs, converter)
+        if cell is None and not args.noreturn and not outcome.printed:
+            return converter.r2py(outcome.value)
+        return None
+
+    # -- %Rpush / %Rpull / %Rget ------------------------------------------
+
+    @magic_arguments()
+    @_converter_option
+    @argument("inputs", nargs="*", help="Python names (or rname=pyname) to assign in R.")
+    @needs_local_scope
+    @line_magic
+    def Rpush(self, line, local_ns=None):
+        """Convert Python values and assign them in R's global environment."""
+        args, rest = split_options(self.Rpush.parser, line)
+        namespaces = (local_ns, self.shell.user_ns)
+        converter = self._converter(args.converter, namespaces)
+        self._assign_in_r(self._resolve_inputs(split_names([rest]), "%Rpush", namespaces), converter)
+
+    @magic_arguments()
+    @_converter_option
+    @argument("outputs", nargs="*", help="R names (or pyname=rname) to assign in Python.")
+    @needs_local_scope
+    @line_magic
+    def Rpull(self, line, local_ns=None):
+        """Convert R objects and assign them in the Python namespace."""
+        args, rest = split_options(self.Rpull.parser, line)
+        converter = self._converter(args.converter, (local_ns, self.shell.user_ns))
+        self._pull_into_python(parse_pairs(split_names([rest]), "%Rpull", python_first=True),
+                               converter, check_first=True)
+
+    @magic_arguments()
+    @_converter_option
+    @argument("output", nargs="?", help="The R name whose converted value is returned.")
+    @needs_local_scope
+    @line_magic
+    def Rget(self, line, local_ns=None):
+        """Return the converted value of one R object: ``x = %Rget x``."""
+        args, rest = split_options(self.Rget.parser, line)
+        names = split_names([rest])
+        if len(names) != 1:
+            raise UsageError("%Rget takes exactly one R name")
+        converter = self._converter(args.converter, (local_ns, self.shell.user_ns))
+        return converter.r2py(self._r_object(check_r_name(names[0], "%Rget")))
+
+    # -- steps --------------------------------------------------------------
+
+    def _converter(self, name, namespaces) -> convert.Converter:
+        if name is None:
+            return convert.default
+        found = resolve(name, namespaces, "-c")
+        if not isinstance(found, convert.Converter):
+            raise UsageError(f"-c: {name!r} is a {type(found).__name__}, not a rmagic_ext.Converter")
+        return found
+
+    def _resolve_inputs(self, names, option, namespaces):
+        """(r_name, python value) pairs, every name checked before any is used."""
+        pairs = parse_pairs(names, option, python_first=False)
+        return [(r_name, resolve(path, namespaces, option)) for r_name, path in pairs]
+
+    def _assign_in_r(self, inputs, converter) -> None:
+        converted = [(r_name, converter.py2r(value)) for r_name, value in inputs]
+        session = get_session()
+        with session.lock:
+            for r_name, sexp in converted:
+                session.globalenv[r_name] = sexp
+
+    def _pull_into_python(self, outputs, converter, check_first=False) -> None:
+        if check_first:
+            for _, r_name in outputs:
+                self._r_object(r_name)
+        values = {py_name: converter.r2py(self._r_object(r_name)) for py_name, r_name in outputs}
+        self.shell.push(values)
+
+    def _r_object(self, r_name: str):
+        found = get_session().lookup(r_name)
+        if found is None:
+            raise UsageError(f"R has no object named {r_name!r}")
+        return found
+
+    def _display(self, args, namespaces, converter):
+        if args.display is None:
+            return None
+        display = resolve(args.display, namespaces, "-d")
+        if not callable(display):
+            raise UsageError(f"-d: {args.display!r} is not callable")
+        return lambda value: display(converter.r2py(value), args)
+
+    def _source_name(self) -> str:
+        return f"In[{self.shell.execution_count}]"

@@ -1,0 +1,205 @@
+"""The one embedded R of this process.
+
+Starts R lazily through ``rpy2.rinterface``, runs code the way R's console
+does (parse everything first, then evaluate and auto-print each top-level
+expression), streams R's console text into ``sys.stdout``/``sys.stderr`` while
+R runs, turns R conditions into Python exceptions and serialises every entry
+into R behind one re-entrant lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Callable, Iterator
+
+from .errors import RError, RInterrupt, RParseError, RSetupError
+from .rsetup import mismatch_advice
+
+_R_HELPERS = "session.R"
+
+
+def _import_rinterface():
+    """Import rpy2's low-level interface, or say exactly what to install."""
+    try:
+        import rpy2.rinterface as ri
+        import rpy2.rinterface_lib.callbacks as callbacks
+        import rpy2.rinterface_lib.openrlib as openrlib
+    except Exception as exc:  # ImportError, OSError, cffi's missing-symbol errors
+        raise RSetupError(f"cannot load R through rpy2 ({exc}). {mismatch_advice()}") from None
+    return ri, callbacks, openrlib
+
+
+@dataclass
+class Outcome:
+    """What running a cell left behind: the last value, its visibility, and
+    whether the last expression wrote to R's standard output."""
+
+    value: Any
+    visible: bool
+    printed: bool
+
+
+class Session:
+    """The embedded R. Use :func:`get_session`; there is one per process."""
+
+    def __init__(self) -> None:
+        self.ri, self._callbacks, openrlib = _import_rinterface()
+        # rpy2 takes this same lock in its callbacks; sharing it means R is
+        # entered by one thread at a time and a callback from R into Python
+        # (same thread) can re-enter freely.
+        self.lock: threading.RLock = openrlib.rlock
+        self._rlib = openrlib.rlib
+        self._wrote_stdout = False
+        with self.lock:
+            self._start()
+
+    # -- start-up ---------------------------------------------------------
+
+    def _start(self) -> None:
+        ri = self.ri
+        ri.initr_checkenv()  # a no-op when R is already up (e.g. started by rpy2)
+        self._route_console()
+        helpers = ri.baseenv["new.env"](parent=ri.baseenv)
+        path = resources.files("rmagic_ext").joinpath("R", _R_HELPERS)
+        with resources.as_file(path) as file:
+            ri.baseenv["sys.source"](str(file), envir=helpers, **{"keep.source": False})
+        self.helpers = helpers
+        self.globalenv = ri.globalenv
+
+    def _route_console(self) -> None:
+        """Send R's console to whatever sys.stdout/sys.stderr are at the time
+        of writing (ipykernel swaps them per cell)."""
+        cb = self._callbacks
+        cb.consolewrite_print = self._write_stdout
+        cb.consolewrite_warnerror = _write_stderr
+        cb.showmessage = _write_stderr
+
+    def _write_stdout(self, text: str) -> None:
+        self._wrote_stdout = True
+        sys.stdout.write(text)
+
+    # -- running code -----------------------------------------------------
+
+    def parse(self, code: str, name: str = "<cell>"):
+        """Parse ``code`` into R's expression vector, or raise RParseError."""
+        with self.lock:
+            res = _as_dict(self.helpers["parse_cell"](code, name))
+        if _scalar(res["status"]) != "ok":
+            line, column = _scalar(res["line"]), _scalar(res["column"])
+            raise RParseError(_scalar(res["message"]), line, column, _scalar(res["detail"]))
+        return res["exprs"]
+
+    def run(self, code: str, *, name: str = "<cell>", show: Callable | None = None,
+            keep_last: bool = False, after_each: Callable[[], None] | None = None) -> Outcome:
+        """Run ``code`` like R's console: parse it all, then evaluate each
+        top-level expression in the global environment, showing visible values
+        with ``show`` (R's print/show by default) as they come.
+
+        With ``keep_last`` the last value is returned instead of shown.
+        ``after_each`` runs after every top-level expression (graphics use it
+        to publish finished pages in order).
+        """
+        exprs = self.parse(code, name)
+        outcome = Outcome(self.ri.NULL, False, False)
+        with self.lock, self._interruptible():
+            for index in range(len(exprs)):
+                self._wrote_stdout = False
+                value, visible, warnings = self._eval_toplevel(exprs, index)
+                last = index == len(exprs) - 1
+                try:
+                    if visible and not (last and keep_last):
+                        self._check(show(value) if show else self._print(value))
+                finally:
+                    self.helpers["print_warnings"](warnings)
+                if after_each is not None:
+                    after_each()
+                outcome = Outcome(value, visible, self._wrote_stdout)
+        return outcome
+
+    def lookup(self, name: str):
+        """The R object called ``name`` as seen from the global environment
+        (search path included), or None when there is none."""
+        with self.lock:
+            found = _as_dict(self.helpers["lookup"](name))
+        return found["value"] if _scalar(found["found"]) else None
+
+    def _print(self, value):
+        return self.helpers["show_toplevel"](self.ri.ListSexpVector([value]))
+
+    def _eval_toplevel(self, exprs, index: int):
+        outcome = self._check(self.helpers["eval_toplevel"](exprs, index + 1, self.globalenv))
+        return outcome["value"], bool(_scalar(outcome["visible"])), outcome["warnings"]
+
+    def _check(self, result):
+        """Turn an eval_toplevel status list into a dict, or raise what it reports."""
+        if result is None:
+            return None
+        res = _as_dict(result)
+        status = _scalar(res["status"])
+        if status != "ok" and "warnings" in res:
+            self.helpers["print_warnings"](res["warnings"])  # R's "In addition: ..."
+        if status == "error":
+            raise RError(_scalar(res["message"]), _scalar(res["call"]),
+                         tuple(res["trace"]), tuple(res["classes"]))
+        if status == "interrupt":
+            raise RInterrupt()
+        return res
+
+    # -- interrupts ---------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _interruptible(self) -> Iterator[None]:
+        """While R runs, SIGINT asks R to stop at its next interrupt check
+        (R_CheckUserInterrupt) instead of raising inside rpy2's callbacks."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.getsignal(signal.SIGINT)
+        if getattr(previous, "__self__", None) is self:
+            yield  # re-entered from a callback; the outer call owns the handler
+            return
+        signal.signal(signal.SIGINT, self._request_interrupt)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _request_interrupt(self, signum, frame) -> None:
+        self._rlib.R_interrupts_pending = 1
+
+
+def _write_stderr(text: str) -> None:
+    sys.stderr.write(text)
+
+
+def _as_dict(rlist) -> dict:
+    return dict(zip(rlist.names, rlist))
+
+
+def _scalar(vector):
+    """The single element of a length-1 R vector, None for NA."""
+    value = vector[0]
+    return None if _is_na(value) else value
+
+
+def _is_na(value) -> bool:
+    return type(value).__name__.startswith("NA")
+
+
+_session: Session | None = None
+_start_lock = threading.Lock()
+
+
+def get_session() -> Session:
+    """The process's R session, started on first use."""
+    global _session
+    if _session is None:
+        with _start_lock:
+            if _session is None:
+                _session = Session()
+    return _session
