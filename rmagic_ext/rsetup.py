@@ -64,3 +64,7 @@ def mismatch_advice() -> str:
         return (f"rpy2 {rpy2} does not fit R {shown} (rpy2 3.6 needs R >= 4.5). "
                 f"Run: pip install '{rpy2_requirement(r)}'")
     return f"R {shown} with rpy2 {rpy2} should work; see `python -m rmagic_ext doctor`."
+
+
+if __name__ == "__main__":  # `python rmagic_ext/rsetup.py`: the Makefile's question
+    print(rpy2_requirement())

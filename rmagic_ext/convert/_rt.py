@@ -27,7 +27,10 @@ def attr(sexp, name: str):
 
 
 def set_attr(sexp, name: str, value) -> None:
-    sexp.do_slot_assign(name, value)
+    if name == "class":
+        sexp.rclass = value  # Rf_setAttrib: also marks the object for S3 dispatch
+    else:
+        sexp.do_slot_assign(name, value)
 
 
 def strings(values) -> object:

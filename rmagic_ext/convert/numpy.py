@@ -29,12 +29,20 @@ def na_real_array(size: int) -> np.ndarray:
 
 # -- Python -> R ---------------------------------------------------------------
 
+def _from_memory(vector_type, values: np.ndarray):
+    """Block-copy a contiguous array into a new R vector (rpy2 cannot take an
+    empty buffer, so empty vectors are built directly)."""
+    if values.size == 0:
+        return vector_type([])
+    return vector_type.from_memoryview(memoryview(values))
+
+
 def float_vector(values: np.ndarray, na: np.ndarray | None = None):
     values = np.ascontiguousarray(values, dtype=np.float64)
     if na is not None and na.any():
         values = values.copy()
         values[na] = float(ri().NA_Real)
-    return ri().FloatSexpVector.from_memoryview(memoryview(values))
+    return _from_memory(ri().FloatSexpVector, values)
 
 
 def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "array"):
@@ -51,7 +59,7 @@ def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "ar
     if na is not None and na.any():
         ints = ints.copy()
         ints[na] = NA_INTEGER
-    return ri().IntSexpVector.from_memoryview(memoryview(ints))
+    return _from_memory(ri().IntSexpVector, ints)
 
 
 def bool_vector(values: np.ndarray, na: np.ndarray | None = None):
@@ -59,7 +67,7 @@ def bool_vector(values: np.ndarray, na: np.ndarray | None = None):
     if na is not None and na.any():
         ints = ints.copy()
         ints[na] = NA_INTEGER
-    return ri().BoolSexpVector.from_memoryview(memoryview(ints))
+    return _from_memory(ri().BoolSexpVector, ints)
 
 
 def str_vector(values, na: np.ndarray | None = None):
@@ -116,6 +124,8 @@ def numpy_values(sexp) -> tuple[np.ndarray, np.ndarray | None]:
     """A numpy copy of an R atomic vector and its NA mask (None when no NA
     is possible or present)."""
     kind = r_typeof(sexp)
+    if len(sexp) == 0:
+        return np.array([], dtype=_EMPTY_DTYPES.get(kind, object)), None
     if kind == "double":
         values = np.array(sexp.memoryview(), dtype=np.float64)
         na = na_real_mask(values)
@@ -132,6 +142,10 @@ def numpy_values(sexp) -> tuple[np.ndarray, np.ndarray | None]:
     if kind == "complex":
         return np.array(list(sexp), dtype=np.complex128), None
     raise ConversionError(f"an R {kind} vector is not atomic data")
+
+
+_EMPTY_DTYPES = {"double": np.float64, "integer": np.int64, "logical": np.bool_,
+                 "complex": np.complex128}
 
 
 def _is_na(value) -> bool:

@@ -105,7 +105,7 @@ def dataframe_to_py(rframe) -> pd.DataFrame:
     if not columns:
         return pd.DataFrame(index=index)
     frame = pd.DataFrame(columns)
-    frame.columns = pd.Index(names, dtype=object)
+    frame.columns = pd.Index(names)
     frame.index = index
     return frame
 

@@ -137,9 +137,9 @@ class RMagics(Magics):
 
     def _pull_into_python(self, outputs, converter, check_first=False) -> None:
         if check_first:
-            for _, r_name in outputs:
+            for r_name, _ in outputs:
                 self._r_object(r_name)
-        values = {py_name: converter.r2py(self._r_object(r_name)) for py_name, r_name in outputs}
+        values = {py_name: converter.r2py(self._r_object(r_name)) for r_name, py_name in outputs}
         self.shell.push(values)
 
     def _r_object(self, r_name: str):

@@ -1,0 +1,53 @@
+# Two commands for users: `make lab` and `make test`. Both set everything up
+# first (R from Debian's packages, a .venv with the package and the rpy2
+# release that fits that R); `make setup` is idempotent and fast when nothing
+# changed.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-done
+# Debian packages: R itself, headers for rpy2, and the R packages that the
+# tests and notebooks use.
+R_DEBS := r-base-core r-base-dev r-cran-ggplot2 r-cran-lattice r-cran-rlang r-cran-r6
+LAB_PORT ?= 8888
+
+.PHONY: setup r lab test bench kernel clean
+
+setup: r $(STAMP)
+
+# Install whatever of R_DEBS is missing; never touches apt when all is there.
+r:
+	@missing=$$(for p in $(R_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing R from Debian: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  elif ! command -v R >/dev/null; then \
+	    echo "R is not installed and cannot be installed here (needs apt-get as root)." >&2; \
+	    echo "Install R >= 4.2 (https://cloud.r-project.org, or your distribution's r-base package) with ggplot2, then rerun make." >&2; \
+	    exit 1; \
+	  else \
+	    echo "warning: R packages missing and apt-get unavailable: $$missing" >&2; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml Makefile rmagic_ext/rsetup.py
+	@[ -x $(VPY) ] || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e '.[test,lab]' "$$($(VPY) rmagic_ext/rsetup.py)"
+	@touch $@
+
+lab: setup
+	cd notebooks && ../$(VPY) -m jupyter lab --no-browser --ip=127.0.0.1 --port=$(LAB_PORT) \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+test: setup
+	$(VPY) -m pytest
+
+bench: setup
+	$(VPY) benchmarks/cell_overhead.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,36 @@
+"""Shared fixtures: one real IPython shell with the extension loaded and one
+real embedded R for the whole run; R's global environment is emptied between
+tests so they cannot lean on each other."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.testing.globalipapp import start_ipython
+
+from rmagic_ext.session import get_session
+
+
+@pytest.fixture(scope="session")
+def ip():
+    shell = start_ipython()
+    shell.run_line_magic("load_ext", "rmagic_ext")
+    return shell
+
+
+@pytest.fixture(scope="session")
+def session():
+    return get_session()
+
+
+@pytest.fixture(autouse=True)
+def clean_r_globals(session):
+    yield
+    session.run("rm(list = ls(all.names = TRUE, envir = globalenv()), envir = globalenv())")
+
+
+@pytest.fixture
+def run_cell(ip):
+    """Run a cell through IPython as a notebook would; returns the ExecutionResult."""
+    def run(source: str):
+        return ip.run_cell(source, store_history=False)
+    return run
