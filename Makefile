@@ -22,7 +22,7 @@ r:
 	@missing=$$(for p in $(R_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing R from Debian: $$missing"; \
+	    echo "Installing R from Debian:" $$missing; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  elif ! command -v R >/dev/null; then \
 	    echo "R is not installed and cannot be installed here (needs apt-get as root)." >&2; \
