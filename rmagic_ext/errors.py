@@ -95,3 +95,7 @@ class ConversionError(TypeError):
 
     def _render_traceback_(self) -> list[str]:
         return [f"{type(self).__name__}: {self}"]
+
+
+class ConversionWarning(UserWarning):
+    """A value was converted, but not exactly (said once per column)."""

@@ -90,6 +90,11 @@ def vector(values: np.ndarray, what: str = "array"):
         return ri().ComplexSexpVector(list(values.astype(np.complex128)))
     if kind in "US":
         return str_vector(values.astype(str))
+    if kind in "Mm":
+        from . import datetimes  # datetimes builds on this module
+        if kind == "M":
+            return datetimes.datetime64_array_to_r(values, what)
+        return datetimes.difftime(values, what)
     if kind == "O":
         return object_vector(values, what)
     raise ConversionError(f"{what} of dtype {values.dtype} has no R counterpart")

@@ -1,15 +1,22 @@
-"""Rules for pandas: DataFrame <-> data.frame, Series <-> named vector.
+"""Rules for pandas: DataFrame <-> data.frame, Series <-> vector, category <->
+factor, datetime columns <-> POSIXct/Date, timedelta <-> difftime, index <->
+row.names.
 
-Columns move whole: each one is turned into numpy values plus an NA mask and
-handed to the numpy rules, so nullable dtypes keep their missing positions.
+Columns move whole: each is turned into numpy values plus an NA mask and
+handed to the numpy or datetime rules, so nullable dtypes keep their missing
+positions and nothing is converted element by element.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import warnings
+
 import numpy as np
 import pandas as pd
 
-from ..errors import ConversionError
+from ..errors import ConversionError, ConversionWarning
+from . import datetimes
 from . import numpy as npconv
 from ._rt import attr, ri, set_attr, strings
 from .registry import default, r_classes, r_typeof
@@ -25,6 +32,12 @@ def _na_mask(series: pd.Series) -> np.ndarray | None:
 def column_to_r(series: pd.Series, what: str):
     """The R vector for one pandas column, NA positions kept."""
     dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return factor_to_r(series, what)
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return datetimes.datetime_series_to_r(series, what)
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return datetimes.difftime(series.to_numpy(), what)
     na = _na_mask(series)
     if pd.api.types.is_bool_dtype(dtype):
         return npconv.bool_vector(series.to_numpy(dtype=bool, na_value=False), na)
@@ -32,14 +45,39 @@ def column_to_r(series: pd.Series, what: str):
         return npconv.int_vector(series.to_numpy(dtype=np.int64, na_value=0), na, what)
     if pd.api.types.is_float_dtype(dtype):
         return npconv.float_vector(series.to_numpy(dtype=np.float64, na_value=np.nan), na)
-    if pd.api.types.is_string_dtype(dtype) or dtype == object:
-        values = series.to_numpy(dtype=object)
-        if na is None and dtype == object and not all(isinstance(v, str) for v in values):
-            return npconv.vector(values, what)
-        return npconv.object_vector(values, what)
     if pd.api.types.is_complex_dtype(dtype):
         return npconv.vector(series.to_numpy(), what)
-    raise ConversionError(f"{what} has dtype {dtype}, which has no R counterpart yet")
+    if pd.api.types.is_string_dtype(dtype) or dtype == object:
+        return object_column_to_r(series.to_numpy(dtype=object), na, what)
+    raise ConversionError(f"{what} has dtype {dtype}, which has no R counterpart")
+
+
+def object_column_to_r(values: np.ndarray, na: np.ndarray | None, what: str):
+    """Strings (the common case), dates, or datetimes held as Python objects."""
+    present = values if na is None else values[~na]
+    if all(isinstance(v, str) for v in present):
+        return npconv.str_vector(values, na)
+    if present.size and all(type(v) is dt.date for v in present):
+        return datetimes.date_objects_to_r(np.where(na, None, values) if na is not None else values, what)
+    if present.size and all(isinstance(v, dt.datetime) for v in present):
+        return column_to_r(pd.Series(pd.to_datetime(list(values))), what)
+    return npconv.vector(values, what)
+
+
+def factor_to_r(series: pd.Series, what: str):
+    """Codes plus levels; ordered categoricals become ordered factors."""
+    categorical = series.array
+    levels = categorical.categories
+    if not (pd.api.types.is_string_dtype(levels.dtype) or levels.dtype == object) \
+            or not all(isinstance(v, str) for v in levels):
+        warnings.warn(f"{what}: categories of dtype {levels.dtype} become R's character levels",
+                      ConversionWarning, stacklevel=4)
+    codes = np.asarray(categorical.codes, dtype=np.int32) + 1  # R counts from 1; -1 (NA) -> 0
+    na = codes == 0
+    vector = npconv.int_vector(codes, na if na.any() else None, what)
+    set_attr(vector, "levels", strings([str(v) for v in levels]))
+    set_attr(vector, "class", strings(["ordered", "factor"] if categorical.ordered else ["factor"]))
+    return vector
 
 
 def _has_default_index(index: pd.Index) -> bool:
@@ -47,8 +85,18 @@ def _has_default_index(index: pd.Index) -> bool:
 
 
 def _row_names(index: pd.Index):
+    """R's compact 1..n for a default index; the labels as strings otherwise
+    (R's row names are unique strings; an integer index is kept as integers)."""
     if _has_default_index(index):
-        return ri().IntSexpVector([ri().NA_Integer, -len(index)])  # R's compact 1..n
+        return ri().IntSexpVector([ri().NA_Integer, -len(index)])
+    if not index.is_unique:
+        raise ConversionError("a DataFrame whose index has duplicates cannot become a data.frame "
+                              "(R's row names are unique); reset_index() first")
+    if isinstance(index, pd.MultiIndex):
+        raise ConversionError("a MultiIndex has no data.frame counterpart; reset_index() first")
+    if pd.api.types.is_integer_dtype(index.dtype) and index.min() >= -npconv.R_INT_MAX \
+            and index.max() <= npconv.R_INT_MAX:
+        return ri().IntSexpVector(index.to_numpy(dtype=np.int64).tolist())
     return strings([str(v) for v in index])
 
 
@@ -73,10 +121,44 @@ def series_to_r(series: pd.Series):
     return vector
 
 
+@default.py2r.register(pd.Categorical)
+def categorical_to_r(categorical: pd.Categorical):
+    return factor_to_r(pd.Series(categorical), "Categorical")
+
+
+@default.py2r.register(pd.Index)
+def index_to_r(index: pd.Index):
+    return column_to_r(index.to_series(index=pd.RangeIndex(len(index))), "Index")
+
+
+@default.py2r.register(pd.Timestamp)
+@default.py2r.register(dt.datetime)
+def datetime_scalar_to_r(value: dt.datetime):
+    return column_to_r(pd.Series([pd.Timestamp(value)]), "datetime")
+
+
+@default.py2r.register(dt.date)
+def date_scalar_to_r(value: dt.date):
+    return datetimes.date_objects_to_r([value], "date")
+
+
+@default.py2r.register(pd.Timedelta)
+@default.py2r.register(dt.timedelta)
+def timedelta_scalar_to_r(value: dt.timedelta):
+    return datetimes.difftime(np.array([pd.Timedelta(value).to_timedelta64()]), "timedelta")
+
+
+@default.py2r.register(type(pd.NaT))
+def nat_to_r(value):
+    return datetimes.posixct(np.array(["NaT"], dtype="datetime64[us]"), "", "NaT")
+
+
 # -- R -> Python ---------------------------------------------------------------
 
 
-def column_to_py(sexp, name: str) -> pd.Series:
+def atomic_column_to_py(sexp, name) -> pd.Series:
+    """Integer/logical columns with NA become pandas' nullable Int64/boolean;
+    character columns pandas' default string dtype."""
     kind = r_typeof(sexp)
     values, na = npconv.numpy_values(sexp)
     if kind == "integer" and na is not None:
@@ -86,22 +168,50 @@ def column_to_py(sexp, name: str) -> pd.Series:
     return pd.Series(values, name=name)
 
 
-def _index(rframe, nrow: int) -> pd.Index:
+def factor_to_series(sexp, name=None) -> pd.Series:
+    codes = np.asarray(sexp.memoryview(), dtype=np.int64) - 1 if len(sexp) else np.array([], dtype=np.int64)
+    codes[codes < 0] = -1  # NA_integer_ - 1 wraps far below zero
+    levels = attr(sexp, "levels")
+    categories = list(levels) if levels is not None else []
+    ordered = "ordered" in r_classes(sexp)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories, ordered=ordered), name=name)
+
+
+# Classed vectors that pandas represents with its own dtypes, by R class.
+CLASSED_COLUMNS = {
+    "factor": factor_to_series,
+    "POSIXct": datetimes.posixct_to_series,
+    "Date": datetimes.date_to_series,
+    "difftime": datetimes.difftime_to_series,
+}
+
+
+def column_to_py(sexp, name) -> pd.Series:
+    for rclass in r_classes(sexp):
+        if rclass in CLASSED_COLUMNS:
+            return CLASSED_COLUMNS[rclass](sexp, name)
+    if r_typeof(sexp) not in ("integer", "double", "logical", "character", "complex"):
+        raise ConversionError(f"column {name!r} of class {r_classes(sexp)[0]!r} cannot become a pandas column")
+    return atomic_column_to_py(sexp, name)
+
+
+def _index(rframe) -> pd.Index:
+    """Automatic row names (R's compact 1..n) give a RangeIndex; others an index."""
+    n = ri().baseenv[".row_names_info"](rframe, 1)[0]  # negative when automatic
+    if n < 0 or attr(rframe, "row.names") is None:
+        return pd.RangeIndex(abs(n))
     row_names = attr(rframe, "row.names")
-    if row_names is None or r_typeof(row_names) == "integer":
-        return pd.RangeIndex(nrow)
+    if r_typeof(row_names) == "integer":
+        return pd.Index(np.asarray(row_names.memoryview(), dtype=np.int64))
     return pd.Index(list(row_names))
 
 
 @default.r2py.register("data.frame")
 def dataframe_to_py(rframe) -> pd.DataFrame:
     names = list(attr(rframe, "names") or [])
-    columns = {}
-    for position, (name, column) in enumerate(zip(names, rframe)):
-        if r_classes(column)[0] not in ("integer", "numeric", "logical", "character", "complex"):
-            raise ConversionError(f"column {name!r} of class {r_classes(column)[0]!r} is not supported yet")
-        columns[position] = column_to_py(column, name)
-    index = _index(rframe, ri().baseenv[".row_names_info"](rframe, 2)[0])
+    columns = {position: column_to_py(column, name)
+               for position, (name, column) in enumerate(zip(names, rframe))}
+    index = _index(rframe)
     if not columns:
         return pd.DataFrame(index=index)
     frame = pd.DataFrame(columns)
@@ -115,10 +225,31 @@ def named_vector_to_py(sexp):
     names = attr(sexp, "names")
     if names is None or attr(sexp, "dim") is not None:
         return npconv.atomic_to_py(sexp)
-    series = column_to_py(sexp, None)
+    series = atomic_column_to_py(sexp, None)
     series.index = pd.Index(list(names))
     return series
 
 
 for _rtype in ("logical", "integer", "double", "complex", "character"):
     default.r2py.register(_rtype)(named_vector_to_py)
+
+
+@default.r2py.register("factor")
+def factor_to_py(sexp):
+    return datetimes.scalar_or_series(factor_to_series(sexp), sexp, scalar=False)
+
+
+@default.r2py.register("POSIXct")
+def posixct_to_py(sexp):
+    return datetimes.scalar_or_series(datetimes.posixct_to_series(sexp), sexp)
+
+
+@default.r2py.register("Date")
+def date_to_py(sexp):
+    value = datetimes.scalar_or_series(datetimes.date_to_series(sexp), sexp)
+    return value.date() if isinstance(value, pd.Timestamp) else value
+
+
+@default.r2py.register("difftime")
+def difftime_to_py(sexp):
+    return datetimes.scalar_or_series(datetimes.difftime_to_series(sexp), sexp)

@@ -1,0 +1,225 @@
+"""Dates, times and durations: numpy datetime64/timedelta64, pandas datetime
+columns (naive or with a time zone), ``datetime`` scalars <-> R's Date,
+POSIXct and difftime.
+
+Everything is vectorised integer/float arithmetic on whole arrays.
+
+Conventions:
+- A naive timestamp is a wall-clock time in R's local time zone, which is
+  what a POSIXct without ``tzone`` means in R: it prints the same wall-clock
+  time in R and comes back naive.
+- A time zone travels as R's ``tzone``: zoneinfo/pytz names as they are,
+  fixed offsets as POSIX strings such as ``<+0530>-05:30``.
+- POSIXct holds seconds in a double: microseconds survive, nanoseconds are
+  rounded (with a warning). Pulled timestamps are ``datetime64[us]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import warnings
+import zoneinfo
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConversionError, ConversionWarning
+from ._rt import attr, ri, set_attr, strings
+from .numpy import float_vector
+
+NAT = np.iinfo(np.int64).min
+_US_PER_S = 1_000_000
+_FIXED = re.compile(r"^<([+-])(\d{2})(\d{2})>[+-]?\d{1,2}(?::\d{2})?$")
+_DIFFTIME_SECONDS = {"secs": 1, "mins": 60, "hours": 3600, "days": 86400, "weeks": 604800}
+
+
+# -- time zones ----------------------------------------------------------------
+
+def local_tz() -> dt.tzinfo:
+    """The time zone R formats local times in: R's TZ variable (which R code
+    may have changed with Sys.setenv), else the system's /etc/localtime."""
+    name = str(ri().baseenv["Sys.getenv"]("TZ")[0])
+    if name:
+        try:
+            return zoneinfo.ZoneInfo(name.lstrip(":"))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    if os.path.exists("/etc/localtime"):
+        with open("/etc/localtime", "rb") as f:
+            return zoneinfo.ZoneInfo.from_file(f)
+    return dt.timezone.utc
+
+
+def _is_utc(tz: dt.tzinfo) -> bool:
+    """UTC under any name (the usual local zone of servers and containers)."""
+    probes = (dt.datetime(1970, 1, 1), dt.datetime(2000, 1, 1), dt.datetime(2000, 7, 1))
+    return all(tz.utcoffset(p) == dt.timedelta(0) for p in probes)
+
+
+def tz_to_r(tz: dt.tzinfo) -> str:
+    """R's ``tzone`` for a Python time zone."""
+    name = getattr(tz, "key", None) or getattr(tz, "zone", None)
+    if name:
+        return name
+    if tz in (dt.timezone.utc,) or str(tz) == "UTC":
+        return "UTC"
+    offset = tz.utcoffset(None)
+    if offset is None:
+        raise ConversionError(f"time zone {tz!r} has no name R knows and no fixed offset")
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, mins = divmod(abs(minutes), 60)
+    posix_sign = "-" if minutes >= 0 else "+"  # POSIX counts hours west of UTC
+    return f"<{sign}{hours:02d}{mins:02d}>{posix_sign}{hours:02d}:{mins:02d}"
+
+
+def tz_from_r(tzone: str | None) -> dt.tzinfo | str | None:
+    """The Python time zone for R's ``tzone``; None for local (naive) time."""
+    if not tzone:
+        return None
+    match = _FIXED.match(tzone)
+    if match:
+        sign, hours, mins = match.groups()
+        offset = dt.timedelta(hours=int(hours), minutes=int(mins))
+        return dt.timezone(offset if sign == "+" else -offset)
+    if tzone in ("UTC", "GMT"):
+        return "UTC"
+    return tzone
+
+
+# -- Python -> R ---------------------------------------------------------------
+
+def _micros(values: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """int64 microseconds and the NaT mask of a datetime64/timedelta64 array,
+    warning when finer precision is rounded away."""
+    unit = np.datetime_data(values.dtype)[0]
+    ints = values.view(np.int64)
+    na = ints == NAT
+    if unit in ("ns", "ps", "fs", "as"):
+        per_us = {"ns": 1_000, "ps": 1_000_000, "fs": 10**9, "as": 10**12}[unit]
+        if (ints[~na] % per_us).any():
+            warnings.warn(f"{what}: sub-microsecond precision rounded (R stores seconds as double)",
+                          ConversionWarning, stacklevel=4)
+        micros = np.where(na, 0, np.round(ints / per_us)).astype(np.int64)
+    else:
+        micros = values.astype(f"{values.dtype.kind}8[us]").view(np.int64)
+    return micros, na
+
+
+def _seconds(micros: np.ndarray, na: np.ndarray):
+    return float_vector(micros / _US_PER_S, na if na.any() else None)
+
+
+def posixct(values: np.ndarray, tzone: str, what: str):
+    """POSIXct from UTC instants held in a datetime64 array."""
+    vector = _seconds(*_micros(values, what))
+    set_attr(vector, "class", strings(["POSIXct", "POSIXt"]))
+    set_attr(vector, "tzone", strings([tzone]))
+    return vector
+
+
+def localize_naive(series: pd.Series, what: str) -> pd.Series:
+    """UTC instants of naive wall-clock times read in R's local time zone;
+    times that do not exist or are ambiguous there (DST) are warned about."""
+    tz = local_tz()
+    if _is_utc(tz):
+        return series.dt.tz_localize("UTC")
+    localized = series.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    lost = localized.isna() & series.notna()
+    if lost.any():
+        warnings.warn(f"{what}: {int(lost.sum())} wall-clock times do not exist or are ambiguous "
+                      f"in R's local time zone and became NA", ConversionWarning, stacklevel=4)
+    return localized
+
+
+def datetime_series_to_r(series: pd.Series, what: str):
+    tz = series.dt.tz
+    if tz is None:
+        instants, tzone = localize_naive(series, what), ""
+    else:
+        instants, tzone = series, tz_to_r(tz)
+    utc = instants.dt.tz_convert("UTC").dt.tz_localize(None)
+    return posixct(utc.to_numpy(), tzone, what)
+
+
+def date_vector(days: np.ndarray, na: np.ndarray | None):
+    vector = float_vector(days.astype(np.float64), na)
+    set_attr(vector, "class", strings(["Date"]))
+    return vector
+
+
+def datetime64_array_to_r(values: np.ndarray, what: str = "array"):
+    """numpy datetime64: day precision (or coarser) is a Date, finer a naive POSIXct."""
+    unit = np.datetime_data(values.dtype)[0]
+    if unit in ("Y", "M", "W", "D"):
+        days = values.astype("datetime64[D]")
+        na = np.isnat(days)
+        return date_vector(np.where(na, 0, days.view(np.int64)), na if na.any() else None)
+    return datetime_series_to_r(pd.Series(values), what)
+
+
+def difftime(values: np.ndarray, what: str):
+    vector = _seconds(*_micros(values, what))
+    set_attr(vector, "class", strings(["difftime"]))
+    set_attr(vector, "units", strings(["secs"]))
+    return vector
+
+
+def date_objects_to_r(values, what: str):
+    """A sequence of datetime.date (None/NaT for NA) as a Date vector."""
+    days = pd.Series(pd.to_datetime(pd.Series(values, dtype=object), errors="raise")).to_numpy()
+    return datetime64_array_to_r(days.astype("datetime64[D]"), what)
+
+
+# -- R -> Python ---------------------------------------------------------------
+
+def _micros_from_seconds(sexp) -> np.ndarray:
+    seconds = np.array(sexp.memoryview(), dtype=np.float64) if len(sexp) else np.array([], dtype=np.float64)
+    na = np.isnan(seconds)
+    micros = np.round(np.where(na, 0.0, seconds) * _US_PER_S).astype(np.int64)
+    micros[na] = NAT
+    return micros
+
+
+def posixct_to_series(sexp, name=None) -> pd.Series:
+    tzone = attr(sexp, "tzone")
+    tz = tz_from_r(str(tzone[0]) if tzone is not None and len(tzone) else None)
+    instants = pd.Series(_micros_from_seconds(sexp).view("datetime64[us]"), name=name)
+    if tz is None:
+        local = local_tz()
+        return instants.dt.tz_localize("UTC").dt.tz_convert(local).dt.tz_localize(None)
+    return instants.dt.tz_localize("UTC").dt.tz_convert(tz)
+
+
+def date_to_series(sexp, name=None) -> pd.Series:
+    days = np.array(sexp.memoryview(), dtype=np.float64) if len(sexp) else np.array([])
+    na = np.isnan(days)
+    ints = np.floor(np.where(na, 0.0, days)).astype(np.int64)
+    stamps = ints.astype("datetime64[D]").astype("datetime64[s]")
+    stamps[na] = np.datetime64("NaT")
+    return pd.Series(stamps, name=name)
+
+
+def difftime_to_series(sexp, name=None) -> pd.Series:
+    units = attr(sexp, "units")
+    scale = _DIFFTIME_SECONDS.get(str(units[0]) if units is not None else "secs", 1)
+    values = np.array(sexp.memoryview(), dtype=np.float64) if len(sexp) else np.array([])
+    na = np.isnan(values)
+    micros = np.round(np.where(na, 0.0, values) * scale * _US_PER_S).astype(np.int64)
+    micros[na] = NAT
+    return pd.Series(micros.view("timedelta64[us]"), name=name)
+
+
+def scalar_or_series(series: pd.Series, sexp, scalar: bool = True):
+    """A length-1 vector with no names is a scalar (Timestamp, date, Timedelta);
+    others a Series, indexed by the vector's names when it has them."""
+    if scalar and len(series) == 1 and attr(sexp, "names") is None:
+        value = series.iloc[0]
+        return None if pd.isna(value) else value
+    names = attr(sexp, "names")
+    if names is not None:
+        series.index = pd.Index(list(names))
+    return series
+
