@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from ..errors import ConversionError
+import warnings
+
+from ..errors import ConversionError, ConversionWarning
 from ._rt import attr, ri, set_attr, strings
-from .registry import default, to_py, to_r
+from .registry import active, default, to_py, to_r
 
 R_INT_MAX = 2**31 - 1  # -2**31 is NA_integer_, so R's range is symmetric
 EXACT_DOUBLE = 2**53
@@ -36,6 +38,8 @@ def int_to_r(value):
     if int_fits_r(value):
         return ri().IntSexpVector([value])
     check_exact_double(value)
+    warnings.warn(f"{value} is beyond R's integer range and is stored as double (exact)",
+                  ConversionWarning, stacklevel=2)
     return ri().FloatSexpVector([float(value)])
 
 
@@ -82,10 +86,16 @@ def _atomic_vector(values, kind):
         return r.IntSexpVector([r.NA_Integer if v is None else v for v in values])
     if kind is complex:
         return r.ComplexSexpVector([r.NA_Complex if v is None else v for v in values])
-    for v in values:
-        if type(v) is int:
-            check_exact_double(v)
+    big = [v for v in values if type(v) is int and not int_fits_r(v)]
+    for v in big:
+        check_exact_double(v)
+    if big:
+        warnings.warn("integers beyond R's integer range are stored as double (exact)",
+                      ConversionWarning, stacklevel=3)
     return r.FloatSexpVector([r.NA_Real if v is None else float(v) for v in values])
+
+
+_SCALAR_RULES = {bool: bool_to_r, int: int_to_r, float: float_to_r, complex: complex_to_r, str: str_to_r}
 
 
 @default.py2r.register(list)
@@ -94,9 +104,15 @@ def sequence_to_r(values):
     """A list of one scalar type is an atomic vector (None is NA); anything
     else is an R list of converted elements."""
     kind = _scalar_kind(values)
-    if kind is not None:
+    if kind is not None and _uses_builtin_rule(kind):
         return _atomic_vector(values, kind)
     return ri().ListSexpVector([to_r(v) for v in values])
+
+
+def _uses_builtin_rule(kind: type) -> bool:
+    """Whether the converting converter leaves ``kind`` to the rules here; a
+    user's own rule for str or int must see every element, not a fast path."""
+    return active().find_py2r(kind) is _SCALAR_RULES[kind]
 
 
 @default.py2r.register(dict)

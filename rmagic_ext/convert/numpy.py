@@ -6,9 +6,11 @@ Whole arrays move by block copy (``from_memoryview``), never element by element.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from ..errors import ConversionError
+from ..errors import ConversionError, ConversionWarning
 from ._rt import attr, ri, set_attr, strings
 from .builtins import EXACT_DOUBLE, R_INT_MAX
 from .registry import default, r_typeof
@@ -54,6 +56,8 @@ def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "ar
         if low < -EXACT_DOUBLE or high > EXACT_DOUBLE:
             raise ConversionError(
                 f"{what} holds integers beyond 2**53: too large for R's integer and not exact as double")
+        warnings.warn(f"{what}: integers beyond R's integer range are stored as double (exact)",
+                      ConversionWarning, stacklevel=3)
         return float_vector(values.astype(np.float64), na)
     ints = np.ascontiguousarray(values, dtype=np.int32)
     if na is not None and na.any():

@@ -202,7 +202,7 @@ def _index(rframe) -> pd.Index:
         return pd.RangeIndex(abs(n))
     row_names = attr(rframe, "row.names")
     if r_typeof(row_names) == "integer":
-        return pd.Index(np.asarray(row_names.memoryview(), dtype=np.int64))
+        return pd.Index(npconv.numpy_values(row_names)[0])
     return pd.Index(list(row_names))
 
 
