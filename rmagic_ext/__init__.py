@@ -4,12 +4,12 @@
 ``%Rget``. R itself starts on first use, not at import or load time.
 """
 
-from .convert import Converter, py2r, r2py
-from .errors import ConversionError, RError, RInterrupt, RParseError, RSetupError
+from .convert import Converter, RObject, py2r, r2py
+from .errors import ConversionError, ConversionWarning, RError, RInterrupt, RParseError, RSetupError
 
 __all__ = [
-    "Converter", "ConversionError", "RError", "RInterrupt", "RParseError", "RSetupError",
-    "load_ipython_extension", "py2r", "r2py", "unload_ipython_extension",
+    "Converter", "ConversionError", "ConversionWarning", "RError", "RInterrupt", "RParseError", "RSetupError",
+    "RObject", "load_ipython_extension", "py2r", "r2py", "unload_ipython_extension",
 ]
 __version__ = "0.1.0"
 

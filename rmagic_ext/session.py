@@ -203,3 +203,17 @@ def get_session() -> Session:
             if _session is None:
                 _session = Session()
     return _session
+
+
+def run_helper(name: str, *args) -> dict:
+    """Call one of session.R's helpers that report like ``eval_toplevel`` (a
+    status list) with the same care as ``Session.run`` gives a cell: under the
+    R lock, interruptible, R errors raised as RError, deferred warnings printed
+    once it is done. Used for R code that is not a cell: RObject member access
+    and calls of R functions from Python."""
+    session = get_session()
+    with session.lock, session._interruptible():
+        res = session._check(session.helpers[name](*args))
+        if _scalar(res["status"]) == "ok" and "warnings" in res:
+            session.helpers["print_warnings"](res["warnings"])
+    return res

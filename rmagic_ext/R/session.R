@@ -153,3 +153,110 @@ lookup <- function(name) {
   if (!exists(name, envir = globalenv())) return(list(found = FALSE))
   list(found = TRUE, value = get(name, envir = globalenv()))
 }
+
+# ---- RObject proxies (rmagic_ext/convert/robject.py) -------------------------
+# Every helper takes the proxied object boxed in a list: a symbol or call passed
+# bare from Python would be evaluated when its promise is forced.
+
+# What the console would print for an object, as lines; character() when its
+# print method fails, so that Python's repr never raises. Warnings and messages
+# are dropped: a repr has no side effects. print() is called from a frame under
+# the global environment, as at the console, so S3 print methods defined there
+# are found.
+format_object <- function(boxed) {
+  envir <- new.env(parent = globalenv())
+  assign("x", boxed[[1L]], envir = envir)
+  show_x <- quote(if (isS4(x)) methods::show(x) else print(x))
+  tryCatch(
+    withCallingHandlers(
+      utils::capture.output(eval(show_x, envir)),
+      warning = function(w) invokeRestart("muffleWarning"),
+      message = function(m) invokeRestart("muffleMessage")),
+    error = function(e) character())
+}
+
+# The environment behind an object with reference semantics (plain
+# environments, R6 objects, Reference Class objects), or NULL.
+object_env <- function(x) {
+  if (is.environment(x)) as.environment(x) else NULL
+}
+
+# The names a proxy offers: slots of S4 objects, the bindings of environments
+# (and the methods of Reference Class objects), names() of anything else.
+# Completion must not fail, so a names() method that errors lists nothing.
+member_names <- function(boxed) {
+  x <- boxed[[1L]]
+  env <- object_env(x)
+  tryCatch({
+    slots <- if (isS4(x) && is.null(env)) methods::slotNames(x) else character()
+    listed <- if (!is.null(env)) ls(env) else names(x)
+    methods <- if (methods::is(x, "envRefClass")) x$getRefClass()$methods() else character()
+    unique(c(slots, as.character(listed), methods))
+  }, error = function(e) character())
+}
+
+# One member of an object: an S4 slot, a binding of an environment (not its
+# parents, as `$` does), an element of a named list (exact match, as `[[`
+# does), or failing those whatever the object's own `$` method gives
+# (Reference Class objects and generators). Reports status "missing" instead
+# of failing, so Python can raise AttributeError or KeyError; errors while
+# reading (an active binding that fails, say) come back as eval_toplevel errors.
+get_member <- function(boxed, name) {
+  x <- boxed[[1L]]
+  env <- object_env(x)
+  if (isS4(x) && is.null(env) && name %in% methods::slotNames(x)) {
+    return(read_member(quote(methods::slot(x, name)), environment()))
+  }
+  if (!is.null(env) && exists(name, envir = env, inherits = FALSE)) {
+    return(read_member(quote(get(name, envir = env, inherits = FALSE)), environment()))
+  }
+  if (is.null(env) && name %in% names(x)) {
+    return(read_member(quote(x[[name, exact = TRUE]]), environment()))
+  }
+  if (has_dollar_method(x)) return(read_dollar(x, name))
+  list(status = "missing")
+}
+
+# Whether a class of x defines its own `$` (S4 method or S3 method).
+has_dollar_method <- function(x) {
+  if (isS4(x)) return(methods::hasMethod("$", class(x)))
+  dollar <- function(cls) !is.null(utils::getS3method("$", cls, optional = TRUE))
+  any(vapply(as.character(attr(x, "class")), dollar, NA))
+}
+
+# x$name through the object's own method; its error means "no such member".
+# Evaluated where user code would be (under the global environment): methods
+# such as refObjectGenerator's evaluate in their caller's frame and need the
+# search path, which this helper environment (under base) does not see.
+read_dollar <- function(x, name) {
+  envir <- new.env(parent = globalenv())
+  assign("x", x, envir = envir)
+  tryCatch(list(status = "ok", value = eval(call("$", quote(x), as.name(name)), envir)),
+           error = function(e) list(status = "missing", reason = conditionMessage(e)))
+}
+
+read_member <- function(expr, envir) eval_toplevel(list(expr), 1L, envir)
+
+# Assign into an object with reference semantics; a locked environment or
+# binding (R6 objects lock theirs) is an R error reported as data, and an
+# object with value semantics (a list, an S4 object) reports "not_reference":
+# changing a copy of it would silently change nothing the user can see.
+set_member <- function(boxed, name, value) {
+  env <- object_env(boxed[[1L]])
+  if (is.null(env)) return(list(status = "not_reference"))
+  value <- value[[1L]]
+  eval_toplevel(list(quote(assign(name, value, envir = env))), 1L, environment())
+}
+
+# Call a function with already-converted arguments (a list; names for named
+# arguments). The function is bound to `label` so R's error messages read
+# "Error in label(...)" rather than deparsing its whole body, and language
+# arguments are quoted so they arrive as values instead of being evaluated.
+call_function <- function(fun, args, label) {
+  language <- vapply(args, is.language, NA)
+  args[language] <- lapply(args[language], enquote)
+  envir <- new.env(parent = globalenv())
+  assign(label, fun, envir = envir)
+  call <- as.call(c(list(as.name(label)), args))
+  eval_toplevel(list(call), 1L, envir)
+}
