@@ -347,3 +347,15 @@ def test_empty_frame(roundtrip):
     frame = pd.DataFrame({"a": pd.Series([], dtype=np.float64), "s": pd.Series([], dtype="str")})
     back = roundtrip(frame)
     assert back.shape == (0, 2) and list(back.columns) == ["a", "s"]
+
+
+def test_microseconds_far_from_1970_warn(ip):
+    ip.user_ns["far"] = pd.DataFrame({"t": pd.to_datetime(["2300-01-01 00:00:00.000001"])})
+    with pytest.warns(ConversionWarning, match="microseconds are rounded"):
+        ip.run_line_magic("Rpush", "far")
+
+
+def test_nanoseconds_warn(ip):
+    ip.user_ns["nanos"] = pd.DataFrame({"t": pd.to_datetime([1], unit="ns")})
+    with pytest.warns(ConversionWarning, match="sub-microsecond"):
+        ip.run_line_magic("Rpush", "nanos")

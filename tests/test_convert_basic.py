@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rmagic_ext import ConversionError, py2r, r2py
+from rmagic_ext import ConversionError, ConversionWarning, py2r, r2py
 from rmagic_ext.session import get_session
 
 
@@ -37,7 +37,8 @@ def test_none_is_null():
 
 def test_int_beyond_r_integer_becomes_exact_double():
     big = 2**40 + 1
-    sexp = py2r(big)
+    with pytest.warns(ConversionWarning):
+        sexp = py2r(big)
     assert r_class_and_type(sexp)[1] == "double"
     assert r2py(sexp) == big
 
@@ -50,7 +51,8 @@ def test_int_beyond_2_53_is_an_error_not_a_wrap():
 
 
 def test_int_min_is_not_mistaken_for_na():
-    sexp = py2r(-(2**31))
+    with pytest.warns(ConversionWarning):
+        sexp = py2r(-(2**31))
     assert r_class_and_type(sexp)[1] == "double"
     assert r2py(sexp) == -(2**31)
 

@@ -108,13 +108,19 @@ def _micros(values: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
     return micros, na
 
 
-def _seconds(micros: np.ndarray, na: np.ndarray):
-    return float_vector(micros / _US_PER_S, na if na.any() else None)
+def _seconds(micros: np.ndarray, na: np.ndarray, what: str):
+    """Double seconds, as R keeps them; far from 1970 (before 1834, after 2106)
+    a double cannot hold every microsecond, and that is said once."""
+    seconds = micros / _US_PER_S
+    if (np.round(seconds * _US_PER_S).astype(np.int64) != micros)[~na].any():
+        warnings.warn(f"{what}: some microseconds are rounded (R's double seconds are not exact "
+                      f"that far from 1970)", ConversionWarning, stacklevel=4)
+    return float_vector(seconds, na if na.any() else None)
 
 
 def posixct(values: np.ndarray, tzone: str, what: str):
     """POSIXct from UTC instants held in a datetime64 array."""
-    vector = _seconds(*_micros(values, what))
+    vector = _seconds(*_micros(values, what), what)
     set_attr(vector, "class", strings(["POSIXct", "POSIXt"]))
     set_attr(vector, "tzone", strings([tzone]))
     return vector
@@ -161,7 +167,7 @@ def datetime64_array_to_r(values: np.ndarray, what: str = "array"):
 
 
 def difftime(values: np.ndarray, what: str):
-    vector = _seconds(*_micros(values, what))
+    vector = _seconds(*_micros(values, what), what)
     set_attr(vector, "class", strings(["difftime"]))
     set_attr(vector, "units", strings(["secs"]))
     return vector
