@@ -130,3 +130,28 @@ def test_unknown_python_type_error_says_how_to_register():
 def test_public_names():
     for name in ("py2r", "r2py", "Converter", "RError", "RParseError"):
         assert hasattr(rmagic_ext, name)
+
+
+def test_readme_point_example(run_cell, ip, scratch_rules):
+    result = run_cell(textwrap.dedent("""
+        import rmagic_ext
+
+        class Point:
+            def __init__(self, x, y):
+                self.x, self.y = x, y
+
+        @rmagic_ext.py2r.register(Point)
+        def _(p):
+            return rmagic_ext.py2r({"x": p.x, "y": p.y})   # a named list in R
+
+        @rmagic_ext.r2py.register("point")          # R's class(), in order, then typeof()
+        def _(sexp):
+            x, y = (rmagic_ext.r2py(element) for element in sexp)
+            return Point(x, y)
+
+        pt = Point(3, 4)
+        back = %R -i pt class(pt) <- "point"; pt
+    """))
+    assert result.success
+    back = ip.user_ns["back"]
+    assert type(back).__name__ == "Point" and (back.x, back.y) == (3, 4)

@@ -265,3 +265,18 @@ def test_copy_of_a_proxy_is_the_same_r_object(ip, r_true, R):
     ip.user_ns["env_copy"] = copy.copy(env)
     assert isinstance(ip.user_ns["env_copy"], RObject)
     assert r_true("-i env_copy identical(env_copy, e1)")
+
+
+def test_classed_list_is_a_proxy_that_goes_back_unchanged(ip):
+    ip.run_cell_magic("R", "", "pt <- structure(list(x = 1, y = 2), class = 'point')")
+    ip.run_line_magic("Rpull", "pt")
+    proxy = ip.user_ns["pt"]
+    assert proxy.rclass == ("point",) and proxy.x == 1.0
+    ip.run_line_magic("Rpush", "copy=pt")
+    assert ip.run_line_magic("R", "identical(copy, pt)") is True
+
+
+def test_user_s3_print_method_is_used_for_auto_print(ip, capsys):
+    ip.run_cell_magic("R", "", "print.point <- function(x, ...) cat('<point', x$x, x$y, '>\\n')\n"
+                               "structure(list(x = 1, y = 2), class = 'point')")
+    assert capsys.readouterr().out == "<point 1 2 >\n"

@@ -113,10 +113,9 @@ eval_toplevel <- function(exprs, index, envir) {
 }
 
 # Print a visible value as the console does: show() for S4, print() otherwise.
-print_value <- function(value) {
-  if (isS4(value)) methods::show(value) else print(value)
-  invisible()
-}
+# Evaluated in a frame whose parent is the global environment, so that S3
+# print methods and S4 show methods defined by the user are dispatched to.
+.print_value <- expression(if (base::isS4(value)) methods::show(value) else base::print(value))
 
 # Parse a cell; on failure report line, column and R's message as data.
 parse_cell <- function(text, name) {
@@ -141,8 +140,9 @@ parse_cell <- function(text, name) {
 # method that fails reports an error with its own call stack.
 # The value comes boxed in a list so that a call or symbol is not evaluated.
 show_toplevel <- function(boxed) {
-  value <- boxed[[1L]]
-  outcome <- eval_toplevel(expression(print_value(value)), 1L, environment())
+  frame <- new.env(parent = globalenv())
+  frame$value <- boxed[[1L]]
+  outcome <- eval_toplevel(.print_value, 1L, frame)
   print_warnings(outcome$warnings)
   outcome
 }

@@ -132,7 +132,13 @@ def null_to_py(sexp):
 
 @default.r2py.register("list")
 def list_to_py(rlist):
-    """An R list becomes a dict when every element is named (uniquely), else a list."""
+    """An R list becomes a dict when every element is named (uniquely), else a
+    list. A list with a class of its own (an S3 object such as an ``htest``
+    or a user's ``structure(list(), class = "point")``) is an object, not
+    data: it becomes an RObject proxy, which goes back to R unchanged."""
+    if attr(rlist, "class") is not None:
+        from .robject import RObject  # robject builds on these rules
+        return RObject(rlist)
     items = [to_py(x) for x in rlist]
     names = attr(rlist, "names")
     if names is None:
