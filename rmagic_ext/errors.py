@@ -16,6 +16,9 @@ class RSetupError(RuntimeError):
         return [f"{type(self).__name__}: {self}"]
 
 
+_EDGE = 10  # a runaway recursion shows its first and last frames, not thousands
+
+
 class RError(Exception):
     """An error raised by R code.
 
@@ -45,10 +48,16 @@ class RError(Exception):
     def render(self) -> str:
         """The R call stack (innermost last) followed by R's error message."""
         lines = []
-        if self.r_traceback:
+        frames = list(enumerate(self.r_traceback, 1))
+        if frames:
             lines.append("R traceback (innermost last):")
-            width = len(str(len(self.r_traceback)))
-            lines += [f"  {i:>{width}}: {frame}" for i, frame in enumerate(self.r_traceback, 1)]
+            width = len(str(len(frames)))
+            shown = frames if len(frames) <= 2 * _EDGE else frames[:_EDGE] + [None] + frames[-_EDGE:]
+            for item in shown:
+                if item is None:
+                    lines.append(f"  {'':>{width}}  ... {len(frames) - 2 * _EDGE} more frames ...")
+                else:
+                    lines.append(f"  {item[0]:>{width}}: {item[1]}")
         lines.append(self.headline())
         return "\n".join(lines)
 

@@ -9,6 +9,7 @@ into R behind one re-entrant lock.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import signal
 import sys
@@ -54,7 +55,13 @@ class Session:
         # (same thread) can re-enter freely.
         self.lock: threading.RLock = openrlib.rlock
         self._rlib = openrlib.rlib
+        self._ffi = openrlib.ffi
+        self._console_decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")
         self._wrote_stdout = False
+        self._depth = threading.local()  # nesting of entered() per thread
+        self._interrupted = False
+        self._python_depth = 0  # R -> Python callbacks running on the main thread
+        self._main_thread = threading.current_thread() is threading.main_thread()
         with self.lock:
             self._start()
 
@@ -63,6 +70,7 @@ class Session:
     def _start(self) -> None:
         ri = self.ri
         ri.initr_checkenv()  # a no-op when R is already up (e.g. started by rpy2)
+        self._stack_limit = _enable_stack_check(self._rlib) if self._main_thread else None
         self._route_console()
         helpers = ri.baseenv["new.env"](parent=ri.baseenv)
         path = resources.files("rmagic_ext").joinpath("R", _R_HELPERS)
@@ -70,6 +78,9 @@ class Session:
             ri.baseenv["sys.source"](str(file), envir=helpers, **{"keep.source": False})
         self.helpers = helpers
         self.globalenv = ri.globalenv
+        helpers["refuse_quit"]()
+        from .convert import registry
+        registry.set_guard(self.entered)
 
     def _route_console(self) -> None:
         """Send R's console to whatever sys.stdout/sys.stderr are at the time
@@ -78,6 +89,14 @@ class Session:
         cb.consolewrite_print = self._write_stdout
         cb.consolewrite_warnerror = _write_stderr
         cb.showmessage = _write_stderr
+        # R may print bytes that are not UTF-8 (latin1 data, a split multibyte
+        # character): decode incrementally and show bad bytes as \xNN rather
+        # than letting rpy2's strict decoding drop the text.
+        import rpy2.rinterface_lib.conversion as rconversion
+        rconversion._cchar_to_str_with_maxlen = self._decode_console
+
+    def _decode_console(self, buf, maxlen: int, encoding: str) -> str:
+        return self._console_decoder.decode(self._ffi.string(buf, maxlen))
 
     def _write_stdout(self, text: str) -> None:
         self._wrote_stdout = True
@@ -87,7 +106,7 @@ class Session:
 
     def parse(self, code: str, name: str = "<cell>"):
         """Parse ``code`` into R's expression vector, or raise RParseError."""
-        with self.lock:
+        with self.entered():
             res = _as_dict(self.helpers["parse_cell"](code, name))
         if _scalar(res["status"]) != "ok":
             line, column = _scalar(res["line"]), _scalar(res["column"])
@@ -106,7 +125,7 @@ class Session:
         """
         exprs = self.parse(code, name)
         outcome = Outcome(self.ri.NULL, False, False)
-        with self.lock, self._interruptible():
+        with self.entered():
             for index in range(len(exprs)):
                 self._wrote_stdout = False
                 value, visible, warnings = self._eval_toplevel(exprs, index)
@@ -124,7 +143,7 @@ class Session:
     def lookup(self, name: str):
         """The R object called ``name`` as seen from the global environment
         (search path included), or None when there is none."""
-        with self.lock:
+        with self.entered():
             found = _as_dict(self.helpers["lookup"](name))
         return found["value"] if _scalar(found["found"]) else None
 
@@ -133,6 +152,7 @@ class Session:
 
     def _eval_toplevel(self, exprs, index: int):
         outcome = self._check(self.helpers["eval_toplevel"](exprs, index + 1, self.globalenv))
+        self._raise_if_interrupted()
         return outcome["value"], bool(_scalar(outcome["visible"])), outcome["warnings"]
 
     def _check(self, result):
@@ -150,27 +170,127 @@ class Session:
             raise RInterrupt()
         return res
 
-    # -- interrupts ---------------------------------------------------------
+    # -- entering R -----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def entered(self) -> Iterator[None]:
+        """Hold R for the current thread: the one lock, R's C stack check set
+        for this thread, and (on the main thread) SIGINT routed to R.
+
+        Re-entrant: R calling back into Python that calls R again is fine.
+        """
+        depth = getattr(self._depth, "value", 0)
+        if depth:
+            self._depth.value = depth + 1
+            try:
+                yield
+            finally:
+                self._depth.value = depth
+            return
+        with self.lock:
+            self._depth.value = 1
+            try:
+                with self._stack_check_for_this_thread(), self._interruptible():
+                    yield
+            finally:
+                self._depth.value = 0
+                self._flush_console()
+
+    @contextlib.contextmanager
+    def _stack_check_for_this_thread(self) -> Iterator[None]:
+        """R measures C stack use from the top of the thread it started on. On
+        another thread, point that measure at this thread's own stack for the
+        time it holds R, so deep recursion there is an R error, not a crash."""
+        if self._stack_limit is None or threading.current_thread() is threading.main_thread():
+            yield
+            return
+        main = (self._rlib.R_CStackStart, self._rlib.R_CStackLimit)
+        top, size = _thread_stack() or (main[0], _NO_STACK_LIMIT)
+        self._rlib.R_CStackStart = top
+        self._rlib.R_CStackLimit = int(size * 0.95) if size != _NO_STACK_LIMIT else size
+        try:
+            yield
+        finally:
+            self._rlib.R_CStackStart, self._rlib.R_CStackLimit = main
 
     @contextlib.contextmanager
     def _interruptible(self) -> Iterator[None]:
         """While R runs, SIGINT asks R to stop at its next interrupt check
-        (R_CheckUserInterrupt) instead of raising inside rpy2's callbacks."""
+        (R_CheckUserInterrupt) instead of raising inside rpy2's callbacks;
+        while R has called back into Python, it interrupts the Python code."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
         previous = signal.getsignal(signal.SIGINT)
-        if getattr(previous, "__self__", None) is self:
-            yield  # re-entered from a callback; the outer call owns the handler
-            return
         signal.signal(signal.SIGINT, self._request_interrupt)
+        self._interrupted = False
         try:
             yield
         finally:
             signal.signal(signal.SIGINT, previous)
+            self._rlib.R_interrupts_pending = 0  # a late SIGINT must not hit the next cell
+            self._interrupted = False
 
     def _request_interrupt(self, signum, frame) -> None:
+        self._interrupted = True
         self._rlib.R_interrupts_pending = 1
+        if self._python_depth:
+            raise KeyboardInterrupt
+
+    def _raise_if_interrupted(self) -> None:
+        """SIGINT that arrived while Python ran between two R calls."""
+        if self._interrupted:
+            raise RInterrupt()
+
+    @contextlib.contextmanager
+    def calling_python(self) -> Iterator[None]:
+        """Mark Python code run on R's behalf (callbacks), so SIGINT stops it."""
+        self._python_depth += 1
+        try:
+            yield
+        finally:
+            self._python_depth -= 1
+
+    def _flush_console(self) -> None:
+        tail = self._console_decoder.decode(b"", final=True)
+        if tail:
+            sys.stdout.write(tail)
+
+
+_NO_STACK_LIMIT = 2**64 - 1  # uintptr_t(-1): R's "do not check"
+
+
+def _thread_stack() -> tuple[int, int] | None:
+    """(top address, size) of the calling thread's stack, from glibc's
+    pthread_getattr_np; None where that is not available."""
+    import ctypes
+    try:
+        libc = ctypes.CDLL(None)
+        libc.pthread_self.restype = ctypes.c_ulong
+        attr = ctypes.create_string_buffer(256)  # larger than any pthread_attr_t
+        if libc.pthread_getattr_np(ctypes.c_ulong(libc.pthread_self()), attr) != 0:
+            return None
+        base, size = ctypes.c_void_p(), ctypes.c_size_t()
+        try:
+            if libc.pthread_attr_getstack(attr, ctypes.byref(base), ctypes.byref(size)) != 0:
+                return None
+        finally:
+            libc.pthread_attr_destroy(attr)
+    except (OSError, AttributeError):
+        return None
+    return base.value + size.value, size.value  # the stack grows down from its top
+
+
+def _enable_stack_check(rlib) -> int | None:
+    """rpy2 switches R's C stack check off; turn it back on for the thread R
+    started on, so runaway recursion is an R error rather than a crash."""
+    import resource
+    soft, _ = resource.getrlimit(resource.RLIMIT_STACK)
+    if soft == resource.RLIM_INFINITY or soft <= 0:
+        return None
+    limit = int(soft * 0.95)  # R's own margin: room left to unwind and report
+    rlib.R_CStackLimit = limit
+    return limit
 
 
 def _write_stderr(text: str) -> None:
@@ -212,7 +332,7 @@ def run_helper(name: str, *args) -> dict:
     once it is done. Used for R code that is not a cell: RObject member access
     and calls of R functions from Python."""
     session = get_session()
-    with session.lock, session._interruptible():
+    with session.entered():
         res = session._check(session.helpers[name](*args))
         if _scalar(res["status"]) == "ok" and "warnings" in res:
             session.helpers["print_warnings"](res["warnings"])

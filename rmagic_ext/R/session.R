@@ -260,3 +260,23 @@ call_function <- function(fun, args, label) {
   call <- as.call(c(list(as.name(label)), args))
   eval_toplevel(list(call), 1L, envir)
 }
+
+# q() and quit() would end the whole kernel process (and everything in the
+# notebook): replace them, in base's namespace and package environment, with
+# a function that refuses with a classed error.
+refuse_quit <- function() {
+  refusal <- function(...) {
+    stop(structure(class = c("rmagic_ext_quit", "error", "condition"), list(
+      message = "quit() would end the Python kernel and everything in it; restart the kernel from the notebook instead",
+      call = sys.call())))
+  }
+  for (name in c("q", "quit")) {
+    for (env in list(baseenv(), .BaseNamespaceEnv)) {
+      locked <- bindingIsLocked(name, env)
+      if (locked) unlockBinding(name, env)
+      assign(name, refusal, envir = env)
+      if (locked) lockBinding(name, env)
+    }
+  }
+  invisible()
+}

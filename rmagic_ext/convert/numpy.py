@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from ..errors import ConversionError, ConversionWarning
-from ._rt import attr, ri, set_attr, strings
+from ._rt import attr, python_strings, ri, set_attr, strings
 from .builtins import EXACT_DOUBLE, R_INT_MAX
 from .registry import default, r_typeof
 
@@ -145,7 +145,7 @@ def numpy_values(sexp) -> tuple[np.ndarray, np.ndarray | None]:
         values = raw.astype(np.int64 if kind == "integer" else np.bool_)
         return values, (na if na.any() else None)
     if kind == "character":
-        values = np.array([None if _is_na(v) else v for v in sexp], dtype=object)
+        values = np.array(python_strings(sexp), dtype=object)
         na = np.array([v is None for v in values], dtype=bool)
         return values, (na if na.any() else None)
     if kind == "complex":
@@ -155,10 +155,6 @@ def numpy_values(sexp) -> tuple[np.ndarray, np.ndarray | None]:
 
 _EMPTY_DTYPES = {"double": np.float64, "integer": np.int64, "logical": np.bool_,
                  "complex": np.complex128}
-
-
-def _is_na(value) -> bool:
-    return type(value).__name__.startswith("NA")
 
 
 def with_na(values: np.ndarray, na: np.ndarray | None):

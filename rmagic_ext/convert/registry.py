@@ -64,7 +64,7 @@ class _Dispatcher:
         return decorate
 
     def __call__(self, value):
-        with self.owner.activated():
+        with _guard(), self.owner.activated():
             return self.convert(value)
 
     def convert(self, value):
@@ -149,6 +149,17 @@ class Converter:
             yield self
         finally:
             _active.reset(token)
+
+
+_guard: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+
+
+def set_guard(guard: Callable[[], contextlib.AbstractContextManager]) -> None:
+    """Install the context every conversion runs in (the session's hold on R:
+    its lock and interrupt handling). Set by the session when R starts, so
+    registering rules never needs R."""
+    global _guard
+    _guard = guard
 
 
 #: The converter the magics use unless ``-c`` names another.

@@ -1,0 +1,89 @@
+"""Reliability through a real kernel: Interrupt, q(), runaway recursion,
+threads and huge output must all leave the kernel and its state alive."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kernel_helpers import Kernel
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    k = Kernel()
+    assert k.execute("%load_ext rmagic_ext").error is None
+    assert k.execute("%R before <- 'kept'").error is None
+    yield k
+    k.shutdown()
+
+
+def assert_alive_with_state(kernel):
+    run = kernel.execute("%R before")
+    assert run.error is None
+    assert run.messages[-1]["content"]["data"]["text/plain"] == "'kept'"
+
+
+def interrupt_cell(kernel, code, wait=1.0):
+    msg_id = kernel.client.execute(code)
+    time.sleep(wait)
+    kernel.manager.interrupt_kernel()
+    reply = kernel.client.get_shell_msg(timeout=5)  # the promise: a reply within 5 s
+    assert reply["parent_header"]["msg_id"] == msg_id
+    return reply["content"]
+
+
+@pytest.mark.parametrize("code", ["%%R\nwhile (TRUE) {}", "%%R\nSys.sleep(60)",
+                                  "%%R\nx <- 0\nfor (i in 1:1e9) x <- x + i"])
+def test_interrupt_stops_r_and_keeps_the_kernel(kernel, code):
+    reply = interrupt_cell(kernel, code)
+    assert reply["status"] == "error"
+    assert reply["ename"] == "RInterrupt"
+    assert any("KeyboardInterrupt" in line for line in reply["traceback"])
+    assert_alive_with_state(kernel)
+
+
+def test_interrupt_during_python_side_of_a_cell(kernel):
+    reply = interrupt_cell(kernel, "import time\nfor _ in range(600): time.sleep(0.1)", wait=0.5)
+    assert reply["ename"] == "KeyboardInterrupt"
+    assert_alive_with_state(kernel)
+
+
+def test_quit_is_refused_and_the_kernel_lives(kernel):
+    run = kernel.execute("%%R\nq()")
+    assert run.error["ename"] == "RError" and "would end the Python kernel" in run.error["evalue"]
+    assert_alive_with_state(kernel)
+
+
+def test_runaway_recursion_is_an_error_not_a_crash(kernel):
+    run = kernel.execute("%%R\nf <- function(n) f(n + 1)\nf(1)")
+    assert run.error["ename"] == "RError"
+    run = kernel.execute("%%R\noptions(expressions = 5e5)\ng <- function(n) g(n + 1)\ng(1)")
+    assert run.error["ename"] == "RError" and "C stack" in run.error["evalue"]
+    kernel.execute("%R options(expressions = 5000)")
+    assert_alive_with_state(kernel)
+
+
+def test_threads_calling_r_in_the_kernel(kernel):
+    run = kernel.execute(
+        "import threading\n"
+        "from rmagic_ext.session import get_session\n"
+        "results = []\n"
+        "def work(i):\n"
+        "    results.append(get_session().run(f'sum(1:{i})', keep_last=True).value[0])\n"
+        "threads = [threading.Thread(target=work, args=(i,)) for i in range(1, 9)]\n"
+        "[t.start() for t in threads]\n"
+        "%R -n for (k in 1:20) Sys.sleep(0.01)\n"
+        "[t.join() for t in threads]\n"
+        "print(sorted(results))")
+    assert run.error is None
+    assert run.text() == "[1, 3, 6, 10, 15, 21, 28, 36]\n"
+    assert_alive_with_state(kernel)
+
+
+def test_ten_megabytes_of_output_stream_through(kernel):
+    run = kernel.execute('%%R\nfor (i in 1:10000) cat(strrep("x", 1023), "\\n", sep = "")', timeout=120)
+    assert run.error is None
+    assert len(run.text()) == 10000 * 1024
+    assert_alive_with_state(kernel)
