@@ -67,10 +67,14 @@ def soak(cycles: int, rows: int) -> dict:
             "growth_mb": after - before, "temp_files_left": sorted(left)}
 
 
-if __name__ == "__main__":
-    cycles = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    rows = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+def main(argv: list[str]) -> None:
+    cycles = int(argv[0]) if argv else 1000
+    rows = int(argv[1]) if len(argv) > 1 else 100_000
     r = soak(cycles, rows)
     print(f"soak: {r['cycles']} push+pull cycles of a {r['rows']}-row mixed frame: "
           f"RSS {r['before_mb']:.1f} MB -> {r['after_mb']:.1f} MB, growth {r['growth_mb']:+.1f} MB, "
           f"temp files left {len(r['temp_files_left'])} {r['temp_files_left']}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
