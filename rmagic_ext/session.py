@@ -60,7 +60,6 @@ class Session:
         self._wrote_stdout = False
         self._depth = threading.local()  # nesting of entered() per thread
         self._interrupted = False
-        self._python_depth = 0  # R -> Python callbacks running on the main thread
         self._main_thread = threading.current_thread() is threading.main_thread()
         with self.lock:
             self._start()
@@ -216,8 +215,7 @@ class Session:
     @contextlib.contextmanager
     def _interruptible(self) -> Iterator[None]:
         """While R runs, SIGINT asks R to stop at its next interrupt check
-        (R_CheckUserInterrupt) instead of raising inside rpy2's callbacks;
-        while R has called back into Python, it interrupts the Python code."""
+        (R_CheckUserInterrupt) instead of raising inside rpy2's callbacks."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
@@ -232,24 +230,19 @@ class Session:
             self._interrupted = False
 
     def _request_interrupt(self, signum, frame) -> None:
+        """Ask R to stop at its next check; and when Python code of ours or the
+        user's is what runs (a conversion, a callback), stop that too. Inside
+        rpy2's console and event callbacks an exception would be swallowed,
+        and there R is what runs: the flag alone stops it."""
         self._interrupted = True
         self._rlib.R_interrupts_pending = 1
-        if self._python_depth:
-            raise KeyboardInterrupt
+        if not _inside_rpy2_callback(frame):
+            raise RInterrupt()
 
     def _raise_if_interrupted(self) -> None:
         """SIGINT that arrived while Python ran between two R calls."""
         if self._interrupted:
             raise RInterrupt()
-
-    @contextlib.contextmanager
-    def calling_python(self) -> Iterator[None]:
-        """Mark Python code run on R's behalf (callbacks), so SIGINT stops it."""
-        self._python_depth += 1
-        try:
-            yield
-        finally:
-            self._python_depth -= 1
 
     def _flush_console(self) -> None:
         tail = self._console_decoder.decode(b"", final=True)
@@ -258,6 +251,14 @@ class Session:
 
 
 _NO_STACK_LIMIT = 2**64 - 1  # uintptr_t(-1): R's "do not check"
+
+
+def _inside_rpy2_callback(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.endswith(("rinterface_lib/callbacks.py", "rinterface_lib\\callbacks.py")):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _thread_stack() -> tuple[int, int] | None:

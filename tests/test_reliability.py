@@ -53,6 +53,16 @@ def test_sigint_while_python_runs_between_r_calls_ends_the_cell(session):
     assert r2py(session.run("ok", keep_last=True).value) is True
 
 
+def test_sigint_stops_a_long_conversion(ip):
+    ip.user_ns["many"] = list(range(3_000_000)) + ["mixed"]  # converted element by element
+    interrupt_after(0.3)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        ip.run_line_magic("Rpush", "many")
+    assert time.monotonic() - started < 5
+    assert ip.run_line_magic("R", "1L") == 1
+
+
 def test_default_sigint_handler_is_restored(session):
     before = signal.getsignal(signal.SIGINT)
     session.run("x <- 1")
