@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -79,7 +80,7 @@ class Session:
         self.globalenv = ri.globalenv
         helpers["refuse_quit"]()
         from .convert import registry
-        registry.set_guard(self.entered)
+        registry.set_guard(self.entered, self.check_interrupt)
 
     def _route_console(self) -> None:
         """Send R's console to whatever sys.stdout/sys.stderr are at the time
@@ -151,7 +152,7 @@ class Session:
 
     def _eval_toplevel(self, exprs, index: int):
         outcome = self._check(self.helpers["eval_toplevel"](exprs, index + 1, self.globalenv))
-        self._raise_if_interrupted()
+        self.check_interrupt()
         return outcome["value"], bool(_scalar(outcome["visible"])), outcome["warnings"]
 
     def _check(self, result):
@@ -230,17 +231,17 @@ class Session:
             self._interrupted = False
 
     def _request_interrupt(self, signum, frame) -> None:
-        """Ask R to stop at its next check; and when Python code of ours or the
-        user's is what runs (a conversion, a callback), stop that too. Inside
-        rpy2's console and event callbacks an exception would be swallowed,
-        and there R is what runs: the flag alone stops it."""
+        """Ask R to stop at its next check. When the user's own Python code is
+        what runs (code R called back into), stop it at once. Code of rpy2 and
+        of rmagic_ext is never interrupted mid-way (it may hold R's protect
+        stack): it stops at its next checkpoint (check_interrupt)."""
         self._interrupted = True
         self._rlib.R_interrupts_pending = 1
-        if not _inside_rpy2_callback(frame):
+        if not _is_internal(frame):
             raise RInterrupt()
 
-    def _raise_if_interrupted(self) -> None:
-        """SIGINT that arrived while Python ran between two R calls."""
+    def check_interrupt(self) -> None:
+        """A safe point: raise RInterrupt if SIGINT arrived since R was entered."""
         if self._interrupted:
             raise RInterrupt()
 
@@ -253,12 +254,15 @@ class Session:
 _NO_STACK_LIMIT = 2**64 - 1  # uintptr_t(-1): R's "do not check"
 
 
-def _inside_rpy2_callback(frame) -> bool:
-    while frame is not None:
-        if frame.f_code.co_filename.endswith(("rinterface_lib/callbacks.py", "rinterface_lib\\callbacks.py")):
-            return True
-        frame = frame.f_back
-    return False
+_INTERNAL_PACKAGES = tuple(
+    os.path.dirname(module.__file__) + os.sep
+    for module in (sys.modules[__name__.rpartition(".")[0]],))
+
+
+def _is_internal(frame) -> bool:
+    """Whether the innermost Python frame is code of rpy2 or of rmagic_ext."""
+    filename = frame.f_code.co_filename if frame is not None else ""
+    return filename.startswith(_INTERNAL_PACKAGES) or f"{os.sep}rpy2{os.sep}" in filename
 
 
 def _thread_stack() -> tuple[int, int] | None:

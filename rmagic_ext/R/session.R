@@ -280,3 +280,28 @@ refuse_quit <- function() {
   }
   invisible()
 }
+
+# Strings in bulk (see convert/_bulk.py): one buffer each way instead of one
+# call per element. "\x1f" separates the strings; the Python side checks that
+# the data does not contain it.
+split_strings <- function(joined, n, na) {
+  x <- strsplit(joined, "\x1f", fixed = TRUE)[[1L]]
+  if (length(x) < n) x <- c(x, character(n - length(x)))  # trailing empty strings
+  if (length(na)) x[na] <- NA_character_
+  x
+}
+
+join_strings <- function(x) {
+  distinct <- unique(x)
+  text <- enc2utf8(distinct)
+  na <- which(is.na(text))
+  text[na] <- ""
+  if (!all(validUTF8(text)) || any(grepl("\x1f", text, fixed = TRUE, useBytes = TRUE))) return(NULL)
+  list(joined = paste(text, collapse = "\x1f"), n_distinct = length(distinct),
+       codes = match(x, distinct), na = na)
+}
+
+# Distinct strings joined in one buffer, and 1-based codes (NA for NA).
+expand_strings <- function(joined, n_distinct, codes) {
+  split_strings(joined, n_distinct, integer())[codes]
+}

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
+import pandas as pd
+
 from ..errors import ConversionError
+from . import _bulk
 
 
 @cache
@@ -35,24 +39,40 @@ def set_attr(sexp, name: str, value) -> None:
         sexp.do_slot_assign(name, value)
 
 
-def strings(values) -> object:
-    """A character vector from Python strings, None standing for NA.
+def _helpers():
+    from ..session import get_session
+    return get_session().helpers
 
-    R's strings end at the first NUL byte, so a str holding one would arrive
-    cut short: that is refused rather than done silently."""
+
+def strings(values, na: np.ndarray | None = None):
+    """A character vector from Python strings; None, NaN, pd.NA, or True in
+    ``na``, is NA.
+
+    Long vectors go in bulk (see _bulk). R's strings end at the first NUL
+    byte, so a str holding one would arrive cut short: that is refused
+    rather than done silently."""
     r = ri()
-    items = [r.NA_Character if v is None else v for v in values]
-    if any("\x00" in v for v in items if v is not r.NA_Character):
-        raise ConversionError("R strings cannot contain NUL characters ('\\x00'); "
-                              "send such data as bytes (R raw vectors) instead")
-    return r.StrSexpVector(items)
+    array = values if isinstance(values, np.ndarray) else np.array(values, dtype=object)
+    array = array.astype(object, copy=False)
+    if len(array) >= _bulk.MIN_BULK_STRINGS:
+        vector = _bulk.strings_to_r(array, na, _helpers(), r)
+        if vector is not None:
+            return vector
+    missing = pd.isna(array) if na is None else na
+    items = [None if m else v for v, m in zip(array.tolist(), missing)]
+    if any("\x00" in v for v in items if v is not None):
+        _bulk.raise_nul()
+    return r.StrSexpVector([r.NA_Character if v is None else v for v in items])
 
 
-def python_strings(sexp) -> list:
-    """The strings of an R character vector (None for NA), or a clear error
-    when R holds bytes that are not valid UTF-8."""
+def python_strings(sexp) -> np.ndarray:
+    """The strings of an R character vector as an object array (None for NA),
+    or a clear error when R holds bytes that are not valid UTF-8."""
+    bulk = _bulk.strings_from_r(sexp, _helpers(), ri())
+    if bulk is not None:
+        return bulk
     try:
-        return [None if type(v).__name__.startswith("NA") else v for v in sexp]
+        return np.array([None if type(v).__name__.startswith("NA") else v for v in sexp], dtype=object)
     except UnicodeDecodeError as exc:
         raise ConversionError(
             f"an R character vector holds text that is not valid UTF-8 ({exc.reason} at byte "

@@ -195,6 +195,8 @@ def posixct_to_series(sexp, name=None) -> pd.Series:
     instants = pd.Series(_micros_from_seconds(sexp).view("datetime64[us]"), name=name)
     if tz is None:
         local = local_tz()
+        if _is_utc(local):
+            return instants  # the wall-clock times are the UTC instants
         return instants.dt.tz_localize("UTC").dt.tz_convert(local).dt.tz_localize(None)
     return instants.dt.tz_localize("UTC").dt.tz_convert(tz)
 

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from ..errors import ConversionError, ConversionWarning
+from ._bulk import array_view, vector_from_array
 from ._rt import attr, python_strings, ri, set_attr, strings
 from .builtins import EXACT_DOUBLE, R_INT_MAX
 from .registry import default, r_typeof
@@ -31,20 +32,12 @@ def na_real_array(size: int) -> np.ndarray:
 
 # -- Python -> R ---------------------------------------------------------------
 
-def _from_memory(vector_type, values: np.ndarray):
-    """Block-copy a contiguous array into a new R vector (rpy2 cannot take an
-    empty buffer, so empty vectors are built directly)."""
-    if values.size == 0:
-        return vector_type([])
-    return vector_type.from_memoryview(memoryview(values))
-
-
 def float_vector(values: np.ndarray, na: np.ndarray | None = None):
     values = np.ascontiguousarray(values, dtype=np.float64)
     if na is not None and na.any():
         values = values.copy()
         values[na] = float(ri().NA_Real)
-    return _from_memory(ri().FloatSexpVector, values)
+    return vector_from_array(ri().FloatSexpVector, values)
 
 
 def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "array"):
@@ -63,7 +56,7 @@ def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "ar
     if na is not None and na.any():
         ints = ints.copy()
         ints[na] = NA_INTEGER
-    return _from_memory(ri().IntSexpVector, ints)
+    return vector_from_array(ri().IntSexpVector, ints)
 
 
 def bool_vector(values: np.ndarray, na: np.ndarray | None = None):
@@ -71,14 +64,11 @@ def bool_vector(values: np.ndarray, na: np.ndarray | None = None):
     if na is not None and na.any():
         ints = ints.copy()
         ints[na] = NA_INTEGER
-    return _from_memory(ri().BoolSexpVector, ints)
+    return vector_from_array(ri().BoolSexpVector, ints)
 
 
 def str_vector(values, na: np.ndarray | None = None):
-    items = list(values)
-    if na is not None:
-        items = [None if missing else v for v, missing in zip(items, na)]
-    return strings(items)
+    return strings(values, na)
 
 
 def vector(values: np.ndarray, what: str = "array"):
@@ -130,27 +120,32 @@ def numpy_scalar_to_r(value: np.generic):
 # -- R -> Python ---------------------------------------------------------------
 
 def numpy_values(sexp) -> tuple[np.ndarray, np.ndarray | None]:
-    """A numpy copy of an R atomic vector and its NA mask (None when no NA
-    is possible or present)."""
+    """The values of an R atomic vector in numpy, and its NA mask (None when
+    there is no NA). Doubles are a zero-copy, read-only view of R's memory in
+    which NA_real_ reads as NaN (so no mask); the other types are copies."""
     kind = r_typeof(sexp)
     if len(sexp) == 0:
         return np.array([], dtype=_EMPTY_DTYPES.get(kind, object)), None
     if kind == "double":
-        values = np.array(sexp.memoryview(), dtype=np.float64)
-        na = na_real_mask(values)
-        return values, (na if na.any() else None)
+        return array_view(sexp, np.float64), None
     if kind in ("integer", "logical"):
         raw = np.asarray(sexp.memoryview())
         na = raw == NA_INTEGER
         values = raw.astype(np.int64 if kind == "integer" else np.bool_)
         return values, (na if na.any() else None)
     if kind == "character":
-        values = np.array(python_strings(sexp), dtype=object)
-        na = np.array([v is None for v in values], dtype=bool)
+        values = python_strings(sexp)
+        na = pd_isna(values)
         return values, (na if na.any() else None)
     if kind == "complex":
         return np.array(list(sexp), dtype=np.complex128), None
     raise ConversionError(f"an R {kind} vector is not atomic data")
+
+
+def pd_isna(values: np.ndarray) -> np.ndarray:
+    """Where an object array holds None (vectorised; pandas is the fast way)."""
+    import pandas as pd
+    return pd.isna(values)
 
 
 _EMPTY_DTYPES = {"double": np.float64, "integer": np.int64, "logical": np.bool_,
@@ -178,7 +173,9 @@ def atomic_to_py(sexp):
         return with_na(values, na).reshape(shape, order="F")
     if len(values) == 1 and not sexp.list_attrs():
         value = values[0]
-        return None if na is not None else (value.item() if isinstance(value, np.generic) else value)
+        if na is not None or (values.dtype.kind == "f" and na_real_mask(values)[0]):
+            return None
+        return value.item() if isinstance(value, np.generic) else value
     return with_na(values, na)
 
 

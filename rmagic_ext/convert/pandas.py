@@ -38,6 +38,8 @@ def column_to_r(series: pd.Series, what: str):
         return datetimes.datetime_series_to_r(series, what)
     if pd.api.types.is_timedelta64_dtype(dtype):
         return datetimes.difftime(series.to_numpy(), what)
+    if isinstance(dtype, pd.StringDtype):  # pandas 3's default str, and "string"
+        return npconv.str_vector(series.to_numpy(dtype=object))  # NA found on the way
     na = _na_mask(series)
     if pd.api.types.is_bool_dtype(dtype):
         return npconv.bool_vector(series.to_numpy(dtype=bool, na_value=False), na)
@@ -47,19 +49,21 @@ def column_to_r(series: pd.Series, what: str):
         return npconv.float_vector(series.to_numpy(dtype=np.float64, na_value=np.nan), na)
     if pd.api.types.is_complex_dtype(dtype):
         return npconv.vector(series.to_numpy(), what)
-    if pd.api.types.is_string_dtype(dtype) or dtype == object:
+    if dtype == object:
         return object_column_to_r(series.to_numpy(dtype=object), na, what)
     raise ConversionError(f"{what} has dtype {dtype}, which has no R counterpart")
 
 
 def object_column_to_r(values: np.ndarray, na: np.ndarray | None, what: str):
-    """Strings (the common case), dates, or datetimes held as Python objects."""
-    present = values if na is None else values[~na]
-    if all(isinstance(v, str) for v in present):
+    """Strings (the common case), dates, or datetimes held as Python objects;
+    anything else becomes an R list column. pandas' infer_dtype looks at the
+    values in C, not in a Python loop."""
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("string", "empty"):
         return npconv.str_vector(values, na)
-    if present.size and all(type(v) is dt.date for v in present):
+    if kind == "date":
         return datetimes.date_objects_to_r(np.where(na, None, values) if na is not None else values, what)
-    if present.size and all(isinstance(v, dt.datetime) for v in present):
+    if kind == "datetime":
         return column_to_r(pd.Series(pd.to_datetime(list(values))), what)
     return npconv.vector(values, what)
 

@@ -79,6 +79,7 @@ class PyToR(_Dispatcher):
         return self.rules.get(klass) or self.rules.get(f"{klass.__module__}.{klass.__qualname__}")
 
     def convert(self, value):
+        _checkpoint()
         rule = self.owner.find_py2r(type(value))
         if rule is None:
             raise ConversionError(
@@ -91,6 +92,7 @@ class RToPy(_Dispatcher):
     """``r2py``: rpy2 Sexp -> Python value, by ``class()`` then ``typeof()``."""
 
     def convert(self, sexp):
+        _checkpoint()
         keys = r_classes(sexp) + (r_typeof(sexp), "ANY")
         rule = self.owner.find_r2py(keys)
         if rule is None:
@@ -152,14 +154,17 @@ class Converter:
 
 
 _guard: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+_checkpoint: Callable[[], None] = lambda: None
 
 
-def set_guard(guard: Callable[[], contextlib.AbstractContextManager]) -> None:
+def set_guard(guard: Callable[[], contextlib.AbstractContextManager],
+              checkpoint: Callable[[], None]) -> None:
     """Install the context every conversion runs in (the session's hold on R:
-    its lock and interrupt handling). Set by the session when R starts, so
-    registering rules never needs R."""
-    global _guard
-    _guard = guard
+    its lock and interrupt handling) and the check run before each value is
+    converted (where a pending interrupt is raised). Set by the session when
+    R starts, so registering rules never needs R."""
+    global _guard, _checkpoint
+    _guard, _checkpoint = guard, checkpoint
 
 
 #: The converter the magics use unless ``-c`` names another.
