@@ -149,10 +149,10 @@ def _joined_to_r(values: np.ndarray, na: np.ndarray | None, helpers, ri):
     return helpers["split_strings"](ri.StrSexpVector([joined]), len(items), na_positions)
 
 
-def strings_from_r(sexp, helpers, ri) -> np.ndarray | None:
-    """An object array of the strings of a character vector (None for NA), or
-    None when R could not join them safely (separator in the data, text
-    that is not UTF-8): the caller then goes element by element."""
+def strings_from_r(sexp, helpers, ri) -> tuple[np.ndarray, np.ndarray] | None:
+    """An object array of the strings of a character vector (None for NA)
+    and the NA mask, or None when R could not join them safely (separator in
+    the data, text that is not UTF-8): the caller then goes element by element."""
     if len(sexp) < MIN_BULK_STRINGS:
         return None
     res = helpers["join_strings"](sexp)
@@ -162,7 +162,9 @@ def strings_from_r(sexp, helpers, ri) -> np.ndarray | None:
     distinct = np.array(str(parts["joined"][0]).split(_SEPARATOR), dtype=object)
     if len(distinct) != int(parts["n_distinct"][0]):
         return None
-    na = np.asarray(parts["na"].memoryview(), dtype=np.int64) if len(parts["na"]) else ()
-    distinct[np.asarray(na, dtype=np.int64) - 1] = None
-    codes = np.asarray(parts["codes"].memoryview(), dtype=np.int32)
-    return distinct[codes - 1]
+    distinct_na = np.zeros(len(distinct), dtype=bool)
+    if len(parts["na"]):
+        distinct_na[np.asarray(parts["na"].memoryview(), dtype=np.int64) - 1] = True
+        distinct[distinct_na] = None
+    codes = np.asarray(parts["codes"].memoryview(), dtype=np.int32) - 1
+    return distinct[codes], distinct_na[codes]

@@ -65,14 +65,16 @@ def strings(values, na: np.ndarray | None = None):
     return r.StrSexpVector([r.NA_Character if v is None else v for v in items])
 
 
-def python_strings(sexp) -> np.ndarray:
-    """The strings of an R character vector as an object array (None for NA),
-    or a clear error when R holds bytes that are not valid UTF-8."""
+def python_strings(sexp) -> tuple[np.ndarray, np.ndarray]:
+    """The strings of an R character vector as an object array (None for NA)
+    and its NA mask, or a clear error when R holds bytes that are not valid
+    UTF-8."""
     bulk = _bulk.strings_from_r(sexp, _helpers(), ri())
     if bulk is not None:
         return bulk
     try:
-        return np.array([None if type(v).__name__.startswith("NA") else v for v in sexp], dtype=object)
+        values = np.array([None if type(v).__name__.startswith("NA") else v for v in sexp], dtype=object)
+        return values, pd.isna(values)
     except UnicodeDecodeError as exc:
         raise ConversionError(
             f"an R character vector holds text that is not valid UTF-8 ({exc.reason} at byte "

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConversionError, ConversionWarning
-from ._rt import attr, ri, set_attr, strings
+from ._rt import attr, python_strings, ri, set_attr, strings
 from .numpy import float_vector
 
 NAT = np.iinfo(np.int64).min
@@ -228,6 +228,6 @@ def scalar_or_series(series: pd.Series, sexp, scalar: bool = True):
         return None if pd.isna(value) else value
     names = attr(sexp, "names")
     if names is not None:
-        series.index = pd.Index(list(names))
+        series.index = pd.Index(python_strings(names)[0])
     return series
 

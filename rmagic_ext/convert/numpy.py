@@ -134,18 +134,11 @@ def numpy_values(sexp) -> tuple[np.ndarray, np.ndarray | None]:
         values = raw.astype(np.int64 if kind == "integer" else np.bool_)
         return values, (na if na.any() else None)
     if kind == "character":
-        values = python_strings(sexp)
-        na = pd_isna(values)
+        values, na = python_strings(sexp)
         return values, (na if na.any() else None)
     if kind == "complex":
         return np.array(list(sexp), dtype=np.complex128), None
     raise ConversionError(f"an R {kind} vector is not atomic data")
-
-
-def pd_isna(values: np.ndarray) -> np.ndarray:
-    """Where an object array holds None (vectorised; pandas is the fast way)."""
-    import pandas as pd
-    return pd.isna(values)
 
 
 _EMPTY_DTYPES = {"double": np.float64, "integer": np.int64, "logical": np.bool_,

@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import ConversionError, ConversionWarning
 from . import datetimes
 from . import numpy as npconv
-from ._rt import attr, ri, set_attr, strings
+from ._rt import attr, python_strings, ri, set_attr, strings
 from .registry import default, r_classes, r_typeof
 
 # -- Python -> R ---------------------------------------------------------------
@@ -79,7 +79,7 @@ def factor_to_r(series: pd.Series, what: str):
     codes = np.asarray(categorical.codes, dtype=np.int32) + 1  # R counts from 1; -1 (NA) -> 0
     na = codes == 0
     vector = npconv.int_vector(codes, na if na.any() else None, what)
-    set_attr(vector, "levels", strings([str(v) for v in levels]))
+    set_attr(vector, "levels", strings(levels.astype(str).to_numpy(dtype=object)))
     set_attr(vector, "class", strings(["ordered", "factor"] if categorical.ordered else ["factor"]))
     return vector
 
@@ -101,7 +101,7 @@ def _row_names(index: pd.Index):
     if pd.api.types.is_integer_dtype(index.dtype) and index.min() >= -npconv.R_INT_MAX \
             and index.max() <= npconv.R_INT_MAX:
         return ri().IntSexpVector(index.to_numpy(dtype=np.int64).tolist())
-    return strings([str(v) for v in index])
+    return strings(index.astype(str).to_numpy(dtype=object))
 
 
 @default.py2r.register(pd.DataFrame)
@@ -121,7 +121,7 @@ def dataframe_to_r(frame: pd.DataFrame):
 def series_to_r(series: pd.Series):
     vector = column_to_r(series, f"Series {series.name!r}" if series.name is not None else "Series")
     if not _has_default_index(series.index):
-        set_attr(vector, "names", strings([str(v) for v in series.index]))
+        set_attr(vector, "names", strings(series.index.astype(str).to_numpy(dtype=object)))
     return vector
 
 
@@ -176,7 +176,7 @@ def factor_to_series(sexp, name=None) -> pd.Series:
     codes = np.asarray(sexp.memoryview(), dtype=np.int64) - 1 if len(sexp) else np.array([], dtype=np.int64)
     codes[codes < 0] = -1  # NA_integer_ - 1 wraps far below zero
     levels = attr(sexp, "levels")
-    categories = list(levels) if levels is not None else []
+    categories = python_strings(levels)[0] if levels is not None else []
     ordered = "ordered" in r_classes(sexp)
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories, ordered=ordered), name=name)
 
@@ -207,7 +207,7 @@ def _index(rframe) -> pd.Index:
     row_names = attr(rframe, "row.names")
     if r_typeof(row_names) == "integer":
         return pd.Index(npconv.numpy_values(row_names)[0])
-    return pd.Index(list(row_names))
+    return pd.Index(python_strings(row_names)[0])
 
 
 @default.r2py.register("data.frame")
@@ -230,7 +230,7 @@ def named_vector_to_py(sexp):
     if names is None or attr(sexp, "dim") is not None:
         return npconv.atomic_to_py(sexp)
     series = atomic_column_to_py(sexp, None)
-    series.index = pd.Index(list(names))
+    series.index = pd.Index(python_strings(names)[0])
     return series
 
 
