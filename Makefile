@@ -47,7 +47,7 @@ test: setup
 	$(VPY) -m pytest
 
 bench: setup
-	$(VPY) benchmarks/cell_overhead.py
+	$(VPY) benchmarks/transfer.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

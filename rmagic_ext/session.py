@@ -140,6 +140,15 @@ class Session:
                 outcome = Outcome(value, visible, self._wrote_stdout)
         return outcome
 
+    def assign(self, name: str, value) -> None:
+        """Bind ``value`` (an rpy2 Sexp) to ``name`` in the global environment
+        as R's ``<-`` does: no copy (rpy2's own assignment duplicates the
+        whole object first); R copies later only if the object is modified
+        while shared."""
+        with self.entered():
+            symbol = self._rlib.Rf_install(self._ffi.new("char[]", name.encode("utf-8")))
+            self._rlib.Rf_defineVar(symbol, value.__sexp__._cdata, self.globalenv.__sexp__._cdata)
+
     def lookup(self, name: str):
         """The R object called ``name`` as seen from the global environment
         (search path included), or None when there is none."""

@@ -293,15 +293,15 @@ split_strings <- function(joined, n, na) {
 
 join_strings <- function(x) {
   distinct <- unique(x)
+  # Bytes that are not text in any known encoding: let the element-by-element
+  # path report them (enc2utf8 would turn them into "<e9>" escapes).
+  native <- Encoding(distinct) == "unknown"
+  if (any(Encoding(distinct) == "bytes") ||
+      (l10n_info()[["UTF-8"]] && !all(validUTF8(distinct[native])))) return(NULL)
   text <- enc2utf8(distinct)
   na <- which(is.na(text))
   text[na] <- ""
   if (!all(validUTF8(text)) || any(grepl("\x1f", text, fixed = TRUE, useBytes = TRUE))) return(NULL)
   list(joined = paste(text, collapse = "\x1f"), n_distinct = length(distinct),
        codes = match(x, distinct), na = na)
-}
-
-# Distinct strings joined in one buffer, and 1-based codes (NA for NA).
-expand_strings <- function(joined, n_distinct, codes) {
-  split_strings(joined, n_distinct, integer())[codes]
 }

@@ -1,7 +1,8 @@
 """Whole vectors at memory speed, between numpy and R.
 
-- Numbers: one ``memcpy`` into a fresh R vector whose pages are first marked
-  for transparent huge pages (as numpy does for its own large arrays), so the
+- Numbers: written (and converted to R's element type) straight into a fresh
+  R vector whose pages are first marked for transparent huge pages (as numpy
+  does for its own large arrays): one pass, no intermediate array, and the
   copy is not dominated by page faults.
 - Numbers back: a read-only numpy view of R's memory, which keeps the R object
   alive (and protected from R's garbage collector) as long as the view lives.
@@ -48,26 +49,38 @@ def _prefer_huge_pages(address: int, nbytes: int) -> None:
         _madvise_fn(start, end - start, _MADV_HUGEPAGE)
 
 
-def vector_from_array(vector_class, values: np.ndarray):
-    """A new R vector of ``vector_class`` (rpy2's FloatSexpVector, ...) holding
-    a copy of the contiguous array ``values`` (same item size as R's)."""
+def new_vector(vector_class, n: int):
+    """A new R vector of ``vector_class`` (rpy2's FloatSexpVector, ...) and a
+    writable numpy view of its memory, to be filled in place: conversions
+    write straight into R's memory, with no intermediate array."""
     from rpy2.rinterface_lib import openrlib
     from rpy2.rinterface_lib.conversion import _cdata_res_to_rinterface
 
     rlib, ffi = openrlib.rlib, openrlib.ffi
-    n = values.size
-    if n == 0:
-        return vector_class([])
-
     wrap = _cdata_res_to_rinterface(lambda cdata: cdata)  # rpy2's own protection
-    sexp = rlib.Rf_protect(rlib.Rf_allocVector(vector_class._R_TYPE, n))
+    cdata = rlib.Rf_protect(rlib.Rf_allocVector(vector_class._R_TYPE, n))
     try:
-        destination = vector_class._R_GET_PTR(sexp)
-        _prefer_huge_pages(int(ffi.cast("uintptr_t", destination)), values.nbytes)
-        ffi.memmove(destination, ffi.from_buffer(values), values.nbytes)
-        return wrap(sexp)
+        sexp = wrap(cdata)
     finally:
         rlib.Rf_unprotect(1)
+    if n == 0:
+        return sexp, np.empty(0, dtype=_DTYPES[vector_class.__name__])
+    view = np.asarray(sexp.memoryview())
+    _prefer_huge_pages(view.__array_interface__["data"][0], view.nbytes)
+    return sexp, view
+
+
+_DTYPES = {"FloatSexpVector": np.float64, "IntSexpVector": np.int32, "BoolSexpVector": np.int32}
+
+
+def filled_vector(vector_class, values: np.ndarray, na: np.ndarray | None = None, na_value=None):
+    """A new R vector holding ``values`` converted to R's element type in one
+    pass, with ``na_value`` where ``na`` is True."""
+    sexp, view = new_vector(vector_class, len(values))
+    np.copyto(view, values, casting="unsafe")
+    if na is not None and na.any():
+        view[na] = na_value
+    return sexp
 
 
 class _RMemory:
@@ -100,53 +113,69 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, helpers, ri):
     in ``na``, are NA), or None when the data holds the separator and must go
     element by element.
 
-    Columns with repeated values (the usual case: labels, categories, codes)
-    go as their distinct values plus integer codes; mostly-distinct ones as
-    one joined buffer that R splits."""
+    The strings travel as one UTF-8 buffer that R splits once. The buffer is
+    assembled piece by piece, so besides it only one piece's text is alive
+    (hashing the column first, to send distinct values only, would cost more
+    memory than it saves)."""
     if len(values) < MIN_BULK_STRINGS:
         return None
-    if _mostly_distinct(values):
-        return _joined_to_r(values, na, helpers, ri)
-    codes, distinct = pd.factorize(values)  # NA -> -1
-    joined = _join(distinct.tolist())
-    if joined is None:
-        return None
-    if na is not None:
-        codes[na] = -1
-    codes = (codes + 1).astype(np.int32)
-    codes[codes == 0] = np.iinfo(np.int32).min  # NA_integer_
-    return helpers["expand_strings"](ri.StrSexpVector([joined]), len(distinct),
-                                     vector_from_array(ri.IntSexpVector, codes))
+    if na is None:
+        na = _na_unless_all_strings(values)
+    buffer = bytearray()
+    for start in range(0, len(values), _PIECE):
+        piece = _join(_blank(values[start:start + _PIECE], None if na is None else na[start:start + _PIECE]))
+        if piece is None:
+            return None
+        if start:
+            buffer += _SEPARATOR_BYTES
+        buffer += piece
+        del piece
+    na_positions = filled_vector(ri.IntSexpVector, np.flatnonzero(na) + 1) \
+        if na is not None and na.any() else ri.NULL
+    joined = _r_string(buffer)
+    del buffer
+    return helpers["split_strings"](joined, len(values), na_positions)
 
 
-def _mostly_distinct(values: np.ndarray, sample: int = 65536) -> bool:
-    """Whether nearly every value differs (ids, free text), judged on an even
-    sample; a column of 50k labels over 1M rows is not (about half distinct
-    in the sample), a column of unique keys is."""
-    picked = values[:: max(1, len(values) // sample)]
-    return len(pd.unique(picked)) > 0.9 * len(picked)
+_PIECE = 65_536
+_SEPARATOR_BYTES = _SEPARATOR.encode()
 
 
-def _join(items: list) -> str | None:
+def _na_unless_all_strings(values: np.ndarray) -> np.ndarray | None:
+    """None when every value is a str (the common case, found without a mask);
+    else where the values are missing (None, NaN, pd.NA)."""
+    return None if pd.api.types.infer_dtype(values, skipna=False) == "string" else pd.isna(values)
+
+
+def _r_string(buffer: bytes | bytearray):
+    """A length-1 character vector made from UTF-8 bytes without another copy
+    on the Python side (rpy2's constructor copies the text twice)."""
+    from rpy2.rinterface_lib import openrlib
+    from rpy2.rinterface_lib.conversion import _cdata_res_to_rinterface
+
+    rlib, ffi = openrlib.rlib, openrlib.ffi
+    wrap = _cdata_res_to_rinterface(lambda cdata: cdata)
+    charsxp = rlib.Rf_protect(rlib.Rf_mkCharLenCE(ffi.from_buffer(buffer), len(buffer), rlib.CE_UTF8))
+    try:
+        return wrap(rlib.Rf_protect(rlib.Rf_ScalarString(charsxp)))
+    finally:
+        rlib.Rf_unprotect(2)
+
+
+def _blank(values: np.ndarray, na: np.ndarray | None) -> np.ndarray:
+    """The strings with "" at NA positions (R marks those NA after splitting)."""
+    return np.where(na, "", values) if na is not None and na.any() else values
+
+
+def _join(items: np.ndarray) -> bytes | None:
+    """One UTF-8 buffer of the strings, or None when one of them holds the
+    separator."""
     joined = _SEPARATOR.join(items)
     if joined.count(_SEPARATOR) != len(items) - 1:
         return None
     if "\x00" in joined:
         raise_nul()
-    return joined
-
-
-def _joined_to_r(values: np.ndarray, na: np.ndarray | None, helpers, ri):
-    if na is None:
-        na = pd.isna(values)
-    items = values.tolist()
-    if na.any():
-        items = ["" if missing else v for v, missing in zip(items, na)]
-    joined = _join(items)
-    if joined is None:
-        return None
-    na_positions = ri.IntSexpVector((np.flatnonzero(na) + 1).tolist()) if na.any() else ri.NULL
-    return helpers["split_strings"](ri.StrSexpVector([joined]), len(items), na_positions)
+    return joined.encode("utf-8")
 
 
 def strings_from_r(sexp, helpers, ri) -> tuple[np.ndarray, np.ndarray] | None:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..errors import ConversionError, ConversionWarning
 from ._rt import attr, python_strings, ri, set_attr, strings
+from ._bulk import new_vector
 from .numpy import float_vector
 
 NAT = np.iinfo(np.int64).min
@@ -91,47 +92,49 @@ def tz_from_r(tzone: str | None) -> dt.tzinfo | str | None:
 
 # -- Python -> R ---------------------------------------------------------------
 
-def _micros(values: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """int64 microseconds and the NaT mask of a datetime64/timedelta64 array,
-    warning when finer precision is rounded away."""
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+_EXACT_SECONDS = 2**32  # below this many seconds from 1970, a double holds every microsecond
+
+
+def seconds_vector(values: np.ndarray, what: str):
+    """R's double seconds for a datetime64 (UTC instants) or timedelta64
+    array, written straight into R's memory; NaT is NA. Lost precision
+    (nanoseconds; microseconds far from 1970) is said once."""
     unit = np.datetime_data(values.dtype)[0]
+    if unit not in _PER_SECOND:
+        values = values.astype(f"{values.dtype.kind}8[ns]")
+        unit = "ns"
     ints = values.view(np.int64)
+    per_second = _PER_SECOND[unit]
+    sexp, seconds = new_vector(ri().FloatSexpVector, len(ints))
+    np.divide(ints, per_second, out=seconds)
     na = ints == NAT
-    if unit in ("ns", "ps", "fs", "as"):
-        per_us = {"ns": 1_000, "ps": 1_000_000, "fs": 10**9, "as": 10**12}[unit]
-        if (ints[~na] % per_us).any():
-            warnings.warn(f"{what}: sub-microsecond precision rounded (R stores seconds as double)",
-                          ConversionWarning, stacklevel=4)
-        micros = np.where(na, 0, np.round(ints / per_us)).astype(np.int64)
-    else:
-        micros = values.astype(f"{values.dtype.kind}8[us]").view(np.int64)
-    return micros, na
-
-
-def _seconds(micros: np.ndarray, na: np.ndarray, what: str):
-    """Double seconds, as R keeps them; far from 1970 (before 1834, after 2106)
-    a double cannot hold every microsecond, and that is said once."""
-    seconds = micros / _US_PER_S
-    if (np.round(seconds * _US_PER_S).astype(np.int64) != micros)[~na].any():
-        warnings.warn(f"{what}: some microseconds are rounded (R's double seconds are not exact "
-                      f"that far from 1970)", ConversionWarning, stacklevel=4)
-    return float_vector(seconds, na if na.any() else None)
+    has_na = bool(na.any())
+    if has_na:
+        seconds[na] = float(ri().NA_Real)
+    present = ints[~na] if has_na else ints
+    if unit == "ns" and (present % 1000).any():
+        warnings.warn(f"{what}: sub-microsecond precision rounded (R stores seconds as double)",
+                      ConversionWarning, stacklevel=4)
+    elif unit == "us" and present.size and max(-int(present.min()), int(present.max())) >= _EXACT_SECONDS * per_second:
+        back = np.round(seconds[~na] * per_second) if has_na else np.round(seconds * per_second)
+        if (back.astype(np.int64) != present).any():
+            warnings.warn(f"{what}: some microseconds are rounded (R's double seconds are not exact "
+                          f"that far from 1970)", ConversionWarning, stacklevel=4)
+    return sexp
 
 
 def posixct(values: np.ndarray, tzone: str, what: str):
     """POSIXct from UTC instants held in a datetime64 array."""
-    vector = _seconds(*_micros(values, what), what)
+    vector = seconds_vector(values, what)
     set_attr(vector, "class", strings(["POSIXct", "POSIXt"]))
     set_attr(vector, "tzone", strings([tzone]))
     return vector
 
 
-def localize_naive(series: pd.Series, what: str) -> pd.Series:
+def localize_naive(series: pd.Series, tz: dt.tzinfo, what: str) -> pd.Series:
     """UTC instants of naive wall-clock times read in R's local time zone;
     times that do not exist or are ambiguous there (DST) are warned about."""
-    tz = local_tz()
-    if _is_utc(tz):
-        return series.dt.tz_localize("UTC")
     localized = series.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
     lost = localized.isna() & series.notna()
     if lost.any():
@@ -142,12 +145,13 @@ def localize_naive(series: pd.Series, what: str) -> pd.Series:
 
 def datetime_series_to_r(series: pd.Series, what: str):
     tz = series.dt.tz
-    if tz is None:
-        instants, tzone = localize_naive(series, what), ""
-    else:
-        instants, tzone = series, tz_to_r(tz)
-    utc = instants.dt.tz_convert("UTC").dt.tz_localize(None)
-    return posixct(utc.to_numpy(), tzone, what)
+    if tz is not None:
+        return posixct(series.dt.tz_convert(None).to_numpy(), tz_to_r(tz), what)  # UTC instants
+    local = local_tz()
+    if _is_utc(local):
+        return posixct(series.to_numpy(), "", what)  # wall-clock times are the instants
+    utc = localize_naive(series, local, what).dt.tz_convert(None)
+    return posixct(utc.to_numpy(), "", what)
 
 
 def date_vector(days: np.ndarray, na: np.ndarray | None):
@@ -167,7 +171,7 @@ def datetime64_array_to_r(values: np.ndarray, what: str = "array"):
 
 
 def difftime(values: np.ndarray, what: str):
-    vector = _seconds(*_micros(values, what), what)
+    vector = seconds_vector(values, what)
     set_attr(vector, "class", strings(["difftime"]))
     set_attr(vector, "units", strings(["secs"]))
     return vector

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from ..errors import ConversionError, ConversionWarning
-from ._bulk import array_view, vector_from_array
+from ._bulk import array_view, filled_vector
 from ._rt import attr, python_strings, ri, set_attr, strings
 from .builtins import EXACT_DOUBLE, R_INT_MAX
 from .registry import default, r_typeof
@@ -33,17 +33,13 @@ def na_real_array(size: int) -> np.ndarray:
 # -- Python -> R ---------------------------------------------------------------
 
 def float_vector(values: np.ndarray, na: np.ndarray | None = None):
-    values = np.ascontiguousarray(values, dtype=np.float64)
-    if na is not None and na.any():
-        values = values.copy()
-        values[na] = float(ri().NA_Real)
-    return vector_from_array(ri().FloatSexpVector, values)
+    return filled_vector(ri().FloatSexpVector, values, na, float(ri().NA_Real))
 
 
 def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "array"):
     """An R integer vector, or a double one when values leave R's integer
     range (exact up to 2**53, an error beyond). NA positions become NA."""
-    present = values if na is None else values[~na]
+    present = values if na is None or not na.any() else values[~na]
     low, high = (int(present.min()), int(present.max())) if present.size else (0, 0)
     if low < -R_INT_MAX or high > R_INT_MAX:
         if low < -EXACT_DOUBLE or high > EXACT_DOUBLE:
@@ -51,20 +47,12 @@ def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "ar
                 f"{what} holds integers beyond 2**53: too large for R's integer and not exact as double")
         warnings.warn(f"{what}: integers beyond R's integer range are stored as double (exact)",
                       ConversionWarning, stacklevel=3)
-        return float_vector(values.astype(np.float64), na)
-    ints = np.ascontiguousarray(values, dtype=np.int32)
-    if na is not None and na.any():
-        ints = ints.copy()
-        ints[na] = NA_INTEGER
-    return vector_from_array(ri().IntSexpVector, ints)
+        return float_vector(values, na)
+    return filled_vector(ri().IntSexpVector, values, na, NA_INTEGER)
 
 
 def bool_vector(values: np.ndarray, na: np.ndarray | None = None):
-    ints = np.ascontiguousarray(values, dtype=np.int32)
-    if na is not None and na.any():
-        ints = ints.copy()
-        ints[na] = NA_INTEGER
-    return vector_from_array(ri().BoolSexpVector, ints)
+    return filled_vector(ri().BoolSexpVector, values, na, NA_INTEGER)
 
 
 def str_vector(values, na: np.ndarray | None = None):

@@ -18,6 +18,7 @@ import pandas as pd
 from ..errors import ConversionError, ConversionWarning
 from . import datetimes
 from . import numpy as npconv
+from ._bulk import new_vector
 from ._rt import attr, python_strings, ri, set_attr, strings
 from .registry import default, r_classes, r_typeof
 
@@ -25,8 +26,18 @@ from .registry import default, r_classes, r_typeof
 
 
 def _na_mask(series: pd.Series) -> np.ndarray | None:
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biu":
+        return None  # numpy ints and bools cannot hold NA: no mask to build
     na = series.isna().to_numpy(dtype=bool)
     return na if na.any() else None
+
+
+def _values(series: pd.Series, dtype, na_value) -> np.ndarray:
+    """The column's numbers: numpy columns as they are (no copy), nullable
+    ones with ``na_value`` in their NA slots (the mask says where)."""
+    if isinstance(series.dtype, np.dtype):
+        return series.to_numpy()
+    return series.to_numpy(dtype=dtype, na_value=na_value)
 
 
 def column_to_r(series: pd.Series, what: str):
@@ -42,11 +53,11 @@ def column_to_r(series: pd.Series, what: str):
         return npconv.str_vector(series.to_numpy(dtype=object))  # NA found on the way
     na = _na_mask(series)
     if pd.api.types.is_bool_dtype(dtype):
-        return npconv.bool_vector(series.to_numpy(dtype=bool, na_value=False), na)
+        return npconv.bool_vector(_values(series, bool, False), na)
     if pd.api.types.is_integer_dtype(dtype):
-        return npconv.int_vector(series.to_numpy(dtype=np.int64, na_value=0), na, what)
+        return npconv.int_vector(_values(series, np.int64, 0), na, what)
     if pd.api.types.is_float_dtype(dtype):
-        return npconv.float_vector(series.to_numpy(dtype=np.float64, na_value=np.nan), na)
+        return npconv.float_vector(_values(series, np.float64, np.nan), na)
     if pd.api.types.is_complex_dtype(dtype):
         return npconv.vector(series.to_numpy(), what)
     if dtype == object:
@@ -76,9 +87,11 @@ def factor_to_r(series: pd.Series, what: str):
             or not all(isinstance(v, str) for v in levels):
         warnings.warn(f"{what}: categories of dtype {levels.dtype} become R's character levels",
                       ConversionWarning, stacklevel=4)
-    codes = np.asarray(categorical.codes, dtype=np.int32) + 1  # R counts from 1; -1 (NA) -> 0
-    na = codes == 0
-    vector = npconv.int_vector(codes, na if na.any() else None, what)
+    codes = categorical.codes  # int8/16/32, -1 for NA
+    vector, view = new_vector(ri().IntSexpVector, len(codes))
+    np.add(codes, 1, out=view, casting="unsafe")  # R counts levels from 1
+    if len(codes) and codes.min() < 0:
+        view[codes < 0] = npconv.NA_INTEGER
     set_attr(vector, "levels", strings(levels.astype(str).to_numpy(dtype=object)))
     set_attr(vector, "class", strings(["ordered", "factor"] if categorical.ordered else ["factor"]))
     return vector

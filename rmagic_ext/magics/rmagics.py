@@ -131,9 +131,8 @@ class RMagics(Magics):
     def _assign_in_r(self, inputs, converter) -> None:
         converted = [(r_name, converter.py2r(value)) for r_name, value in inputs]
         session = get_session()
-        with session.lock:
-            for r_name, sexp in converted:
-                session.globalenv[r_name] = sexp
+        for r_name, sexp in converted:
+            session.assign(r_name, sexp)
 
     def _pull_into_python(self, outputs, converter, check_first=False) -> None:
         if check_first:

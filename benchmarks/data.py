@@ -1,0 +1,28 @@
+"""The data the benchmarks move: the 1M-row frame of the issue (int, float,
+str with 50k distinct values, bool, category, naive datetime) at any size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["int", "float", "str", "bool", "category", "datetime"]
+
+
+def frame(rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    words = np.array([f"w{i:06d}" for i in range(50_000)], dtype=object)
+    return pd.DataFrame({
+        "int": rng.integers(0, 10**6, rows),
+        "float": rng.random(rows),
+        "str": pd.Series(words[rng.integers(0, 50_000, rows)], dtype="str"),
+        "bool": rng.random(rows) > 0.5,
+        "category": pd.Categorical(rng.choice(["a", "b", "c", "d", "e"], rows)),
+        "datetime": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 10**8, rows), unit="s"),
+    })
+
+
+def frame_bytes(df: pd.DataFrame) -> int:
+    """The frame's own memory: column buffers (object/str columns count their
+    8-byte pointers, as R counts its string pointers), not shared str objects."""
+    return int(df.memory_usage(deep=False, index=False).sum())
