@@ -39,9 +39,11 @@ _WORKER = textwrap.dedent("""
         def sample():
             while not done.is_set():
                 peak[0] = max(peak[0], rss()); time.sleep(0.001)
-        sampler = threading.Thread(target=sample); sampler.start()
-        exec(stmt, ip.user_ns)
-        done.set(); sampler.join()
+        sampler = threading.Thread(target=sample, daemon=True); sampler.start()
+        try:
+            exec(stmt, ip.user_ns)
+        finally:
+            done.set(); sampler.join()
         print(json.dumps([max(peak[0], rss()) - base]))
         sys.exit(0)
     exec(stmt, ip.user_ns)  # warm up: R start, first conversions

@@ -1,7 +1,7 @@
 """rmagic_ext: R in the IPython kernel's own process.
 
-``%load_ext rmagic_ext`` registers ``%R``, ``%%R``, ``%Rpush``, ``%Rpull`` and
-``%Rget``. R itself starts on first use, not at import or load time.
+``%load_ext rmagic_ext`` registers ``%R``, ``%%R``, ``%Rpush``, ``%Rpull``,
+``%Rget`` and ``%Rdevice``. R itself starts on first use, not at import or load time.
 """
 
 from .convert import Converter, RObject, py2r, r2py
@@ -22,5 +22,5 @@ def load_ipython_extension(ipython) -> None:
 def unload_ipython_extension(ipython) -> None:
     magics = ipython.magics_manager.magics
     for kind in ("line", "cell"):
-        for name in ("R", "Rpush", "Rpull", "Rget"):
+        for name in ("R", "Rpush", "Rpull", "Rget", "Rdevice"):
             magics[kind].pop(name, None)

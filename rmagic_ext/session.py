@@ -9,20 +9,25 @@ into R behind one re-entrant lock.
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import contextlib
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
+import warnings
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .errors import RError, RInterrupt, RParseError, RSetupError
 from .rsetup import mismatch_advice
 
-_R_HELPERS = "session.R"
+_R_HELPERS = ("session.R", "graphics.R")
 
 
 def _import_rinterface():
@@ -69,15 +74,22 @@ class Session:
 
     def _start(self) -> None:
         ri = self.ri
-        ri.initr_checkenv()  # a no-op when R is already up (e.g. started by rpy2)
+        with warnings.catch_warnings():
+            # rpy2 warns when R's start-up variables (R_LIBS_SITE, ...) are
+            # already set, as they are in a kernel started from a process
+            # that ran R: noise, not news.
+            warnings.filterwarnings("ignore", message="Environment variable", category=UserWarning)
+            ri.initr_checkenv()  # a no-op when R is already up (e.g. started by rpy2)
         self._stack_limit = _enable_stack_check(self._rlib) if self._main_thread else None
         self._route_console()
         helpers = ri.baseenv["new.env"](parent=ri.baseenv)
-        path = resources.files("rmagic_ext").joinpath("R", _R_HELPERS)
-        with resources.as_file(path) as file:
-            ri.baseenv["sys.source"](str(file), envir=helpers, **{"keep.source": False})
+        for name in _R_HELPERS:
+            with resources.as_file(resources.files("rmagic_ext").joinpath("R", name)) as file:
+                ri.baseenv["sys.source"](str(file), envir=helpers, **{"keep.source": False})
         self.helpers = helpers
         self.globalenv = ri.globalenv
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="rmagic_ext-"))  # cells' files, removed at exit
+        atexit.register(shutil.rmtree, self.tmpdir, True)
         helpers["refuse_quit"]()
         from .convert import registry
         registry.set_guard(self.entered, self.check_interrupt)
@@ -114,14 +126,14 @@ class Session:
         return res["exprs"]
 
     def run(self, code: str, *, name: str = "<cell>", show: Callable | None = None,
-            keep_last: bool = False, after_each: Callable[[], None] | None = None) -> Outcome:
+            keep_last: bool = False, after_each: Callable[[bool], None] | None = None) -> Outcome:
         """Run ``code`` like R's console: parse it all, then evaluate each
         top-level expression in the global environment, showing visible values
         with ``show`` (R's print/show by default) as they come.
 
         With ``keep_last`` the last value is returned instead of shown.
-        ``after_each`` runs after every top-level expression (graphics use it
-        to publish finished pages in order).
+        ``after_each(last)`` runs after every top-level expression (graphics
+        use it to show finished pages in order).
         """
         exprs = self.parse(code, name)
         outcome = Outcome(self.ri.NULL, False, False)
@@ -136,7 +148,7 @@ class Session:
                 finally:
                     self.helpers["print_warnings"](warnings)
                 if after_each is not None:
-                    after_each()
+                    after_each(last)
                 outcome = Outcome(value, visible, self._wrote_stdout)
         return outcome
 

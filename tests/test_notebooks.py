@@ -6,6 +6,9 @@ demonstrates an error); any other error output fails the test.
 
 from __future__ import annotations
 
+import base64
+import struct
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -15,12 +18,17 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 
 
+@cache
+def executed(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=180, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_clean(path):
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    for cell in nb.cells:
+    for cell in executed(path).cells:
         if cell.cell_type != "code":
             continue
         errors = [o for o in cell.outputs if o.output_type == "error"]
@@ -32,3 +40,20 @@ def test_notebook_runs_clean(path):
 
 def test_there_are_notebooks():
     assert NOTEBOOKS
+
+
+def png_sizes(cell) -> list[tuple[int, int]]:
+    sizes = []
+    for output in cell.outputs:
+        data = output.get("data", {})
+        if "image/png" in data:
+            raw = base64.b64decode(data["image/png"])
+            sizes.append(struct.unpack(">II", raw[16:24]))
+    return sizes
+
+
+def test_matplotlib_and_ggplot2_figures_have_the_same_size():
+    nb = executed(Path(__file__).parent.parent / "notebooks" / "plots_in_both_languages.ipynb")
+    python_figure = next(png_sizes(c) for c in nb.cells if c.cell_type == "code" and "plt.show()" in c.source)
+    r_figure = next(png_sizes(c) for c in nb.cells if c.cell_type == "code" and "ggplot(" in c.source)
+    assert python_figure == r_figure == [(480, 320)]

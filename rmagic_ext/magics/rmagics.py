@@ -12,9 +12,10 @@ import textwrap
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, needs_local_scope, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.core.magic_arguments import argument, argument_group, magic_arguments
+from traitlets import CaselessStrEnum, Float, Unicode
 
-from .. import convert
+from .. import convert, graphics
 from ..session import get_session
 from .options import (check_r_name, parse_pairs, resolve, split_names, split_options)
 
@@ -28,7 +29,22 @@ def _converter_option(f):
 
 @magics_class
 class RMagics(Magics):
-    """Magics that run R in this process and move values across."""
+    """Magics that run R in this process and move values across.
+
+    Plot defaults are traits (``%config RMagics.device = 'svg'``); those left
+    unset follow the notebook's matplotlib figure size, dpi and format.
+    """
+
+    device = CaselessStrEnum(("",) + graphics.FORMATS, default_value="",
+                             help="Plot format: png, svg, retina or jpeg; empty to follow "
+                                  "the matplotlib inline backend (png when it says nothing).").tag(config=True)
+    width = Float(None, allow_none=True, help="Plot width in `units` (default: matplotlib's figure width).").tag(config=True)
+    height = Float(None, allow_none=True, help="Plot height in `units` (default: matplotlib's figure height).").tag(config=True)
+    units = CaselessStrEnum(("in", "px", "cm", "mm"), default_value="in",
+                            help="Units of width and height.").tag(config=True)
+    res = Float(None, allow_none=True, help="Resolution in dpi (default: matplotlib's figure dpi).").tag(config=True)
+    pointsize = Float(12.0, help="Point size of text in plots.").tag(config=True)
+    bg = Unicode("white", help="Background colour of plots.").tag(config=True)
 
     # -- %R / %%R -----------------------------------------------------------
 
@@ -46,6 +62,15 @@ class RMagics(Magics):
     @argument("-d", "--display", default=None, help=textwrap.dedent("""\
         Name of a Python function called as f(value, args) for each visible
         value instead of R's print."""))
+    @argument_group("Plot", "Arguments to the plotting device (as in rpy2)")
+    @argument("-w", "--width", type=float, help="Width of the plots (px unless -u says otherwise).")
+    @argument("-h", "--height", type=float, help="Height of the plots (px unless -u says otherwise).")
+    @argument("-p", "--pointsize", type=float, help="Point size of text in the plots.")
+    @argument("-b", "--bg", help="Background colour of the plots.")
+    @argument("-u", "--units", choices=["px", "in", "cm", "mm"], help="Units of -w and -h.")
+    @argument("-r", "--res", type=float, help="Resolution in dots per inch (72 with -u in/cm/mm).")
+    @argument("--noisolation", action="store_false", default=True, dest="isolate_svgs",
+              help="Do not isolate SVG plots (they may then share ids and CSS with each other).")
     @argument("code", nargs=argparse.REMAINDER)
     @needs_local_scope
     @no_var_expand
@@ -65,13 +90,25 @@ class RMagics(Magics):
         inputs = self._resolve_inputs(split_names(args.input), "-i", namespaces)
         outputs = parse_pairs(split_names(args.output), "-o", python_first=True)
         show = self._display(args, namespaces, converter)
+        spec = graphics.resolve_spec(args, self)
         self._assign_in_r(inputs, converter)
-        outcome = get_session().run(code, name=self._source_name(), show=show,
-                                    keep_last=cell is None)
+        session = get_session()
+        with graphics.CellGraphics(session, spec, session.tmpdir) as plots:
+            outcome = session.run(code, name=self._source_name(), show=show,
+                                  keep_last=cell is None, after_each=plots.after_expression)
         self._pull_into_python(outputs, converter)
         if cell is None and not args.noreturn and not outcome.printed:
             return converter.r2py(outcome.value)
         return None
+
+    @line_magic
+    def Rdevice(self, line):
+        """Set the format of R plots: ``%Rdevice png|svg|retina|jpeg``; with
+        no argument, plots follow the matplotlib inline backend's format again."""
+        choice = line.strip()
+        if choice and choice not in graphics.FORMATS:
+            raise UsageError(f"%Rdevice: choose one of {', '.join(graphics.FORMATS)} (got {choice!r})")
+        self.device = choice
 
     # -- %Rpush / %Rpull / %Rget ------------------------------------------
 

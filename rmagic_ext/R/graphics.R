@@ -1,0 +1,136 @@
+# R side of rmagic_ext's graphics: one device per cell, opened only when the
+# cell draws (through options(device)), pages written to a private folder,
+# and a poll after each top-level expression that says which pages to show.
+
+.graphics <- new.env()
+
+# Start a cell: remember where pages go and how the device looks; the device
+# itself is opened by R on the first drawing call.
+graphics_begin <- function(dir, spec) {
+  .graphics$dir <- dir
+  .graphics$spec <- spec
+  .graphics$device <- NULL
+  .graphics$published <- 0L      # completed pages already handed to Python
+  .graphics$shown <- c(page = 0L, length = -1L)  # current page as last snapshotted
+  .graphics$snapshots <- 0L
+  .graphics$final_length <- integer()  # display-list length of each page as it ended
+  .graphics$previous_device_option <- getOption("device")
+  if (is.null(.graphics$hooked)) {
+    setHook("before.plot.new", .page_ending)
+    setHook("before.grid.newpage", .page_ending)
+    .graphics$hooked <- TRUE
+  }
+  options(device = open_cell_device)
+  invisible()
+}
+
+open_cell_device <- function(...) {
+  spec <- .graphics$spec
+  open_device(spec, file.path(.graphics$dir, paste0("page%03d.", spec$ext)))
+  grDevices::dev.control("enable")  # keep a display list: snapshots replay it
+  .graphics$device <- grDevices::dev.cur()
+  invisible()
+}
+
+open_device <- function(spec, file) {
+  switch(spec$format,
+    png = grDevices::png(file, width = spec$width, height = spec$height, units = spec$units,
+                         res = spec$res, pointsize = spec$pointsize, bg = spec$bg, type = "cairo"),
+    jpeg = grDevices::jpeg(file, width = spec$width, height = spec$height, units = spec$units,
+                           res = spec$res, pointsize = spec$pointsize, bg = spec$bg,
+                           quality = 90, type = "cairo"),
+    svg = grDevices::svg(file, width = spec$width_in, height = spec$height_in,
+                         pointsize = spec$pointsize, bg = spec$bg, onefile = FALSE))
+}
+
+# Runs before base or grid graphics start a page (or a panel of one): note
+# how long the display list of our current page is, which is its final length
+# if a new page is what follows.
+.page_ending <- function(...) {
+  if (.cell_device_open() && grDevices::dev.cur() == .graphics$device) {
+    page <- length(.page_files())
+    if (page > 0L) .graphics$final_length[page] <- .page_length()
+  }
+  invisible()
+}
+
+.cell_device_open <- function() {
+  dev <- .graphics$device
+  !is.null(dev) && dev %in% grDevices::dev.list()
+}
+
+# Length of the current page's display list on our device (0: blank page).
+.page_length <- function() {
+  dev <- .graphics$device
+  previous <- grDevices::dev.cur()
+  if (previous != dev) grDevices::dev.set(dev)
+  on.exit(if (previous != dev && previous %in% grDevices::dev.list()) grDevices::dev.set(previous))
+  length(grDevices::recordPlot()[[1L]])
+}
+
+# Cairo devices create a page's file when the page starts and fill it when
+# the page ends: every file but the last is a finished page.
+.page_files <- function() {
+  sort(list.files(.graphics$dir, pattern = "^page[0-9]+\\.", full.names = TRUE))
+}
+
+# Finished pages not reported yet, leaving out a page whose last snapshot
+# already shows it as it ended.
+.report <- function(files, last) {
+  first <- .graphics$published + 1L
+  pages <- if (last >= first) first:last else integer()
+  shown <- .graphics$shown
+  same <- pages == shown[["page"]] & pages <= length(.graphics$final_length) &
+    !is.na(.graphics$final_length[pages]) & .graphics$final_length[pages] == shown[["length"]]
+  .graphics$published <- max(.graphics$published, last)
+  list(completed = files[pages[!same]], pages = pages[!same])
+}
+
+# After a top-level expression: pages finished since the last poll, and, when
+# `snapshot` is TRUE, an image of the page in progress if it changed since it
+# was last shown.
+graphics_poll <- function(snapshot) {
+  if (!.cell_device_open()) return(list(completed = character(), pages = integer(), snapshot = NULL, page = 0L))
+  files <- .page_files()
+  page <- length(files)
+  out <- .report(files, page - 1L)
+  out$page <- page
+  out["snapshot"] <- list(NULL)
+  if (snapshot && page > 0L) {
+    len <- .page_length()
+    if (page != .graphics$shown[["page"]] || len != .graphics$shown[["length"]]) {
+      out$snapshot <- .snapshot(page)
+      .graphics$shown <- c(page = page, length = len)
+    }
+  }
+  out
+}
+
+.snapshot <- function(page) {
+  spec <- .graphics$spec
+  .graphics$snapshots <- .graphics$snapshots + 1L
+  file <- file.path(.graphics$dir, sprintf("snapshot%03d-%d.%s", page, .graphics$snapshots, spec$ext))
+  dev <- .graphics$device
+  previous <- grDevices::dev.cur()
+  grDevices::dev.set(dev)
+  open_device(spec, file)
+  copy <- grDevices::dev.cur()
+  grDevices::dev.set(dev)
+  grDevices::dev.copy(which = copy)
+  grDevices::dev.off(copy)
+  if (previous %in% grDevices::dev.list()) grDevices::dev.set(previous)
+  file
+}
+
+# End of the cell (also after an error or an interrupt): close our device so
+# its last page is written, and report the pages not shown as they ended.
+graphics_end <- function() {
+  options(device = .graphics$previous_device_option)
+  if (!.cell_device_open()) return(list(completed = character(), pages = integer()))
+  page <- length(.page_files())
+  if (page > 0L) .graphics$final_length[page] <- .page_length()
+  grDevices::dev.off(.graphics$device)
+  .graphics$device <- NULL
+  files <- .page_files()
+  .report(files, length(files))
+}

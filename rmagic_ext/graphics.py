@@ -1,0 +1,184 @@
+"""R plots in the notebook: one device per cell, pages shown in order.
+
+A cell gets a device only if it draws (R opens it through ``options(device)``),
+so a cell without plots pays nothing. After each top-level expression,
+completed pages are shown where the cell's output has got to, and the page
+in progress is shown as a snapshot that later expressions update in place
+(``plot`` then ``lines`` gives one image, not two). At the end of the cell,
+also after an error or an interrupt, the device is closed, the last pages
+are shown and the cell's private folder is removed.
+
+Sizes, resolution and format follow the notebook's matplotlib settings unless
+set on the cell (``-w -h -u -r -p -b``, as in rpy2) or by ``%config RMagics``.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from IPython.display import display
+
+FORMATS = ("png", "svg", "retina", "jpeg")
+_MIME = {"png": "image/png", "retina": "image/png", "jpeg": "image/jpeg", "svg": "image/svg+xml"}
+_PER_INCH = {"in": 1.0, "cm": 2.54, "mm": 25.4}
+_MATPLOTLIB_DEFAULT = {"figsize": (6.4, 4.8), "dpi": 100.0}  # matplotlib's own defaults
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """How the cell's pages look: the R device is opened from this."""
+
+    format: str = "png"
+    width: float = 6.4
+    height: float = 4.8
+    units: str = "in"
+    res: float = 100.0
+    pointsize: float = 12.0
+    bg: str = "white"
+    isolate_svg: bool = True
+
+    @property
+    def inches(self) -> tuple[float, float]:
+        if self.units == "px":
+            return self.width / self.res, self.height / self.res
+        per_inch = _PER_INCH[self.units]
+        return self.width / per_inch, self.height / per_inch
+
+    @property
+    def pixels(self) -> tuple[int, int]:
+        """The size the image is shown at, in CSS pixels."""
+        w, h = self.inches
+        return round(w * self.res), round(h * self.res)
+
+    def for_r(self) -> dict:
+        """The arguments of R's device function."""
+        scale = 2 if self.format == "retina" else 1
+        width, height, units = self.width, self.height, self.units
+        if units == "px":
+            width, height = width * scale, height * scale
+        w_in, h_in = self.inches
+        return {"format": "png" if self.format == "retina" else self.format,
+                "ext": "svg" if self.format == "svg" else ("jpeg" if self.format == "jpeg" else "png"),
+                "width": float(width), "height": float(height), "units": units,
+                "res": float(self.res * scale), "pointsize": float(self.pointsize), "bg": self.bg,
+                "width_in": float(w_in), "height_in": float(h_in)}
+
+
+def matplotlib_defaults(shell) -> dict:
+    """Figure size, dpi and format of the notebook's matplotlib inline figures,
+    read only if matplotlib is already in use (never imported for R's sake)."""
+    found = dict(_MATPLOTLIB_DEFAULT)
+    mpl = sys.modules.get("matplotlib")
+    if mpl is not None:
+        found["figsize"] = tuple(mpl.rcParams["figure.figsize"])
+        found["dpi"] = float(mpl.rcParams["figure.dpi"])
+    found["format"] = _inline_format(shell)
+    return found
+
+
+def _inline_format(shell) -> str | None:
+    formats = None
+    backend = sys.modules.get("matplotlib_inline.config")
+    if backend is not None and backend.InlineBackend.initialized():
+        formats = backend.InlineBackend.instance().figure_formats
+    elif shell is not None and "InlineBackend" in shell.config:
+        formats = shell.config.InlineBackend.get("figure_formats")
+    for preferred in ("retina", "svg", "png", "jpeg"):
+        if formats and preferred in formats:
+            return preferred
+    return None
+
+
+def resolve_spec(args, magics) -> DeviceSpec:
+    """Cell options first (rpy2's meanings: -w/-h in px unless -u says
+    otherwise, -r 72 when units are physical), then ``%config RMagics``
+    traits, then the notebook's matplotlib settings."""
+    mpl = matplotlib_defaults(magics.shell)
+    fmt = magics.device or mpl["format"] or "png"
+    if args.width is not None or args.height is not None or args.units is not None:
+        units = args.units or "px"
+        res = args.res or (72 if units != "px" else mpl["dpi"])
+        default_w, default_h = (480, 480) if units == "px" else (7, 7)
+        width, height = args.width or default_w, args.height or default_h
+    else:
+        units = magics.units
+        res = args.res or magics.res or mpl["dpi"]
+        fig_w, fig_h = mpl["figsize"]
+        per_unit = _PER_INCH.get(units, None)
+        width = magics.width or (fig_w * res if units == "px" else fig_w * per_unit)
+        height = magics.height or (fig_h * res if units == "px" else fig_h * per_unit)
+    return DeviceSpec(format=fmt, width=float(width), height=float(height), units=units, res=float(res),
+                      pointsize=float(args.pointsize or magics.pointsize), bg=args.bg or magics.bg,
+                      isolate_svg=args.isolate_svgs)
+
+
+class CellGraphics:
+    """The graphics of one cell: a context around running it."""
+
+    def __init__(self, session, spec: DeviceSpec, root: Path):
+        self.session, self.spec, self.root = session, spec, root
+        self.handles: dict[int, object] = {}  # page number -> display handle
+
+    def __enter__(self) -> "CellGraphics":
+        self.dir = Path(tempfile.mkdtemp(prefix="cell-", dir=self.root))
+        with self.session.entered():
+            self.session.helpers["graphics_begin"](str(self.dir), _r_list(self.session, self.spec.for_r()))
+        return self
+
+    def after_expression(self, last: bool) -> None:
+        """Show what the expression drew; the last expression's page is shown
+        when the device closes (one rendering instead of two)."""
+        with self.session.entered():
+            res = _as_dict(self.session.helpers["graphics_poll"](self.session.ri.BoolSexpVector([not last])))
+        self._show_completed(res)
+        snapshot = res["snapshot"]
+        if snapshot is not self.session.ri.NULL:
+            self._show(int(res["page"][0]), Path(snapshot[0]))
+
+    def __exit__(self, *exc) -> None:
+        try:
+            with self.session.entered():
+                res = _as_dict(self.session.helpers["graphics_end"]())
+            self._show_completed(res)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _show_completed(self, res: dict) -> None:
+        for page, path in zip(res["pages"], res["completed"]):
+            self._show(int(page), Path(path))
+
+    def _show(self, page: int, path: Path) -> None:
+        data, metadata = self._image(path)
+        sys.stdout.flush()  # text printed before the plot goes out before it
+        sys.stderr.flush()
+        if page in self.handles:
+            self.handles[page].update(data, raw=True, metadata=metadata)
+        else:
+            self.handles[page] = display(data, raw=True, metadata=metadata, display_id=True)
+
+    def _image(self, path: Path) -> tuple[dict, dict]:
+        fmt = self.spec.format
+        mime = _MIME[fmt]
+        if fmt == "svg":
+            meta = {"isolated": True} if self.spec.isolate_svg else {}
+            return {mime: path.read_text(encoding="utf-8")}, {mime: meta}
+        width, height = self.spec.pixels
+        meta = {"width": width, "height": height} if fmt == "retina" else {}
+        return {mime: base64.b64encode(path.read_bytes()).decode("ascii")}, {mime: meta}
+
+
+def _r_list(session, values: dict):
+    ri = session.ri
+    items = [ri.StrSexpVector([v]) if isinstance(v, str) else ri.FloatSexpVector([v]) for v in values.values()]
+    rlist = ri.ListSexpVector(items)
+    rlist.do_slot_assign("names", ri.StrSexpVector(list(values)))
+    return rlist
+
+
+def _as_dict(rlist) -> dict:
+    return dict(zip(rlist.names, rlist))

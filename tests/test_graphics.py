@@ -1,0 +1,170 @@
+"""Plots through a real kernel: order, sizes, formats, pages, ggplot2 and
+lattice, errors, hygiene; and the settings shared with matplotlib."""
+
+from __future__ import annotations
+
+import base64
+import os
+import struct
+
+import pytest
+
+from kernel_helpers import Kernel
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    k = Kernel()
+    assert k.execute("%load_ext rmagic_ext").error is None
+    yield k
+    k.shutdown()
+
+
+def outputs(run):
+    """The cell's outputs in order: ('text', s), ('image', mime, display_id, data, metadata),
+    ('update', mime, display_id, data, metadata)."""
+    seen = []
+    for m in run.messages:
+        kind, content = m["msg_type"], m["content"]
+        if kind == "stream":
+            seen.append(("text", content["text"]))
+        elif kind in ("display_data", "update_display_data"):
+            mime = next(k for k in content["data"] if k.startswith("image/"))
+            seen.append(("image" if kind == "display_data" else "update", mime,
+                         content["transient"]["display_id"], content["data"][mime],
+                         content["metadata"].get(mime, {})))
+    return seen
+
+
+def png_size(data: str) -> tuple[int, int]:
+    raw = base64.b64decode(data)
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", raw[16:24])
+
+
+def test_text_and_plots_keep_their_order(kernel):
+    run = kernel.execute('%%R\ncat("A\\n"); plot(1:10); cat("B\\n"); plot(1:5)')
+    assert run.error is None
+    kinds = [(o[0], o[1] if o[0] == "text" else o[1]) for o in outputs(run)]
+    assert kinds == [("text", "A\n"), ("image", "image/png"), ("text", "B\n"), ("image", "image/png")]
+
+
+def test_additions_to_a_plot_give_one_image(kernel):
+    run = kernel.execute("%%R\nplot(1:10)\nlines(1:10)\nabline(h = 5)\nlegend('topleft', legend = 'x')")
+    images = [o for o in outputs(run) if o[0] == "image"]
+    assert len(images) == 1
+
+
+def test_additions_after_text_update_the_same_image(kernel):
+    run = kernel.execute('%%R\nplot(1:10)\ncat("between\\n")\nlines(1:10)')
+    seen = outputs(run)
+    assert [o[0] for o in seen] == ["image", "text", "update"]
+    assert seen[0][2] == seen[2][2] and seen[0][3] != seen[2][3]
+
+
+def test_size_in_pixels_as_in_rpy2(kernel):
+    run = kernel.execute("%%R -w 400 -h 300 -u px\nplot(1:10)")
+    (image,) = [o for o in outputs(run) if o[0] == "image"]
+    assert png_size(image[3]) == (400, 300)
+    run = kernel.execute("%%R -w 400 -h 300\nplot(1:10)")  # px when -u is not given, as in rpy2
+    assert png_size([o for o in outputs(run) if o[0] == "image"][0][3]) == (400, 300)
+    run = kernel.execute("%%R -w 5 -h 4 -u in -r 50\nplot(1:10)")
+    assert png_size([o for o in outputs(run) if o[0] == "image"][0][3]) == (250, 200)
+
+
+def test_multiple_pages(kernel):
+    run = kernel.execute("%%R\nfor (i in 1:3) plot(i)")
+    images = [o for o in outputs(run) if o[0] == "image"]
+    assert len(images) == 3 and len({o[2] for o in images}) == 3
+
+
+def test_svg_isolated_and_noisolation(kernel):
+    kernel.execute("%Rdevice svg")
+    try:
+        run = kernel.execute("%%R\nplot(1:10)")
+        (image,) = [o for o in outputs(run) if o[0] == "image"]
+        assert image[1] == "image/svg+xml" and "<svg" in image[3] and image[4] == {"isolated": True}
+        run = kernel.execute("%%R --noisolation\nplot(1:10)")
+        assert [o for o in outputs(run) if o[0] == "image"][0][4] == {}
+    finally:
+        kernel.execute("%Rdevice")
+
+
+def test_retina_has_twice_the_pixels_and_its_display_size(kernel):
+    kernel.execute("%Rdevice retina")
+    try:
+        run = kernel.execute("%%R -w 300 -h 200 -u px\nplot(1:10)")
+        (image,) = [o for o in outputs(run) if o[0] == "image"]
+        assert png_size(image[3]) == (600, 400)
+        assert image[4] == {"width": 300, "height": 200}
+    finally:
+        kernel.execute("%Rdevice")
+
+
+def test_jpeg(kernel):
+    kernel.execute("%Rdevice jpeg")
+    try:
+        run = kernel.execute("%%R\nplot(1:10)")
+        (image,) = [o for o in outputs(run) if o[0] == "image"]
+        assert image[1] == "image/jpeg" and base64.b64decode(image[3])[:2] == b"\xff\xd8"
+    finally:
+        kernel.execute("%Rdevice")
+
+
+def test_rdevice_refuses_unknown_formats(kernel):
+    run = kernel.execute("%Rdevice pdfx")
+    assert run.error["ename"] == "UsageError"
+
+
+def test_visible_ggplot_and_lattice_objects_are_drawn(kernel):
+    run = kernel.execute("%%R\nlibrary(ggplot2)\nggplot(mtcars, aes(wt, mpg)) + geom_point()")
+    assert run.error is None and len([o for o in outputs(run) if o[0] == "image"]) == 1
+    run = kernel.execute("%%R\nlibrary(lattice)\nxyplot(mpg ~ wt, data = mtcars)")
+    assert run.error is None and len([o for o in outputs(run) if o[0] == "image"]) == 1
+
+
+def test_plots_drawn_before_an_error_are_shown(kernel):
+    run = kernel.execute("%%R\nplot(1:10)\nstop('after the plot')")
+    assert run.error["ename"] == "RError"
+    assert len([o for o in outputs(run) if o[0] == "image"]) == 1
+    assert kernel.execute("%R as.integer(dev.cur())").messages[-1]["content"]["data"]["text/plain"] == "1"
+
+
+def test_no_files_left_behind(kernel):
+    kernel.execute("%%R\nplot(1:3)\nplot(2:4)")
+    kernel.execute("%%R\nplot(1:3)\nstop('x')")
+    run = kernel.execute("from rmagic_ext.session import get_session\nimport os\n"
+                         "print(sorted(os.listdir(get_session().tmpdir)))")
+    assert run.text() == "[]\n"
+
+
+def test_a_cell_without_plots_opens_no_device(kernel):
+    run = kernel.execute("%%R\nx <- 1\ndev.cur()")
+    assert run.text() == "null device \n          1 \n"
+    assert [o for o in outputs(run) if o[0] != "text"] == []
+
+
+def test_config_traits_set_defaults(kernel):
+    kernel.execute("%config RMagics.units = 'px'\n%config RMagics.width = 200.0\n%config RMagics.height = 100.0")
+    try:
+        run = kernel.execute("%%R\nplot(1:10)")
+        assert png_size([o for o in outputs(run) if o[0] == "image"][0][3]) == (200, 100)
+    finally:
+        kernel.execute("%config RMagics.units = 'in'\n%config RMagics.width = None\n%config RMagics.height = None")
+
+
+def test_sizes_follow_matplotlib(kernel):
+    kernel.execute("import matplotlib\nmatplotlib.rcParams['figure.figsize'] = (4, 3)\n"
+                   "matplotlib.rcParams['figure.dpi'] = 50")
+    run = kernel.execute("%%R\nplot(1:10)")
+    assert png_size([o for o in outputs(run) if o[0] == "image"][0][3]) == (200, 150)
+    kernel.execute("matplotlib.rcParams.update(matplotlib.rcParamsDefault)")
+
+
+def test_format_follows_the_inline_backend(kernel):
+    kernel.execute("%config InlineBackend.figure_formats = ['svg']")
+    try:
+        run = kernel.execute("%%R\nplot(1:10)")
+        assert [o for o in outputs(run) if o[0] == "image"][0][1] == "image/svg+xml"
+    finally:
+        kernel.execute("%config InlineBackend.figure_formats = ['png']")
