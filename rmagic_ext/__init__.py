@@ -4,18 +4,21 @@
 ``%Rget`` and ``%Rdevice``. R itself starts on first use, not at import or load time.
 """
 
+from .bridge import r
 from .convert import Converter, RObject, py2r, r2py
 from .errors import ConversionError, ConversionWarning, RError, RInterrupt, RParseError, RSetupError
 
 __all__ = [
     "Converter", "ConversionError", "ConversionWarning", "RError", "RInterrupt", "RParseError", "RSetupError",
-    "RObject", "load_ipython_extension", "py2r", "r2py", "unload_ipython_extension",
+    "RObject", "load_ipython_extension", "py2r", "r", "r2py", "unload_ipython_extension",
 ]
 __version__ = "0.1.0"
 
 
 def load_ipython_extension(ipython) -> None:
+    from .bridge import use_namespace
     from .magics import RMagics
+    use_namespace(lambda: ipython.user_ns, lambda: ipython.user_ns_hidden)  # what py$ sees in R
     ipython.register_magics(RMagics)
 
 

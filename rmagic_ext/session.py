@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator
 from .errors import RError, RInterrupt, RParseError, RSetupError
 from .rsetup import mismatch_advice
 
-_R_HELPERS = ("session.R", "graphics.R")
+_R_HELPERS = ("session.R", "graphics.R", "bridge.R")
 
 
 def _import_rinterface():
@@ -339,6 +339,7 @@ def _is_na(value) -> bool:
 
 _session: Session | None = None
 _start_lock = threading.Lock()
+_start_hooks: list[Callable[[Session], None]] = []
 
 
 def get_session() -> Session:
@@ -348,7 +349,18 @@ def get_session() -> Session:
         with _start_lock:
             if _session is None:
                 _session = Session()
+                for hook in _start_hooks:  # they may use get_session(): it is set
+                    hook(_session)
     return _session
+
+
+def on_start(hook: Callable[[Session], None]) -> Callable[[Session], None]:
+    """Run ``hook(session)`` once R has started (at once if it has): layers
+    above the session install their R side this way, without starting R."""
+    _start_hooks.append(hook)
+    if _session is not None:
+        hook(_session)
+    return hook
 
 
 def run_helper(name: str, *args) -> dict:

@@ -151,6 +151,8 @@ def test_data_frame_from_r_with_row_names():
     assert back["x"].tolist() == [1, 2]
 
 
-def test_unconvertible_value_is_a_clear_error():
-    with pytest.raises(ConversionError, match="no rule converts"):
-        py2r(object())
+def test_value_without_a_rule_goes_as_a_reference_and_comes_back_identical():
+    value = object()
+    sexp = py2r(value)
+    assert r_class_and_type(sexp) == ("rmagic_ext_pyobj", "environment")
+    assert r2py(sexp) is value

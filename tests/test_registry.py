@@ -124,7 +124,7 @@ def test_unknown_python_type_error_says_how_to_register():
         pass
 
     with pytest.raises(ConversionError, match="py2r.register"):
-        py2r(Opaque())
+        Converter("bare").py2r(Opaque())  # the default converter would send a reference
 
 
 def test_public_names():

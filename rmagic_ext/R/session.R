@@ -305,3 +305,10 @@ join_strings <- function(x) {
   list(joined = paste(text, collapse = "\x1f"), n_distinct = length(distinct),
        codes = match(x, distinct), na = na)
 }
+
+# rm() of one global, reporting whether there was one.
+remove_global <- function(name) {
+  if (!exists(name, envir = globalenv(), inherits = FALSE)) return(FALSE)
+  rm(list = name, envir = globalenv())
+  TRUE
+}

@@ -1,0 +1,275 @@
+"""Both languages on the same objects.
+
+- ``py`` in R: ``py$x`` reads the IPython namespace at the moment of access,
+  ``py$x <- v`` assigns in it, ``py$mod$attr`` navigates, ``py$f(1, k = 2)``
+  calls Python, ``names(py)`` lists it.
+- ``r`` in Python: ``r.x`` / ``r["x"]`` read R's globals, ``r.x = v`` assigns,
+  ``r("code")`` evaluates, ``dir(r)`` lists, ``del r.x`` removes.
+- A Python function goes to R as an R function; any other Python object
+  without a converter goes as a reference, and comes back as the identical
+  object. R lets go of a reference through a finalizer, which releases it here.
+
+Every call from R enters Python through one rpy2 ``rternalize``d function
+that never raises: it answers a status list, and the R side turns a Python
+exception into an R condition that ``tryCatch`` can catch.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import itertools
+import sys
+import threading
+import traceback
+import types
+from typing import Any, Callable
+
+from .convert import default, registry
+from .convert._rt import attr, ri, strings
+from .errors import RError
+from .session import get_session, on_start
+
+_FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+                   types.BuiltinMethodType, functools.partial, type(len.__call__))
+_HIDDEN_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
+
+
+class References:
+    """Python objects R holds, by key, with how many R references each has."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._objects: dict[int, Any] = {}
+        self._counts: dict[int, int] = {}
+        self._keys = itertools.count(1)
+        self._key_of: dict[int, int] = {}  # id(object) -> key, while held
+
+    def hold(self, obj) -> int:
+        with self._lock:
+            key = self._key_of.get(id(obj))
+            if key is None:
+                key = next(self._keys)
+                self._key_of[id(obj)] = key
+                self._objects[key] = obj
+            self._counts[key] = self._counts.get(key, 0) + 1
+            return key
+
+    def get(self, key: int):
+        return self._objects[key]
+
+    def release(self, key: int) -> None:
+        with self._lock:
+            count = self._counts.get(key, 0) - 1
+            if count > 0:
+                self._counts[key] = count
+                return
+            obj = self._objects.pop(key, None)
+            self._counts.pop(key, None)
+            self._key_of.pop(id(obj), None)
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+
+references = References()
+_namespace: Callable[[], dict] = lambda: sys.modules["__main__"].__dict__
+_hidden: Callable[[], Any] = lambda: _HIDDEN_NAMES
+
+
+def use_namespace(getter: Callable[[], dict], hidden: Callable[[], Any] | None = None) -> None:
+    """Where ``py$`` looks names up (the IPython shell's user namespace) and
+    which of them ``names(py)`` leaves out (what IPython put there itself)."""
+    global _namespace, _hidden
+    _namespace = getter
+    if hidden is not None:
+        _hidden = hidden
+
+
+# -- Python objects in R ---------------------------------------------------------
+
+def reference_to_r(obj):
+    """An R handle on a Python object: an R function for functions, an
+    object with ``$``, ``[[`` and a readable print for anything else."""
+    session = get_session()
+    key = references.hold(obj)
+    callable_ = isinstance(obj, _FUNCTION_TYPES) or (isinstance(obj, type))
+    with session.entered():
+        return session.helpers["new_pyobj"](key, ri().BoolSexpVector([callable_]))
+
+
+@default.py2r.register(object)
+def _anything_else_to_r(obj):
+    """The last resort: no rule for this type, so R gets a reference."""
+    return reference_to_r(obj)
+
+
+for _kind in _FUNCTION_TYPES:
+    default.py2r.register(_kind)(reference_to_r)
+
+
+@default.r2py.register("rmagic_ext_pyobj")
+def _pyobj_to_py(sexp):
+    return references.get(int(sexp.find(".key")[0]))
+
+
+@default.r2py.register("rmagic_ext_pyfunction")
+def _pyfunction_to_py(sexp):
+    return _pyobj_to_py(attr(sexp, "rmagic_ext_pyobj"))
+
+
+# -- the entry point from R --------------------------------------------------------
+
+def _entry(op, *args):
+    """What R calls: always returns a status list, never raises."""
+    try:
+        with registry.default.activated():
+            value = _OPS[str(op[0])](*args)
+        return _status(ok=True, value=value)
+    except KeyboardInterrupt:
+        return _status(ok=False, kind="interrupt", type="KeyboardInterrupt", message="interrupted")
+    except BaseException as exc:  # everything, so nothing unwinds through R
+        return _status(ok=False, kind="error", type=type(exc).__name__, message=str(exc),
+                       traceback="".join(traceback.format_exception(exc)))
+
+
+def _status(**fields):
+    r = ri()
+    values = []
+    for name, value in fields.items():
+        if name == "value":
+            values.append(value if value is not None else r.NULL)
+        elif isinstance(value, bool):
+            values.append(r.BoolSexpVector([value]))
+        else:
+            values.append(strings([value]))
+    rlist = r.ListSexpVector(values)
+    rlist.do_slot_assign("names", strings(list(fields)))
+    return rlist
+
+
+def _name(sexp) -> str:
+    return str(sexp[0])
+
+
+def _obj(sexp):
+    return registry.to_py(sexp)
+
+
+def _get_global(name):
+    namespace, key = _namespace(), _name(name)
+    if key not in namespace:
+        raise NameError(f"name '{key}' is not defined in Python")
+    return registry.to_r(namespace[key])
+
+
+def _set_global(name, value):
+    _namespace()[_name(name)] = registry.to_py(value)
+
+
+def _list_globals():
+    hidden = _hidden()
+    names = [n for n in _namespace()
+             if not n.startswith("_") and n not in hidden and n not in _HIDDEN_NAMES]
+    return strings(sorted(names))
+
+
+def _call(ref, arglist):
+    func = _obj(ref)
+    names = attr(arglist, "names")
+    keys = list(names) if names is not None else [""] * len(arglist)
+    args = [registry.to_py(v) for k, v in zip(keys, arglist) if not k]
+    kwargs = {k: registry.to_py(v) for k, v in zip(keys, arglist) if k}
+    return registry.to_r(func(*args, **kwargs))
+
+
+_OPS = {
+    "get_global": _get_global,
+    "set_global": _set_global,
+    "list_globals": _list_globals,
+    "getattr": lambda ref, name: registry.to_r(getattr(_obj(ref), _name(name))),
+    "setattr": lambda ref, name, value: setattr(_obj(ref), _name(name), registry.to_py(value)),
+    "getitem": lambda ref, key: registry.to_r(_obj(ref)[registry.to_py(key)]),
+    "setitem": lambda ref, key, value: _obj(ref).__setitem__(registry.to_py(key), registry.to_py(value)),
+    "dir": lambda ref: strings([n for n in dir(_obj(ref)) if not n.startswith("_")]),
+    "len": lambda ref: ri().IntSexpVector([len(_obj(ref))]),
+    "repr": lambda ref: strings([f"<Python {_describe(_obj(ref))}>"]),
+    "call": _call,
+    "release": lambda key: references.release(int(key[0])),
+}
+
+
+def _describe(obj) -> str:
+    text = repr(obj)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+_entry_closure = None  # rpy2 ties the Python function's life to this object: keep it
+
+
+@on_start
+def _install(session) -> None:
+    global _entry_closure
+    _entry_closure = session.ri.rternalize(_entry)
+    with session.entered():
+        session.helpers["bridge_install"](_entry_closure)
+    atexit.register(_uninstall)  # let go while rpy2 can still tidy up, not at teardown
+
+
+def _uninstall() -> None:
+    global _entry_closure
+    _entry_closure = None
+
+
+# -- R in Python ------------------------------------------------------------------
+
+class RNamespace:
+    """R's global environment seen from Python, converted both ways:
+    ``r.x``, ``r["x"]``, ``r.x = v``, ``del r.x``, ``r("code")``, ``dir(r)``."""
+
+    def __call__(self, code: str):
+        session = get_session()
+        return default.r2py(session.run(code, name="<r()>", keep_last=True).value)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"R has no global named {name!r}") from None
+
+    def __getitem__(self, name: str):
+        found = get_session().lookup(name)
+        if found is None:
+            raise KeyError(name)
+        return default.r2py(found)
+
+    def __setattr__(self, name: str, value) -> None:
+        self[name] = value
+
+    def __setitem__(self, name: str, value) -> None:
+        session = get_session()
+        session.assign(name, default.py2r(value))
+
+    def __delattr__(self, name: str) -> None:
+        del self[name]
+
+    def __delitem__(self, name: str) -> None:
+        session = get_session()
+        with session.entered():
+            if not session.helpers["remove_global"](name)[0]:
+                raise KeyError(name)
+
+    def __dir__(self) -> list[str]:
+        session = get_session()
+        with session.entered():
+            return list(session.ri.baseenv["ls"](session.globalenv))
+
+    def __repr__(self) -> str:
+        return "<R global environment: r.name reads, r.name = value assigns, r('code') evaluates>"
+
+
+r = RNamespace()
+
+__all__ = ["RError", "r", "references", "use_namespace"]
