@@ -79,7 +79,10 @@ def strsplit_case() -> dict:
 
 def cell_cases() -> list[dict]:
     return [compare("trivial cell: %%R x <- 1", 'ip.run_cell_magic("R", "", "x <- 1")', number=2000),
-            compare("one-plot cell: %%R plot(1:10)", 'ip.run_cell_magic("R", "", "plot(1:10)")', number=100)]
+            # the same image size for both (their defaults differ: rpy2 480x480 px,
+            # rmagic_ext matplotlib's 6.4x4.8 in at 100 dpi)
+            compare("one-plot cell: %%R plot(1:10)", 'ip.run_cell_magic("R", "-w 480 -h 480 -u px", "plot(1:10)")',
+                    number=100)]
 
 
 def memory_case() -> dict:

@@ -1,7 +1,7 @@
 """R plots in the notebook: one device per cell, pages shown in order.
 
-A cell gets a device only if it draws (R opens it through ``options(device)``),
-so a cell without plots pays nothing. After each top-level expression,
+A cell gets a device only if it draws (R opens it through ``options(device)``
+and tells us), so a cell without plots pays nothing. After each top-level expression,
 completed pages are shown where the cell's output has got to, and the page
 in progress is shown as a snapshot that later expressions update in place
 (``plot`` then ``lines`` gives one image, not two). At the end of the cell,
@@ -15,13 +15,13 @@ set on the cell (``-w -h -u -r -p -b``, as in rpy2) or by ``%config RMagics``.
 from __future__ import annotations
 
 import base64
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from IPython.display import display
+
+from .session import on_start
 
 FORMATS = ("png", "svg", "retina", "jpeg")
 _MIME = {"png": "image/png", "retina": "image/png", "jpeg": "image/jpeg", "svg": "image/svg+xml"}
@@ -117,36 +117,70 @@ def resolve_spec(args, magics) -> DeviceSpec:
                       isolate_svg=args.isolate_svgs)
 
 
+class Plots:
+    """The session's plotting: R's device option points at a device of ours,
+    which tells us when a cell opens it; only then does a cell pay for
+    graphics (polls after its expressions, closing, showing pages)."""
+
+    def __init__(self, session):
+        self.session = session
+        self.dir = session.tmpdir / "plots"
+        self.dir.mkdir()
+        self.spec: DeviceSpec | None = None
+        self.opened = False
+        self._callback = session.ri.rternalize(self._device_opened)  # kept: rpy2 needs it alive
+        with session.entered():
+            session.helpers["graphics_install"](str(self.dir), self._callback)
+
+    def _device_opened(self):
+        self.opened = True
+        return self.session.ri.BoolSexpVector([True])  # R ignores it; rpy2 wants an R vector
+
+    def cell(self, spec: DeviceSpec) -> "CellGraphics":
+        if spec != self.spec:
+            with self.session.entered():
+                self.session.helpers["graphics_spec"](_r_list(self.session, spec.for_r()))
+            self.spec = spec
+        return CellGraphics(self)
+
+
 class CellGraphics:
     """The graphics of one cell: a context around running it."""
 
-    def __init__(self, session, spec: DeviceSpec, root: Path):
-        self.session, self.spec, self.root = session, spec, root
+    def __init__(self, plots: Plots):
+        self.plots, self.session, self.spec = plots, plots.session, plots.spec
         self.handles: dict[int, object] = {}  # page number -> display handle
 
     def __enter__(self) -> "CellGraphics":
-        self.dir = Path(tempfile.mkdtemp(prefix="cell-", dir=self.root))
-        with self.session.entered():
-            self.session.helpers["graphics_begin"](str(self.dir), _r_list(self.session, self.spec.for_r()))
+        self.plots.opened = False
         return self
 
     def after_expression(self, last: bool) -> None:
         """Show what the expression drew; the last expression's page is shown
         when the device closes (one rendering instead of two)."""
+        if last or not self.plots.opened:
+            return  # what the last expression drew is shown when the cell ends
         with self.session.entered():
-            res = _as_dict(self.session.helpers["graphics_poll"](self.session.ri.BoolSexpVector([not last])))
+            res = _as_dict(self.session.helpers["graphics_poll"](self.session.ri.BoolSexpVector([True])))
         self._show_completed(res)
         snapshot = res["snapshot"]
         if snapshot is not self.session.ri.NULL:
             self._show(int(res["page"][0]), Path(snapshot[0]))
 
     def __exit__(self, *exc) -> None:
+        if not self.plots.opened:
+            return
         try:
             with self.session.entered():
-                res = _as_dict(self.session.helpers["graphics_end"]())
-            self._show_completed(res)
+                published, same = (int(v) for v in self.session.helpers["graphics_end"]())
+            pages = sorted(self.plots.dir.glob("page*"))
+            for page, path in enumerate(pages[published:], start=published + 1):
+                if page != same:
+                    self._show(page, path)
         finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
+            self.plots.opened = False
+            for path in self.plots.dir.iterdir():
+                path.unlink(missing_ok=True)
 
     def _show_completed(self, res: dict) -> None:
         for page, path in zip(res["pages"], res["completed"]):
@@ -170,6 +204,22 @@ class CellGraphics:
         width, height = self.spec.pixels
         meta = {"width": width, "height": height} if fmt == "retina" else {}
         return {mime: base64.b64encode(path.read_bytes()).decode("ascii")}, {mime: meta}
+
+
+_plots: Plots | None = None
+
+
+@on_start
+def _install(session) -> None:
+    global _plots
+    _plots = Plots(session)
+
+
+def cell(spec: DeviceSpec) -> CellGraphics:
+    """The graphics context for a cell drawn with ``spec``."""
+    from .session import get_session
+    get_session()  # starts R (and with it our device) if needed
+    return _plots.cell(spec)
 
 
 def _r_list(session, values: dict):

@@ -146,7 +146,8 @@ class Session:
                     if visible and not (last and keep_last):
                         self._check(show(value) if show else self._print(value))
                 finally:
-                    self.helpers["print_warnings"](warnings)
+                    if len(warnings):
+                        self.helpers["print_warnings"](warnings)
                 if after_each is not None:
                     after_each(last)
                 outcome = Outcome(value, visible, self._wrote_stdout)

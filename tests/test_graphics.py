@@ -133,8 +133,8 @@ def test_plots_drawn_before_an_error_are_shown(kernel):
 def test_no_files_left_behind(kernel):
     kernel.execute("%%R\nplot(1:3)\nplot(2:4)")
     kernel.execute("%%R\nplot(1:3)\nstop('x')")
-    run = kernel.execute("from rmagic_ext.session import get_session\nimport os\n"
-                         "print(sorted(os.listdir(get_session().tmpdir)))")
+    run = kernel.execute("from rmagic_ext.session import get_session\n"
+                         "print([p for p in get_session().tmpdir.rglob('*') if p.is_file()])")
     assert run.text() == "[]\n"
 
 

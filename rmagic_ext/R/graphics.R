@@ -4,31 +4,35 @@
 
 .graphics <- new.env()
 
-# Start a cell: remember where pages go and how the device looks; the device
-# itself is opened by R on the first drawing call.
-graphics_begin <- function(dir, spec) {
+# Once per session: plots go to our device, opened by R on the first drawing
+# call of a cell (so a cell that draws nothing costs nothing), with pages
+# written under `dir`. `opened` is told when that happens.
+graphics_install <- function(dir, opened) {
   .graphics$dir <- dir
-  .graphics$spec <- spec
+  .graphics$opened <- opened
   .graphics$device <- NULL
-  .graphics$published <- 0L      # completed pages already handed to Python
-  .graphics$shown <- c(page = 0L, length = -1L)  # current page as last snapshotted
-  .graphics$snapshots <- 0L
-  .graphics$final_length <- integer()  # display-list length of each page as it ended
-  .graphics$previous_device_option <- getOption("device")
-  if (is.null(.graphics$hooked)) {
-    setHook("before.plot.new", .page_ending)
-    setHook("before.grid.newpage", .page_ending)
-    .graphics$hooked <- TRUE
-  }
+  setHook("before.plot.new", .page_ending)
+  setHook("before.grid.newpage", .page_ending)
   options(device = open_cell_device)
+  invisible()
+}
+
+# How the next devices look (called only when that changes).
+graphics_spec <- function(spec) {
+  .graphics$spec <- spec
   invisible()
 }
 
 open_cell_device <- function(...) {
   spec <- .graphics$spec
+  .graphics$published <- 0L      # finished pages already handed to Python
+  .graphics$shown <- c(page = 0L, length = -1L)  # page in progress as last snapshotted
+  .graphics$snapshots <- 0L
+  .graphics$final_length <- integer()  # display-list length of each page as it ended
   open_device(spec, file.path(.graphics$dir, paste0("page%03d.", spec$ext)))
   grDevices::dev.control("enable")  # keep a display list: snapshots replay it
   .graphics$device <- grDevices::dev.cur()
+  .graphics$opened()
   invisible()
 }
 
@@ -47,9 +51,10 @@ open_device <- function(spec, file) {
 # how long the display list of our current page is, which is its final length
 # if a new page is what follows.
 .page_ending <- function(...) {
-  if (.cell_device_open() && grDevices::dev.cur() == .graphics$device) {
+  if (.cell_device_open() && grDevices::dev.cur() == .graphics$device &&
+      .graphics$shown[["page"]] > 0L) {  # only a snapshotted page can be shown twice
     page <- length(.page_files())
-    if (page > 0L) .graphics$final_length[page] <- .page_length()
+    if (page == .graphics$shown[["page"]]) .graphics$final_length[page] <- .page_length()
   }
   invisible()
 }
@@ -123,14 +128,18 @@ graphics_poll <- function(snapshot) {
 }
 
 # End of the cell (also after an error or an interrupt): close our device so
-# its last page is written, and report the pages not shown as they ended.
+# its last page is written. Python lists the page files; this says how many
+# were already shown, and which page (if any) its snapshot shows as it ended.
 graphics_end <- function() {
-  options(device = .graphics$previous_device_option)
-  if (!.cell_device_open()) return(list(completed = character(), pages = integer()))
-  page <- length(.page_files())
-  if (page > 0L) .graphics$final_length[page] <- .page_length()
+  if (!.cell_device_open()) return(c(published = 0L, same = 0L))
+  shown <- .graphics$shown
+  same <- 0L
+  if (shown[["page"]] > 0L) {
+    if (length(.page_files()) == shown[["page"]]) .graphics$final_length[shown[["page"]]] <- .page_length()
+    ended <- .graphics$final_length[shown[["page"]]]
+    if (!is.na(ended) && ended == shown[["length"]]) same <- shown[["page"]]
+  }
   grDevices::dev.off(.graphics$device)
   .graphics$device <- NULL
-  files <- .page_files()
-  .report(files, length(files))
+  c(published = .graphics$published, same = same)
 }

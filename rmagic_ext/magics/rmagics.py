@@ -93,7 +93,7 @@ class RMagics(Magics):
         spec = graphics.resolve_spec(args, self)
         self._assign_in_r(inputs, converter)
         session = get_session()
-        with graphics.CellGraphics(session, spec, session.tmpdir) as plots:
+        with graphics.cell(spec) as plots:
             outcome = session.run(code, name=self._source_name(), show=show,
                                   keep_last=cell is None, after_each=plots.after_expression)
         self._pull_into_python(outputs, converter)
