@@ -180,7 +180,9 @@ def _call(ref, arglist):
     keys = list(names) if names is not None else [""] * len(arglist)
     args = [registry.to_py(v) for k, v in zip(keys, arglist) if not k]
     kwargs = {k: registry.to_py(v) for k, v in zip(keys, arglist) if k}
-    return registry.to_r(func(*args, **kwargs))
+    with get_session().user_code():
+        result = func(*args, **kwargs)
+    return registry.to_r(result)
 
 
 _OPS = {

@@ -66,6 +66,7 @@ class Session:
         self._wrote_stdout = False
         self._depth = threading.local()  # nesting of entered() per thread
         self._interrupted = False
+        self._user_code = 0  # depth of user Python code run for R (callbacks)
         self._main_thread = threading.current_thread() is threading.main_thread()
         with self.lock:
             self._start()
@@ -259,8 +260,18 @@ class Session:
         stack): it stops at its next checkpoint (check_interrupt)."""
         self._interrupted = True
         self._rlib.R_interrupts_pending = 1
-        if not _is_internal(frame):
+        if self._user_code or not _is_internal(frame):
             raise RInterrupt()
+
+    @contextlib.contextmanager
+    def user_code(self) -> Iterator[None]:
+        """Mark user Python code that R called (a callback): SIGINT stops it
+        at once, even inside a builtin such as time.sleep."""
+        self._user_code += 1
+        try:
+            yield
+        finally:
+            self._user_code -= 1
 
     def check_interrupt(self) -> None:
         """A safe point: raise RInterrupt if SIGINT arrived since R was entered."""

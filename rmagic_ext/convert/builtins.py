@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from ..errors import ConversionError, ConversionWarning
 from ._rt import attr, ri, set_attr, strings
 from .registry import active, default, to_py, to_r
@@ -65,8 +67,9 @@ def bytes_to_r(value):
 
 def _scalar_kind(values) -> type | None:
     """The one R atomic type a list of scalars (None for NA) maps to, or None
-    when the list is mixed and must become an R list."""
-    kinds = {type(v) for v in values if v is not None}
+    when the list is mixed and must become an R list. numpy scalars count as
+    the Python scalars they stand for."""
+    kinds = {_SCALAR_OF.get(type(v), type(v)) for v in values if v is not None}
     if kinds == {bool} or kinds == {str} or kinds == {complex}:
         return kinds.pop()
     if kinds and kinds <= {int, float}:
@@ -76,8 +79,13 @@ def _scalar_kind(values) -> type | None:
     return None
 
 
+_SCALAR_OF = {np.float64: float, np.float32: float, np.int64: int, np.int32: int, np.int16: int,
+              np.int8: int, np.uint8: int, np.uint16: int, np.uint32: int, np.bool_: bool, np.str_: str}
+
+
 def _atomic_vector(values, kind):
     r = ri()
+    values = [None if v is None else kind(v) for v in values]
     if kind is str:
         return strings(values)
     if kind is bool:
