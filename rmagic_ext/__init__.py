@@ -16,10 +16,12 @@ __version__ = "0.1.0"
 
 
 def load_ipython_extension(ipython) -> None:
+    from . import completion
     from .bridge import use_namespace
     from .magics import RMagics
     use_namespace(lambda: ipython.user_ns, lambda: ipython.user_ns_hidden)  # what py$ sees in R
     ipython.register_magics(RMagics)
+    completion.install(ipython)
 
 
 def unload_ipython_extension(ipython) -> None:

@@ -145,7 +145,7 @@ class Session:
                 last = index == len(exprs) - 1
                 try:
                     if visible and not (last and keep_last):
-                        self._check(show(value) if show else self._print(value))
+                        self._check(show(value) if show else self.print_value(value))
                 finally:
                     if len(warnings):
                         self.helpers["print_warnings"](warnings)
@@ -170,8 +170,28 @@ class Session:
             found = _as_dict(self.helpers["lookup"](name))
         return found["value"] if _scalar(found["found"]) else None
 
-    def _print(self, value):
+    def print_value(self, value):
+        """Print a visible value with R's print/show (what R's console does)."""
         return self.helpers["show_toplevel"](self.ri.ListSexpVector([value]))
+
+    def table_preview(self, value, max_rows: int, max_cols: int) -> dict | None:
+        """Size, column types and the formatted edge cells of a data.frame,
+        tibble or matrix, or None for other values."""
+        with self.entered():
+            boxed = self.ri.ListSexpVector([value])
+            res = self.helpers["table_preview"](boxed, max_rows, max_cols)
+            if res is self.ri.NULL:
+                return None
+            data = {k: (list(v) if k in ("names", "types", "cells", "row_names") else _scalar(v))
+                    for k, v in _as_dict(res).items()}
+            data["text"] = _scalar(self.helpers["print_text"](boxed, max_rows))
+        return data
+
+    def completions(self, line: str) -> tuple[str, list[str]]:
+        """R's own completions for the code left of the cursor."""
+        with self.entered():
+            res = _as_dict(self.helpers["complete_line"](line))
+        return _scalar(res["token"]) or "", list(res["completions"])
 
     def _eval_toplevel(self, exprs, index: int):
         outcome = self._check(self.helpers["eval_toplevel"](exprs, index + 1, self.globalenv))

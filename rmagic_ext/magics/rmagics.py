@@ -13,9 +13,9 @@ import textwrap
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, needs_local_scope, no_var_expand
 from IPython.core.magic_arguments import argument, argument_group, magic_arguments
-from traitlets import CaselessStrEnum, Float, Unicode
+from traitlets import CaselessStrEnum, Float, Int, Unicode
 
-from .. import convert, graphics
+from .. import convert, display, graphics
 from ..session import get_session
 from .options import (check_r_name, parse_pairs, resolve, split_names, split_options)
 
@@ -45,6 +45,9 @@ class RMagics(Magics):
     res = Float(None, allow_none=True, help="Resolution in dpi (default: matplotlib's figure dpi).").tag(config=True)
     pointsize = Float(12.0, help="Point size of text in plots.").tag(config=True)
     bg = Unicode("white", help="Background colour of plots.").tag(config=True)
+    max_rows = Int(20, help="Rows of a data.frame or matrix shown in its HTML table "
+                            "(first and last halves).").tag(config=True)
+    max_cols = Int(20, help="Columns shown in a data.frame or matrix's HTML table.").tag(config=True)
 
     # -- %R / %%R -----------------------------------------------------------
 
@@ -186,11 +189,12 @@ class RMagics(Magics):
 
     def _display(self, args, namespaces, converter):
         if args.display is None:
-            return None
-        display = resolve(args.display, namespaces, "-d")
-        if not callable(display):
+            session = get_session()
+            return lambda value: display.show_value(session, value, self.max_rows, self.max_cols)
+        display_fn = resolve(args.display, namespaces, "-d")
+        if not callable(display_fn):
             raise UsageError(f"-d: {args.display!r} is not callable")
-        return lambda value: display(converter.r2py(value), args)
+        return lambda value: display_fn(converter.r2py(value), args)
 
     def _source_name(self) -> str:
         return f"In[{self.shell.execution_count}]"
