@@ -39,8 +39,11 @@ $(STAMP): pyproject.toml Makefile rmagic_ext/rsetup.py
 	$(VPY) -m pip install -q -e '.[test,lab]' "$$($(VPY) rmagic_ext/rsetup.py)"
 	@touch $@
 
+# The "Python 3 + R" kernel loads the extension at start; new notebooks use it.
 lab: setup
+	$(VPY) -m rmagic_ext install-kernel --sys-prefix
 	cd notebooks && ../$(VPY) -m jupyter lab --no-browser --ip=127.0.0.1 --port=$(LAB_PORT) \
+	  --MappingKernelManager.default_kernel_name=python3-r \
 	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 test: setup

@@ -1,0 +1,337 @@
+"""What ``python -m rmagic_ext`` does: install a kernelspec, check a setup.
+
+``install-kernel`` writes a Jupyter kernelspec "Python 3 + R" that starts
+ipykernel with this extension already loaded. ``doctor`` checks, one line
+each, everything an ``%%R`` cell needs (R, rpy2, graphics devices, the R
+packages the notebooks use, the kernelspec) and gives the command that fixes
+each problem.
+
+The doctor never loads R into its own process: rpy2 is only imported in a
+child process, so a crash while loading R is reported instead of suffered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from . import rsetup
+
+KERNEL_NAME = "python3-r"
+DISPLAY_NAME = "Python 3 + R"
+#: The R packages the notebooks in notebooks/ use.
+NOTEBOOK_PACKAGES = ("ggplot2", "lattice", "rlang", "R6")
+#: graphics.R opens png() and jpeg() with type = "cairo", and svg() is cairo's.
+DEVICE_CAPABILITIES = ("png", "jpeg", "cairo")
+PROBE_TIMEOUT = 60.0
+
+
+# -- install-kernel ---------------------------------------------------------
+
+def in_virtualenv() -> bool:
+    """Whether this Python runs inside a virtual environment (venv or virtualenv)."""
+    return sys.prefix != getattr(sys, "base_prefix", sys.prefix)
+
+
+def default_location() -> str:
+    """Where ``install-kernel`` installs without a flag: the venv, else the user's."""
+    return "sys-prefix" if in_virtualenv() else "user"
+
+
+def kernel_argv() -> list[str]:
+    """The kernel's command line: this Python's ipykernel, with the extension loaded."""
+    return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--ext", "rmagic_ext"]
+
+
+def write_kernelspec(directory: Path, display_name: str = DISPLAY_NAME) -> Path:
+    """Write kernel.json and ipykernel's logos into ``directory`` (created); return it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        from ipykernel.kernelspec import RESOURCES
+        for logo in Path(RESOURCES).glob("logo-*"):
+            shutil.copyfile(logo, directory / logo.name)
+    except ImportError:  # logos are a nicety; the kernel itself needs ipykernel anyway
+        pass
+    spec = {
+        "argv": kernel_argv(),
+        "display_name": display_name,
+        "language": "python",
+        "metadata": {"debugger": True},
+    }
+    (directory / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
+    return directory
+
+
+def install_kernel(name: str = KERNEL_NAME, display_name: str = DISPLAY_NAME,
+                   location: str | None = None, prefix: str | None = None) -> str:
+    """Install the kernelspec and return the directory it landed in.
+
+    ``location`` is "user", "sys-prefix" or "prefix" (then ``prefix`` is the
+    directory); None means :func:`default_location`.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    location = location or default_location()
+    user = location == "user"
+    if location == "sys-prefix":
+        prefix = sys.prefix
+    elif location != "prefix":
+        prefix = None
+    with tempfile.TemporaryDirectory() as tmp:
+        source = write_kernelspec(Path(tmp) / name, display_name)
+        return KernelSpecManager().install_kernel_spec(str(source), name, user=user, prefix=prefix)
+
+
+# -- doctor: checks ---------------------------------------------------------
+
+@dataclass
+class Check:
+    """One line of the doctor's report. ``ok`` is None when the check could not run."""
+
+    ok: bool | None
+    message: str
+    fix: str | None = None
+
+    @property
+    def status(self) -> str:
+        return {True: "OK", False: "PROBLEM", None: "SKIP"}[self.ok]
+
+    def render(self) -> str:
+        line = f"{self.status:<8} {self.message}"
+        if self.fix:
+            line += f"\n{'':<8} fix: {self.fix}"
+        return line
+
+
+@dataclass
+class RInstall:
+    """The R on PATH: its front end, version and R_HOME (all None when there is none)."""
+
+    path: str | None
+    version: tuple[int, int, int] | None
+    home: str | None
+
+    @property
+    def shown(self) -> str:
+        return ".".join(map(str, self.version)) if self.version else "?"
+
+    def rscript(self) -> str | None:
+        """The Rscript that belongs to this R."""
+        if self.home and Path(self.home, "bin", "Rscript").exists():
+            return str(Path(self.home, "bin", "Rscript"))
+        return shutil.which("Rscript")
+
+
+def python_command() -> str:
+    """How to name this Python in a fix: ``python`` when PATH finds this one, else its path."""
+    on_path = shutil.which("python")
+    if on_path and os.path.abspath(on_path) == os.path.abspath(sys.executable):
+        return "python"
+    return shlex.quote(sys.executable)
+
+
+def apt_command(*packages: str) -> str | None:
+    """The apt-get line installing ``packages`` (with sudo when not root), or None without apt."""
+    if shutil.which("apt-get") is None and not os.path.exists("/usr/bin/apt-get"):
+        return None
+    sudo = "" if os.geteuid() == 0 or shutil.which("sudo") is None else "sudo "
+    return f"{sudo}apt-get install -y {' '.join(packages)}"
+
+
+def find_r() -> RInstall:
+    """Locate R on PATH and ask it for its version (via rsetup) and its R_HOME."""
+    path = shutil.which("R")
+    if path is None:
+        return RInstall(None, None, None)
+    version = rsetup.r_version()
+    try:
+        home = subprocess.run([path, "RHOME"], capture_output=True, text=True,
+                              timeout=PROBE_TIMEOUT, check=False).stdout.strip() or None
+    except (OSError, subprocess.TimeoutExpired):
+        home = None
+    return RInstall(path, version, home)
+
+
+def check_r(r: RInstall) -> Check:
+    """R on PATH, with a version we can read and an R_HOME."""
+    if r.path is None:
+        fix = apt_command("r-base-core", "r-base-dev") or "install R >= 4.2 from https://cloud.r-project.org"
+        return Check(False, "R not found on PATH", fix)
+    if r.version is None or r.home is None:
+        return Check(False, f"R at {r.path} did not report its version and R_HOME (`R --version`, `R RHOME`)",
+                     apt_command("--reinstall", "r-base-core") or "reinstall R")
+    return Check(True, f"R {r.shown} at {r.path} (R_HOME {r.home})")
+
+
+def check_rpy2(r: RInstall) -> Check:
+    """rpy2 installed, in the release that fits this R (rsetup decides)."""
+    installed = rsetup.rpy2_version()
+    if r.version is None:
+        shown = f"rpy2 {installed}" if installed else "rpy2 (not installed)"
+        return Check(None, f"{shown}: fit not checked without R")
+    fix = f"{python_command()} -m pip install '{rsetup.rpy2_requirement(r.version)}'"
+    if installed is None:
+        return Check(False, "rpy2 is not installed", fix)
+    if not rsetup.rpy2_fits(r.version, installed):
+        return Check(False, f"rpy2 {installed} does not fit R {r.shown} (rpy2 3.6 needs R >= 4.5)", fix)
+    return Check(True, f"rpy2 {installed} fits R {r.shown}")
+
+
+RPY2_PROBE = "import rpy2.rinterface as ri; ri.initr_checkenv()"
+
+
+def start_rpy2_probe() -> subprocess.Popen:
+    """Start a child Python that loads R through rpy2 (a crash there cannot hurt us)."""
+    return subprocess.Popen([sys.executable, "-c", RPY2_PROBE], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+
+
+def finish(proc: subprocess.Popen, timeout: float = PROBE_TIMEOUT) -> tuple[int | None, str, str]:
+    """Wait for a probe; (returncode, stdout, stderr), returncode None when it timed out."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        return None, out, err
+    return proc.returncode, out, err
+
+
+def check_rpy2_loads(proc: subprocess.Popen | None, r: RInstall) -> Check:
+    """Whether the rpy2 probe started R; why not when it did not."""
+    if proc is None:
+        return Check(None, "rpy2 loading R: not tried (fix R and rpy2 first)")
+    code, _, err = finish(proc)
+    if code == 0:
+        return Check(True, f"rpy2 loads R in a fresh Python (R_HOME {r.home})")
+    fix = f"{python_command()} -m pip install --force-reinstall --no-cache-dir '{rsetup.rpy2_requirement(r.version)}'"
+    if code is None:
+        return Check(False, f"rpy2 did not load R within {PROBE_TIMEOUT:.0f} s", fix)
+    if code < 0:
+        return Check(False, f"loading R through rpy2 crashed Python (signal {-code})", fix)
+    last = next((line for line in reversed(err.splitlines()) if line.strip()), "no message")
+    return Check(False, f"rpy2 cannot load R: {last.strip()}", fix)
+
+
+# One Rscript run answers every R-side question, one tab-separated line each.
+R_PROBE = (
+    "caps <- capabilities(c({caps})); "
+    "for (n in names(caps)) cat('rmagic_ext', 'capability', n, caps[[n]], '\\n', sep = '\\t'); "
+    "for (p in c({pkgs})) {{ "
+    "ok <- suppressWarnings(suppressMessages(requireNamespace(p, quietly = TRUE))); "
+    "v <- if (ok) as.character(utils::packageVersion(p)) else ''; "
+    "cat('rmagic_ext', 'package', p, ok, v, '\\n', sep = '\\t') }}"
+)
+
+
+def r_probe_code() -> str:
+    """The R code of the probe, for DEVICE_CAPABILITIES and NOTEBOOK_PACKAGES."""
+    quote = lambda names: ", ".join(f"'{n}'" for n in names)  # noqa: E731
+    return R_PROBE.format(caps=quote(DEVICE_CAPABILITIES), pkgs=quote(NOTEBOOK_PACKAGES))
+
+
+def start_r_probe(r: RInstall) -> subprocess.Popen | None:
+    """Start the one Rscript that reports devices and packages (None without Rscript)."""
+    rscript = r.rscript()
+    if rscript is None:
+        return None
+    return subprocess.Popen([rscript, "-e", r_probe_code()], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+
+
+def parse_r_probe(text: str) -> dict[tuple[str, str], list[str]]:
+    """``{(kind, name): [values...]}`` from the probe's ``rmagic_ext``-tagged lines."""
+    found = {}
+    for line in text.splitlines():
+        fields = line.rstrip("\n").split("\t")
+        if len(fields) >= 4 and fields[0] == "rmagic_ext":
+            found[(fields[1], fields[2])] = [f.strip() for f in fields[3:]]
+    return found
+
+
+def check_devices(probe: dict) -> Check:
+    """The graphics devices %%R plots use: png and jpeg through cairo, svg (cairo)."""
+    missing = [cap for cap in DEVICE_CAPABILITIES if probe.get(("capability", cap), ["FALSE"])[0] != "TRUE"]
+    if not missing:
+        return Check(True, "graphics devices: png, jpeg, svg (cairo)")
+    fix = apt_command("r-base-core", "libcairo2", "libpangocairo-1.0-0") \
+        or "install an R built with cairo support (capabilities('cairo') must be TRUE)"
+    return Check(False, f"graphics devices missing in R: {', '.join(missing)} (plots need cairo)", fix)
+
+
+def check_package(probe: dict, package: str) -> Check:
+    """One R package the notebooks use, loadable with requireNamespace."""
+    values = probe.get(("package", package), ["FALSE"])
+    if values[0] == "TRUE":
+        version = values[1] if len(values) > 1 and values[1] else "?"
+        return Check(True, f"R package {package} {version}")
+    fix = apt_command(f"r-cran-{package.lower()}") or f"Rscript -e 'install.packages(\"{package}\")'"
+    return Check(False, f"R package {package} is not installed", fix)
+
+
+def check_r_side(proc: subprocess.Popen | None) -> list[Check]:
+    """Devices and packages, from one Rscript run."""
+    if proc is None:
+        return [Check(None, "graphics devices and R packages: not checked without R")]
+    code, out, err = finish(proc)
+    probe = parse_r_probe(out)
+    if code != 0 or not probe:
+        why = "timed out" if code is None else (err.strip().splitlines() or ["no output"])[-1]
+        return [Check(False, f"Rscript could not check devices and packages: {why}",
+                      apt_command("--reinstall", "r-base-core") or "reinstall R")]
+    return [check_devices(probe)] + [check_package(probe, p) for p in NOTEBOOK_PACKAGES]
+
+
+def check_kernelspec(name: str = KERNEL_NAME) -> Check:
+    """The "Python 3 + R" kernelspec is where Jupyter looks, and its Python exists."""
+    fix = f"{python_command()} -m rmagic_ext install-kernel"
+    if name != KERNEL_NAME:
+        fix += f" --name {shlex.quote(name)}"
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    except ImportError:
+        return Check(False, "jupyter_client is not installed", f"{python_command()} -m pip install jupyter_client")
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        return Check(False, f"kernel {name!r} is not installed", fix)
+    if not spec.argv or not os.path.exists(spec.argv[0]):
+        return Check(False, f"kernel {name!r} ({spec.resource_dir}) starts a Python that no longer exists", fix)
+    if "rmagic_ext" not in " ".join(spec.argv):
+        return Check(False, f"kernel {name!r} ({spec.resource_dir}) does not load rmagic_ext", fix)
+    return Check(True, f"kernel {name!r} ({spec.display_name}) at {spec.resource_dir}")
+
+
+# -- doctor: the report -----------------------------------------------------
+
+def run_checks() -> list[Check]:
+    """Every check, in report order; the two slow probes run at the same time."""
+    r = find_r()
+    checks = [check_r(r), check_rpy2(r)]
+    r_usable = checks[0].ok is True
+    rpy2_proc = start_rpy2_probe() if r_usable and checks[1].ok else None
+    r_proc = start_r_probe(r) if r_usable else None
+    checks.append(check_rpy2_loads(rpy2_proc, r))
+    checks.extend(check_r_side(r_proc))
+    checks.append(check_kernelspec())
+    return checks
+
+
+def doctor(out: TextIO | None = None) -> int:
+    """Print the report; return the exit status: 1 when anything is broken, else 0."""
+    out = out or sys.stdout
+    checks = run_checks()
+    for check in checks:
+        print(check.render(), file=out)
+    problems = sum(check.ok is False for check in checks)
+    print("All checks passed." if not problems else
+          f"{problems} problem{'s' if problems > 1 else ''}: run the fix lines above, then this again.", file=out)
+    return 1 if problems else 0
