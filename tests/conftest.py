@@ -28,6 +28,17 @@ def clean_r_globals(session):
     session.run("rm(list = ls(all.names = TRUE, envir = globalenv()), envir = globalenv())")
 
 
+@pytest.fixture(scope="module")
+def kernel():
+    """A real ipykernel with the extension loaded, one per test module."""
+    from kernel_helpers import Kernel
+
+    k = Kernel()
+    assert k.execute("%load_ext rmagic_ext").error is None
+    yield k
+    k.shutdown()
+
+
 @pytest.fixture
 def run_cell(ip):
     """Run a cell through IPython as a notebook would; returns the ExecutionResult."""

@@ -4,15 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from kernel_helpers import Kernel
-
-
-@pytest.fixture(scope="module")
-def kernel():
-    k = Kernel()
-    assert k.execute("%load_ext rmagic_ext").error is None
-    yield k
-    k.shutdown()
 
 
 def displayed(run) -> list[dict]:

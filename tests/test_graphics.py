@@ -9,15 +9,6 @@ import struct
 
 import pytest
 
-from kernel_helpers import Kernel
-
-
-@pytest.fixture(scope="module")
-def kernel():
-    k = Kernel()
-    assert k.execute("%load_ext rmagic_ext").error is None
-    yield k
-    k.shutdown()
 
 
 def outputs(run):

@@ -7,16 +7,11 @@ import time
 
 import pytest
 
-from kernel_helpers import Kernel
 
 
-@pytest.fixture(scope="module")
-def kernel():
-    k = Kernel()
-    assert k.execute("%load_ext rmagic_ext").error is None
-    assert k.execute("%R before <- 'kept'").error is None
-    yield k
-    k.shutdown()
+@pytest.fixture(scope="module", autouse=True)
+def state_before(kernel):
+    assert kernel.execute("%R before <- 'kept'").error is None
 
 
 def assert_alive_with_state(kernel):
