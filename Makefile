@@ -11,25 +11,29 @@ STAMP := $(VENV)/.setup-done
 # Debian packages: R itself, headers for rpy2, and the R packages that the
 # tests and notebooks use.
 R_DEBS := r-base-core r-base-dev r-cran-ggplot2 r-cran-lattice r-cran-rlang r-cran-r6
+# Headless Chromium and its WebDriver for tests/test_browser.py (JupyterLab in a
+# real browser); selenium uses these and never downloads a browser or driver.
+BROWSER_DEBS := chromium chromium-driver
 LAB_PORT ?= 8888
 
 .PHONY: setup r lab test bench kernel clean
 
 setup: r $(STAMP)
 
-# Install whatever of R_DEBS is missing; never touches apt when all is there.
+# Install whatever of R_DEBS and BROWSER_DEBS is missing; never touches apt
+# when all is there, and runs `apt-get update` at most once.
 r:
-	@missing=$$(for p in $(R_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	@missing=$$(for p in $(R_DEBS) $(BROWSER_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing R from Debian:" $$missing; \
+	    echo "Installing from Debian:" $$missing; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  elif ! command -v R >/dev/null; then \
 	    echo "R is not installed and cannot be installed here (needs apt-get as root)." >&2; \
 	    echo "Install R >= 4.2 (https://cloud.r-project.org, or your distribution's r-base package) with ggplot2, then rerun make." >&2; \
 	    exit 1; \
 	  else \
-	    echo "warning: R packages missing and apt-get unavailable: $$missing" >&2; \
+	    echo "warning: Debian packages missing and apt-get unavailable: $$missing" >&2; \
 	  fi; \
 	fi
 
