@@ -41,6 +41,7 @@ $(STAMP): pyproject.toml Makefile rmagic_ext/rsetup.py
 	@[ -x $(VPY) ] || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -e '.[test,lab]' "$$($(VPY) rmagic_ext/rsetup.py)"
+	$(VPY) -m rmagic_ext install-kernel --sys-prefix >/dev/null
 	@touch $@
 
 # The "Python 3 + R" kernel loads the extension at start; new notebooks use it.

@@ -75,12 +75,14 @@ class Session:
 
     def _start(self) -> None:
         ri = self.ri
+        library_path = os.environ.get("LD_LIBRARY_PATH")
         with warnings.catch_warnings():
             # rpy2 warns when R's start-up variables (R_LIBS_SITE, ...) are
             # already set, as they are in a kernel started from a process
             # that ran R: noise, not news.
             warnings.filterwarnings("ignore", message="Environment variable", category=UserWarning)
             ri.initr_checkenv()  # a no-op when R is already up (e.g. started by rpy2)
+        _restore_library_path(library_path)
         self._stack_limit = _enable_stack_check(self._rlib) if self._main_thread else None
         self._route_console()
         helpers = ri.baseenv["new.env"](parent=ri.baseenv)
@@ -275,12 +277,13 @@ class Session:
 
     def _request_interrupt(self, signum, frame) -> None:
         """Ask R to stop at its next check. When the user's own Python code is
-        what runs (code R called back into), stop it at once. Code of rpy2 and
-        of rmagic_ext is never interrupted mid-way (it may hold R's protect
-        stack): it stops at its next checkpoint (check_interrupt)."""
+        what runs (code R called back into, a display function), stop it at
+        once. Other code (rpy2's, ours, which may hold R's protect stack) is
+        never interrupted mid-way: it stops at its next checkpoint
+        (check_interrupt)."""
         self._interrupted = True
         self._rlib.R_interrupts_pending = 1
-        if self._user_code or not _is_internal(frame):
+        if self._user_code:
             raise RInterrupt()
 
     @contextlib.contextmanager
@@ -307,15 +310,15 @@ class Session:
 _NO_STACK_LIMIT = 2**64 - 1  # uintptr_t(-1): R's "do not check"
 
 
-_INTERNAL_PACKAGES = tuple(
-    os.path.dirname(module.__file__) + os.sep
-    for module in (sys.modules[__name__.rpartition(".")[0]],))
-
-
-def _is_internal(frame) -> bool:
-    """Whether the innermost Python frame is code of rpy2 or of rmagic_ext."""
-    filename = frame.f_code.co_filename if frame is not None else ""
-    return filename.startswith(_INTERNAL_PACKAGES) or f"{os.sep}rpy2{os.sep}" in filename
+def _restore_library_path(before: str | None) -> None:
+    """rpy2 puts R's library folders (/usr/lib/x86_64-linux-gnu, ...) in front
+    of LD_LIBRARY_PATH once R is loaded; every later subprocess (`!python`,
+    subprocess.run) would then load the system's libpython and others instead
+    of its own. R needs nothing from the variable after start-up."""
+    if before is None:
+        os.environ.pop("LD_LIBRARY_PATH", None)
+    else:
+        os.environ["LD_LIBRARY_PATH"] = before
 
 
 def _thread_stack() -> tuple[int, int] | None:

@@ -204,3 +204,14 @@ def test_magics_from_a_thread(ip):
     t.start()
     t.join(60)
     assert out == {"v": 6}
+
+
+def test_subprocesses_are_not_broken_by_r_library_path(session):
+    """Starting R must not leave R's library folders in LD_LIBRARY_PATH for
+    every later subprocess (a notebook's `!python ...`)."""
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-c", "import ssl, sqlite3; print('ok')"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "ok", result.stderr
+    assert "/usr/lib/R/lib" not in os.environ.get("LD_LIBRARY_PATH", "")

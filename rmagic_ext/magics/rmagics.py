@@ -194,7 +194,11 @@ class RMagics(Magics):
         display_fn = resolve(args.display, namespaces, "-d")
         if not callable(display_fn):
             raise UsageError(f"-d: {args.display!r} is not callable")
-        return lambda value: display_fn(converter.r2py(value), args)
+        def show(value):
+            converted = converter.r2py(value)
+            with get_session().user_code():  # the user's code: SIGINT stops it at once
+                display_fn(converted, args)
+        return show
 
     def _source_name(self) -> str:
         return f"In[{self.shell.execution_count}]"
