@@ -12,10 +12,8 @@ left behind.
 from __future__ import annotations
 
 import gc
-import glob
 import os
 import sys
-import tempfile
 
 import numpy as np
 import pandas as pd
@@ -40,6 +38,11 @@ def mixed_frame(rows: int) -> pd.DataFrame:
     })
 
 
+def _files(folders) -> set[str]:
+    return {os.path.join(root, name) for folder in folders
+            for root, _, names in os.walk(folder) for name in names}
+
+
 def settle(ip) -> float:
     ip.run_line_magic("R", "-n invisible(gc())")
     gc.collect()
@@ -57,12 +60,16 @@ def soak(cycles: int, rows: int) -> dict:
 
     for _ in range(20):
         cycle()
-    temp_before = set(glob.glob(os.path.join(tempfile.gettempdir(), "*")))  # R's own tempdir exists by now
+    from rmagic_ext.session import get_session
+    session = get_session()
+    r_tempdir = str(session.run("tempdir()", keep_last=True).value[0])
+    ours = [session.tmpdir, r_tempdir]  # this process's files only (others may share /tmp)
+    temp_before = _files(ours)
     before = settle(ip)
     for _ in range(cycles):
         cycle()
     after = settle(ip)
-    left = set(glob.glob(os.path.join(tempfile.gettempdir(), "*"))) - temp_before
+    left = _files(ours) - temp_before
     return {"cycles": cycles, "rows": rows, "before_mb": before, "after_mb": after,
             "growth_mb": after - before, "temp_files_left": sorted(left)}
 

@@ -78,3 +78,20 @@ def test_numbers_are_written_straight_into_r():
     get_session().assign("ints", py2r(values))
     assert r2py(get_session().run("c(typeof(ints), sum(as.numeric(ints)) == sum(as.numeric(-5:1999999)))",
                                   keep_last=True).value).tolist() == ["integer", "TRUE"]
+
+
+def test_conversions_do_not_drop_references_to_none():
+    """rpy2's memoryview() drops a reference to None on every call, which
+    crashes the process after enough of them; our views do not use it."""
+    import gc
+    import sys
+    frame = pd.DataFrame({"f": np.arange(10.0), "i": np.arange(10), "b": np.arange(10) > 4,
+                          "c": pd.Categorical(list("ab") * 5),
+                          "t": pd.date_range("2024-01-01", periods=10, unit="us")})
+    r2py(py2r(frame))
+    gc.collect()
+    before = sys.getrefcount(None)
+    for _ in range(300):
+        r2py(py2r(frame))
+    gc.collect()
+    assert sys.getrefcount(None) >= before

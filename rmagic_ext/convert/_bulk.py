@@ -63,14 +63,10 @@ def new_vector(vector_class, n: int):
         sexp = wrap(cdata)
     finally:
         rlib.Rf_unprotect(1)
-    if n == 0:
-        return sexp, np.empty(0, dtype=_DTYPES[vector_class.__name__])
-    view = np.asarray(sexp.memoryview())
-    _prefer_huge_pages(view.__array_interface__["data"][0], view.nbytes)
+    view = r_array(sexp, writable=True)
+    if n:
+        _prefer_huge_pages(view.__array_interface__["data"][0], view.nbytes)
     return sexp, view
-
-
-_DTYPES = {"FloatSexpVector": np.float64, "IntSexpVector": np.int32, "BoolSexpVector": np.int32}
 
 
 def filled_vector(vector_class, values: np.ndarray, na: np.ndarray | None = None, na_value=None):
@@ -84,22 +80,36 @@ def filled_vector(vector_class, values: np.ndarray, na: np.ndarray | None = None
 
 
 class _RMemory:
-    """Exposes an R vector's memory to numpy (read-only) and keeps it alive."""
+    """Exposes an R vector's memory to numpy and keeps the R object alive."""
 
-    def __init__(self, sexp, dtype: np.dtype):
+    def __init__(self, sexp, dtype, length: int, address: int, readonly: bool):
         self.sexp = sexp  # holds rpy2's protection of the R object
-        probe = np.asarray(sexp.memoryview())
-        self.__array_interface__ = {
-            "shape": (len(sexp),), "typestr": np.dtype(dtype).str,
-            "data": (probe.__array_interface__["data"][0], True), "version": 3,
-        }
+        self.__array_interface__ = {"shape": (length,), "typestr": np.dtype(dtype).str,
+                                    "data": (address, readonly), "version": 3}
+
+
+_ACCESSORS = {"REALSXP": ("REAL", np.float64), "INTSXP": ("INTEGER", np.int32),
+              "LGLSXP": ("LOGICAL", np.int32)}
+
+
+def r_array(sexp, writable: bool = False) -> np.ndarray:
+    """A numpy view (no copy) of a numeric R vector's memory, read-only unless
+    ``writable``, that keeps the R object alive. (rpy2's own ``memoryview()``
+    is not used: each call drops a reference to None, which ends in a crash.)"""
+    from rpy2.rinterface_lib import openrlib
+
+    accessor, dtype = _ACCESSORS[sexp.typeof.name]
+    length = len(sexp)
+    if length == 0:
+        return np.empty(0, dtype=dtype)
+    pointer = getattr(openrlib.rlib, accessor)(sexp.__sexp__._cdata)
+    address = int(openrlib.ffi.cast("uintptr_t", pointer))
+    return np.asarray(_RMemory(sexp, dtype, length, address, readonly=not writable))
 
 
 def array_view(sexp, dtype) -> np.ndarray:
     """A zero-copy, read-only numpy view of a numeric R vector."""
-    if len(sexp) == 0:
-        return np.array([], dtype=dtype)
-    return np.asarray(_RMemory(sexp, dtype))
+    return r_array(sexp)
 
 
 def raise_nul():
@@ -193,7 +203,7 @@ def strings_from_r(sexp, helpers, ri) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     distinct_na = np.zeros(len(distinct), dtype=bool)
     if len(parts["na"]):
-        distinct_na[np.asarray(parts["na"].memoryview(), dtype=np.int64) - 1] = True
+        distinct_na[r_array(parts["na"]) - 1] = True
         distinct[distinct_na] = None
-    codes = np.asarray(parts["codes"].memoryview(), dtype=np.int32) - 1
+    codes = r_array(parts["codes"]) - 1
     return distinct[codes], distinct_na[codes]

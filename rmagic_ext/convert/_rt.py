@@ -18,12 +18,6 @@ def ri():
     return get_session().ri
 
 
-def attrs(sexp) -> set[str]:
-    """The names of an R object's attributes."""
-    names = sexp.list_attrs()
-    return set(names) if names is not ri().NULL else set()
-
-
 def attr(sexp, name: str):
     """An attribute of an R object, or None when it is not set."""
     try:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import ConversionError, ConversionWarning
 from ._rt import attr, python_strings, ri, set_attr, strings
-from ._bulk import new_vector
+from ._bulk import new_vector, r_array
 from .numpy import float_vector
 
 NAT = np.iinfo(np.int64).min
@@ -186,7 +186,7 @@ def date_objects_to_r(values, what: str):
 # -- R -> Python ---------------------------------------------------------------
 
 def _micros_from_seconds(sexp) -> np.ndarray:
-    seconds = np.array(sexp.memoryview(), dtype=np.float64) if len(sexp) else np.array([], dtype=np.float64)
+    seconds = r_array(sexp)
     na = np.isnan(seconds)
     micros = np.round(np.where(na, 0.0, seconds) * _US_PER_S).astype(np.int64)
     micros[na] = NAT
@@ -206,7 +206,7 @@ def posixct_to_series(sexp, name=None) -> pd.Series:
 
 
 def date_to_series(sexp, name=None) -> pd.Series:
-    days = np.array(sexp.memoryview(), dtype=np.float64) if len(sexp) else np.array([])
+    days = r_array(sexp)
     na = np.isnan(days)
     ints = np.floor(np.where(na, 0.0, days)).astype(np.int64)
     stamps = ints.astype("datetime64[D]").astype("datetime64[s]")
@@ -217,7 +217,7 @@ def date_to_series(sexp, name=None) -> pd.Series:
 def difftime_to_series(sexp, name=None) -> pd.Series:
     units = attr(sexp, "units")
     scale = _DIFFTIME_SECONDS.get(str(units[0]) if units is not None else "secs", 1)
-    values = np.array(sexp.memoryview(), dtype=np.float64) if len(sexp) else np.array([])
+    values = r_array(sexp)
     na = np.isnan(values)
     micros = np.round(np.where(na, 0.0, values) * scale * _US_PER_S).astype(np.int64)
     micros[na] = NAT

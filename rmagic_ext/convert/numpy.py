@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from ..errors import ConversionError, ConversionWarning
-from ._bulk import array_view, filled_vector
+from ._bulk import array_view, filled_vector, r_array
 from ._rt import attr, python_strings, ri, set_attr, strings
 from .builtins import EXACT_DOUBLE, R_INT_MAX
 from .registry import default, r_typeof
@@ -24,10 +24,6 @@ def na_real_mask(values: np.ndarray) -> np.ndarray:
     """Where a float64 array holds R's NA_real_ (as opposed to a plain NaN)."""
     values = np.ascontiguousarray(values, dtype=np.float64)
     return np.isnan(values) & ((values.view(np.uint64) & 0xFFFFFFFF) == _NA_REAL_PAYLOAD)
-
-
-def na_real_array(size: int) -> np.ndarray:
-    return np.full(size, float(ri().NA_Real), dtype=np.float64)
 
 
 # -- Python -> R ---------------------------------------------------------------
@@ -117,7 +113,7 @@ def numpy_values(sexp) -> tuple[np.ndarray, np.ndarray | None]:
     if kind == "double":
         return array_view(sexp, np.float64), None
     if kind in ("integer", "logical"):
-        raw = np.asarray(sexp.memoryview())
+        raw = r_array(sexp)
         na = raw == NA_INTEGER
         values = raw.astype(np.int64 if kind == "integer" else np.bool_)
         return values, (na if na.any() else None)

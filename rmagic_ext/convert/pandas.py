@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import ConversionError, ConversionWarning
 from . import datetimes
 from . import numpy as npconv
-from ._bulk import new_vector
+from ._bulk import new_vector, r_array
 from ._rt import attr, python_strings, ri, set_attr, strings
 from .registry import default, r_classes, r_typeof
 
@@ -186,7 +186,7 @@ def atomic_column_to_py(sexp, name) -> pd.Series:
 
 
 def factor_to_series(sexp, name=None) -> pd.Series:
-    codes = np.asarray(sexp.memoryview(), dtype=np.int64) - 1 if len(sexp) else np.array([], dtype=np.int64)
+    codes = r_array(sexp).astype(np.int64) - 1
     codes[codes < 0] = -1  # NA_integer_ - 1 wraps far below zero
     levels = attr(sexp, "levels")
     categories = python_strings(levels)[0] if levels is not None else []
