@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from data import COLUMNS, frame, frame_bytes  # noqa: E402
@@ -36,8 +35,8 @@ def data(rows: int, column: str | None = None) -> str:
 
 def vector_cases() -> list[dict]:
     vector = "import numpy as np\ndf = np.random.default_rng(0).random(10_000_000)\n"
-    rows = [compare("10M float64: %Rpush", PUSH, vector, number=10, rounds=2)]
-    rows.append({"case": "   numpy copy of the same array", "rmagic_ext": numpy_copy_seconds(),
+    rows = [compare("10M float64: %Rpush", PUSH, vector, number=10, rounds=3)]
+    rows.append({"case": "   numpy copy of the same array", "rmagic_ext": numpy_copy_seconds(vector),
                  "rpy2": None, "ratio": None})
     for n in ([1_000, 10_000_000] if QUICK else [1_000, 1_000_000, 10_000_000]):
         rows.append(compare(f"{n:,} float64: %R -o", PULL, f"import numpy as np\ndf = np.random.default_rng(0).random({n})\n" + IN_R,
@@ -45,14 +44,12 @@ def vector_cases() -> list[dict]:
     return rows
 
 
-def numpy_copy_seconds() -> float:
-    import numpy as np
-    x = np.random.default_rng(0).random(10_000_000)
+def numpy_copy_seconds(setup: str) -> float:
+    """A numpy copy timed in the same kind of process as the push (R loaded,
+    same allocator state), three rounds like the push itself."""
     times = []
-    for _ in range(20):
-        t0 = time.perf_counter()
-        x.copy()
-        times.append(time.perf_counter() - t0)
+    for _ in range(3):
+        times += measure("rmagic_ext", "df.copy()", setup, number=10)
     return statistics.median(times)
 
 
