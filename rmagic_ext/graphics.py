@@ -21,7 +21,7 @@ from pathlib import Path
 
 from IPython.display import display
 
-from .session import on_start
+from .session import as_dict, on_start
 
 FORMATS = ("png", "svg", "retina", "jpeg")
 _MIME = {"png": "image/png", "retina": "image/png", "jpeg": "image/jpeg", "svg": "image/svg+xml"}
@@ -161,7 +161,7 @@ class CellGraphics:
         if last or not self.plots.opened:
             return  # what the last expression drew is shown when the cell ends
         with self.session.entered():
-            res = _as_dict(self.session.helpers["graphics_poll"](self.session.ri.BoolSexpVector([True])))
+            res = as_dict(self.session.helpers["graphics_poll"](self.session.ri.BoolSexpVector([True])))
         self._show_completed(res)
         snapshot = res["snapshot"]
         if snapshot is not self.session.ri.NULL:
@@ -229,6 +229,3 @@ def _r_list(session, values: dict):
     rlist.do_slot_assign("names", ri.StrSexpVector(list(values)))
     return rlist
 
-
-def _as_dict(rlist) -> dict:
-    return dict(zip(rlist.names, rlist))

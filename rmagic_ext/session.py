@@ -122,7 +122,7 @@ class Session:
     def parse(self, code: str, name: str = "<cell>"):
         """Parse ``code`` into R's expression vector, or raise RParseError."""
         with self.entered():
-            res = _as_dict(self.helpers["parse_cell"](code, name))
+            res = as_dict(self.helpers["parse_cell"](code, name))
         if _scalar(res["status"]) != "ok":
             line, column = _scalar(res["line"]), _scalar(res["column"])
             raise RParseError(_scalar(res["message"]), line, column, _scalar(res["detail"]))
@@ -169,7 +169,7 @@ class Session:
         """The R object called ``name`` as seen from the global environment
         (search path included), or None when there is none."""
         with self.entered():
-            found = _as_dict(self.helpers["lookup"](name))
+            found = as_dict(self.helpers["lookup"](name))
         return found["value"] if _scalar(found["found"]) else None
 
     def print_value(self, value):
@@ -185,14 +185,14 @@ class Session:
             if res is self.ri.NULL:
                 return None
             data = {k: (list(v) if k in ("names", "types", "cells", "row_names") else _scalar(v))
-                    for k, v in _as_dict(res).items()}
+                    for k, v in as_dict(res).items()}
             data["text"] = _scalar(self.helpers["print_text"](boxed, max_rows))
         return data
 
     def completions(self, line: str) -> tuple[str, list[str]]:
         """R's own completions for the code left of the cursor."""
         with self.entered():
-            res = _as_dict(self.helpers["complete_line"](line))
+            res = as_dict(self.helpers["complete_line"](line))
         return _scalar(res["token"]) or "", list(res["completions"])
 
     def _eval_toplevel(self, exprs, index: int):
@@ -204,7 +204,7 @@ class Session:
         """Turn an eval_toplevel status list into a dict, or raise what it reports."""
         if result is None:
             return None
-        res = _as_dict(result)
+        res = as_dict(result)
         status = _scalar(res["status"])
         if status != "ok" and "warnings" in res:
             self.helpers["print_warnings"](res["warnings"])  # R's "In addition: ..."
@@ -358,7 +358,8 @@ def _write_stderr(text: str) -> None:
     sys.stderr.write(text)
 
 
-def _as_dict(rlist) -> dict:
+def as_dict(rlist) -> dict:
+    """An R named list (our helpers' status lists) as a dict of its elements."""
     return dict(zip(rlist.names, rlist))
 
 
