@@ -215,3 +215,13 @@ def test_subprocesses_are_not_broken_by_r_library_path(session):
                             capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "ok", result.stderr
     assert "/usr/lib/R/lib" not in os.environ.get("LD_LIBRARY_PATH", "")
+
+
+def test_sigint_stops_a_display_function(ip):
+    ip.user_ns["slow_display"] = lambda value, args: time.sleep(30)
+    interrupt_after(0.5)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        ip.run_cell_magic("R", "-d slow_display", "1")
+    assert time.monotonic() - started < 5
+    assert ip.run_line_magic("R", "1L") == 1
