@@ -59,7 +59,7 @@ class RObject:
     @property
     def rclass(self) -> tuple[str, ...]:
         """R's ``class()`` of the object."""
-        with get_session().lock:
+        with get_session().entered():
             return tuple(str(c) for c in r_classes(self._sexp))
 
     @property
@@ -69,7 +69,7 @@ class RObject:
 
     def names(self) -> list[str]:
         """The member names: S4 slots, ``ls()`` of an environment, or ``names()``."""
-        with get_session().lock:
+        with get_session().entered():
             return [str(n) for n in get_session().helpers["member_names"](self._boxed())]
 
     def __dir__(self) -> list[str]:
@@ -78,7 +78,7 @@ class RObject:
     def __repr__(self) -> str:
         """R's printed form; never raises, as a repr must not."""
         try:
-            with get_session().lock:
+            with get_session().entered():
                 lines = list(get_session().helpers["format_object"](self._boxed()))
         except Exception:
             lines = []
@@ -133,7 +133,7 @@ class RObject:
 
     def _fetch(self, name: str) -> dict:
         """get_member's report: status "ok" with the value, or "missing"."""
-        with get_session().lock:
+        with get_session().entered():
             return run_helper("get_member", self._boxed(), strings([name]))
 
     def _missing_message(self, name: str, res: dict) -> str:
@@ -145,7 +145,7 @@ class RObject:
     def _converted(self, name: str, sexp) -> Any:
         """A member's value through the active converter; a function keeps its
         member name so R's errors say ``Error in greet(...)``."""
-        with get_session().lock:
+        with get_session().entered():
             value = to_py(sexp)
         if isinstance(value, RObject) and value.typeof in FUNCTION_TYPES:
             object.__setattr__(value, "_label", name)
@@ -153,7 +153,7 @@ class RObject:
 
     def _assign(self, name: str, value: Any) -> bool:
         """Assign into an environment-like object; False for value types."""
-        with get_session().lock:
+        with get_session().entered():
             boxed_value = ri().ListSexpVector([to_r(value)])
             res = run_helper("set_member", self._boxed(), strings([name]), boxed_value)
         return _status(res) != "not_reference"
@@ -164,7 +164,7 @@ class RObject:
         """Call the R function: arguments converted to R, the result back."""
         if self.typeof not in FUNCTION_TYPES:
             raise TypeError(f"{self._describe()} is not a function and cannot be called")
-        with get_session().lock:
+        with get_session().entered():
             rargs = _argument_list(args, kwargs)
             res = run_helper("call_function", self._sexp, rargs, strings([self._label]))
             return to_py(res["value"])
