@@ -21,6 +21,8 @@ import os
 import numpy as np
 import pandas as pd
 
+from ..session import as_dict
+
 _HUGE_PAGE = 2 * 1024 * 1024
 _MADV_HUGEPAGE = 14
 _SEPARATOR = "\x1f"  # ASCII unit separator; data containing it takes the slow path
@@ -54,19 +56,23 @@ def new_vector(vector_class, n: int):
     writable numpy view of its memory, to be filled in place: conversions
     write straight into R's memory, with no intermediate array."""
     from rpy2.rinterface_lib import openrlib
-    from rpy2.rinterface_lib.conversion import _cdata_res_to_rinterface
 
-    rlib, ffi = openrlib.rlib, openrlib.ffi
-    wrap = _cdata_res_to_rinterface(lambda cdata: cdata)  # rpy2's own protection
+    rlib = openrlib.rlib
     cdata = rlib.Rf_protect(rlib.Rf_allocVector(vector_class._R_TYPE, n))
     try:
-        sexp = wrap(cdata)
+        sexp = _as_rinterface(cdata)
     finally:
         rlib.Rf_unprotect(1)
     view = r_array(sexp, writable=True)
     if n:
         _prefer_huge_pages(view.__array_interface__["data"][0], view.nbytes)
     return sexp, view
+
+
+def _as_rinterface(cdata):
+    """An rpy2 object for a (still protected) SEXP; rpy2 then keeps it alive."""
+    from rpy2.rinterface_lib.conversion import _cdata_res_to_rinterface
+    return _cdata_res_to_rinterface(lambda: cdata)()
 
 
 def filled_vector(vector_class, values: np.ndarray, na: np.ndarray | None = None, na_value=None):
@@ -105,11 +111,6 @@ def r_array(sexp, writable: bool = False) -> np.ndarray:
     pointer = getattr(openrlib.rlib, accessor)(sexp.__sexp__._cdata)
     address = int(openrlib.ffi.cast("uintptr_t", pointer))
     return np.asarray(_RMemory(sexp, dtype, length, address, readonly=not writable))
-
-
-def array_view(sexp, dtype) -> np.ndarray:
-    """A zero-copy, read-only numpy view of a numeric R vector."""
-    return r_array(sexp)
 
 
 def raise_nul():
@@ -161,13 +162,11 @@ def _r_string(buffer: bytes | bytearray):
     """A length-1 character vector made from UTF-8 bytes without another copy
     on the Python side (rpy2's constructor copies the text twice)."""
     from rpy2.rinterface_lib import openrlib
-    from rpy2.rinterface_lib.conversion import _cdata_res_to_rinterface
 
     rlib, ffi = openrlib.rlib, openrlib.ffi
-    wrap = _cdata_res_to_rinterface(lambda cdata: cdata)
     charsxp = rlib.Rf_protect(rlib.Rf_mkCharLenCE(ffi.from_buffer(buffer), len(buffer), rlib.CE_UTF8))
     try:
-        return wrap(rlib.Rf_protect(rlib.Rf_ScalarString(charsxp)))
+        return _as_rinterface(rlib.Rf_protect(rlib.Rf_ScalarString(charsxp)))
     finally:
         rlib.Rf_unprotect(2)
 
@@ -197,7 +196,7 @@ def strings_from_r(sexp, helpers, ri) -> tuple[np.ndarray, np.ndarray] | None:
     res = helpers["join_strings"](sexp)
     if res is ri.NULL:
         return None
-    parts = dict(zip(res.names, res))
+    parts = as_dict(res)
     distinct = np.array(str(parts["joined"][0]).split(_SEPARATOR), dtype=object)
     if len(distinct) != int(parts["n_distinct"][0]):
         return None

@@ -1,7 +1,7 @@
 """Rules for numpy: arrays of any rank and numpy scalars to R, R's atomic
 vectors and arrays back to numpy (length-1 vectors to Python scalars).
 
-Whole arrays move by block copy (``from_memoryview``), never element by element.
+Whole arrays move in one pass (see _bulk.py), never element by element.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from ..errors import ConversionError, ConversionWarning
-from ._bulk import array_view, filled_vector, r_array
+from ._bulk import filled_vector, r_array
 from ._rt import attr, python_strings, ri, set_attr, strings
 from .builtins import EXACT_DOUBLE, R_INT_MAX
 from .registry import default, r_typeof
@@ -111,7 +111,7 @@ def numpy_values(sexp) -> tuple[np.ndarray, np.ndarray | None]:
     if len(sexp) == 0:
         return np.array([], dtype=_EMPTY_DTYPES.get(kind, object)), None
     if kind == "double":
-        return array_view(sexp, np.float64), None
+        return r_array(sexp), None
     if kind in ("integer", "logical"):
         raw = r_array(sexp)
         na = raw == NA_INTEGER
