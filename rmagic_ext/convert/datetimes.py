@@ -185,10 +185,11 @@ def date_objects_to_r(values, what: str):
 
 # -- R -> Python ---------------------------------------------------------------
 
-def _micros_from_seconds(sexp) -> np.ndarray:
-    seconds = r_array(sexp)
-    na = np.isnan(seconds)
-    micros = np.round(np.where(na, 0.0, seconds) * _US_PER_S).astype(np.int64)
+def _micros_from_seconds(sexp, seconds_per_unit: float = 1) -> np.ndarray:
+    """int64 microseconds from an R double vector of time units, NA as NaT."""
+    values = r_array(sexp)
+    na = np.isnan(values)
+    micros = np.round(np.where(na, 0.0, values) * seconds_per_unit * _US_PER_S).astype(np.int64)
     micros[na] = NAT
     return micros
 
@@ -217,11 +218,7 @@ def date_to_series(sexp, name=None) -> pd.Series:
 def difftime_to_series(sexp, name=None) -> pd.Series:
     units = attr(sexp, "units")
     scale = _DIFFTIME_SECONDS.get(str(units[0]) if units is not None else "secs", 1)
-    values = r_array(sexp)
-    na = np.isnan(values)
-    micros = np.round(np.where(na, 0.0, values) * scale * _US_PER_S).astype(np.int64)
-    micros[na] = NAT
-    return pd.Series(micros.view("timedelta64[us]"), name=name)
+    return pd.Series(_micros_from_seconds(sexp, scale).view("timedelta64[us]"), name=name)
 
 
 def scalar_or_series(series: pd.Series, sexp, scalar: bool = True):
