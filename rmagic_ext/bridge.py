@@ -25,7 +25,7 @@ import traceback
 import types
 from typing import Any, Callable
 
-from .convert import default, registry
+from .convert import default, push, registry
 from .convert._rt import attr, ri, strings
 from .errors import RError
 from .session import get_session, on_start
@@ -251,8 +251,7 @@ class RNamespace:
         self[name] = value
 
     def __setitem__(self, name: str, value) -> None:
-        session = get_session()
-        session.assign(name, default.py2r(value))
+        push.assign([(name, value)], default)
 
     def __delattr__(self, name: str) -> None:
         del self[name]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import codecs
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -157,13 +158,53 @@ class Session:
         return outcome
 
     def assign(self, name: str, value) -> None:
-        """Bind ``value`` (an rpy2 Sexp) to ``name`` in the global environment
-        as R's ``<-`` does: no copy (rpy2's own assignment duplicates the
-        whole object first); R copies later only if the object is modified
-        while shared."""
+        """Bind ``value`` (an rpy2 Sexp, or a bare cffi SEXP) to ``name`` in the
+        global environment as R's ``<-`` does: no copy (rpy2's own assignment
+        duplicates the whole object first); R copies later only if the object
+        is modified while shared. Locked and active bindings (and a locked
+        environment) get R's own ``assign``, so R's errors arrive as RError."""
         with self.entered():
-            symbol = self._rlib.Rf_install(self._ffi.new("char[]", name.encode("utf-8")))
-            self._rlib.Rf_defineVar(symbol, value.__sexp__._cdata, self.globalenv.__sexp__._cdata)
+            symbol = self._symbol(name)
+            if self._ordinary_binding(symbol) is False:
+                boxed = self.ri.ListSexpVector([value if hasattr(value, "__sexp__") else wrap_sexp(value)])
+                run_helper("assign_global", name, boxed)
+                return
+            cdata = value.__sexp__._cdata if hasattr(value, "__sexp__") else value
+            self._rlib.Rf_defineVar(symbol, cdata, self.globalenv.__sexp__._cdata)
+
+    def bound_value(self, name: str):
+        """The value (a bare cffi SEXP) bound to ``name`` in the global
+        environment itself, when that is an ordinary binding; else None."""
+        with self.entered():
+            symbol = self._symbol(name)
+            if not self._ordinary_binding(symbol):
+                return None
+            return self._rlib.Rf_findVarInFrame3(self.globalenv.__sexp__._cdata, symbol, 1)
+
+    def _symbol(self, name: str):
+        return self._rlib.Rf_install(self._ffi.new("char[]", name.encode("utf-8")))
+
+    def _ordinary_binding(self, symbol) -> bool | None:
+        """True for an existing binding of the global environment that is
+        neither active (reading or writing it runs R code) nor locked; None
+        when there is none and one may be added; False otherwise."""
+        env = self.globalenv.__sexp__._cdata
+        env_address, symbol_address = (int(self._ffi.cast("uintptr_t", p)) for p in (env, symbol))
+        lib = libr()
+        if not lib.R_existsVarInFrame(env_address, symbol_address):  # the checks below raise then
+            return False if self._rlib.R_EnvironmentIsLocked(env) else None
+        return not (lib.R_BindingIsActive(symbol_address, env_address)
+                    or lib.R_BindingIsLocked(symbol_address, env_address))
+
+    def inside_r(self) -> bool:
+        """Whether this thread is already in R, e.g. in Python code that R
+        code called and that R code is still running."""
+        return getattr(self._depth, "value", 0) > 0
+
+    def inside_r(self) -> bool:
+        """Whether this thread is already in R, e.g. in Python code that R
+        code called and that R code is still running."""
+        return getattr(self._depth, "value", 0) > 0
 
     def lookup(self, name: str):
         """The R object called ``name`` as seen from the global environment
@@ -397,6 +438,30 @@ def on_start(hook: Callable[[Session], None]) -> Callable[[Session], None]:
     if _session is not None:
         hook(_session)
     return hook
+
+
+@functools.cache
+def libr():
+    """R's own C functions that rpy2 does not declare (reference counts,
+    ALTREP, binding flags), called through ctypes on the R already loaded."""
+    import ctypes
+    import platform
+
+    import rpy2.situation
+    from rpy2.rinterface_lib import openrlib
+
+    lib = ctypes.CDLL(rpy2.situation.get_rlib_path(openrlib.R_HOME, platform.system()))
+    for name in ("TYPEOF", "REFCNT", "TRACKREFS", "ALTREP"):
+        getattr(lib, name).argtypes, getattr(lib, name).restype = [ctypes.c_void_p], ctypes.c_int
+    for name in ("R_existsVarInFrame", "R_BindingIsActive", "R_BindingIsLocked"):
+        getattr(lib, name).argtypes, getattr(lib, name).restype = [ctypes.c_void_p] * 2, ctypes.c_int
+    return lib
+
+
+def wrap_sexp(cdata):
+    """An rpy2 object for a bare (protected) SEXP."""
+    from rpy2.rinterface_lib.conversion import _cdata_res_to_rinterface
+    return _cdata_res_to_rinterface(lambda: cdata)()
 
 
 def run_helper(name: str, *args) -> dict:

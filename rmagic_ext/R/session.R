@@ -112,6 +112,15 @@ eval_toplevel <- function(exprs, index, envir) {
   outcome
 }
 
+# Bind a value where C's defineVar would raise R's error or run R code: a
+# locked or active binding, a locked global environment. Reports like
+# eval_toplevel, so R's own message arrives as an RError.
+assign_global <- function(name, boxed) {
+  bind <- expression(tryCatch(assign(name, boxed[[1L]], envir = globalenv()),
+                              error = function(e) stop(conditionMessage(e), call. = FALSE)))
+  eval_toplevel(bind, 1L, environment())
+}
+
 # Print a visible value as the console does: show() for S4, print() otherwise.
 # Evaluated in a frame whose parent is the global environment, so that S3
 # print methods and S4 show methods defined by the user are dispatched to.

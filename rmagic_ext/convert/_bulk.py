@@ -11,6 +11,9 @@
 - Strings: one joined buffer and one ``strsplit`` in R, instead of one R call
   per element; back, R's distinct values are pasted into one buffer and the
   column is rebuilt from codes.
+- Numbers again, into the same name: when the vector bound there is one R
+  itself would modify in place, it is overwritten instead of replaced (see
+  :func:`overwritable_view`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..session import as_dict
+from ..session import as_dict, libr, wrap_sexp
 
 _HUGE_PAGE = 2 * 1024 * 1024
 _MADV_HUGEPAGE = 14
@@ -60,19 +63,13 @@ def new_vector(vector_class, n: int):
     rlib = openrlib.rlib
     cdata = rlib.Rf_protect(rlib.Rf_allocVector(vector_class._R_TYPE, n))
     try:
-        sexp = _as_rinterface(cdata)
+        sexp = wrap_sexp(cdata)
     finally:
         rlib.Rf_unprotect(1)
     view = r_array(sexp, writable=True)
     if n:
         _prefer_huge_pages(view.__array_interface__["data"][0], view.nbytes)
     return sexp, view
-
-
-def _as_rinterface(cdata):
-    """An rpy2 object for a (still protected) SEXP; rpy2 then keeps it alive."""
-    from rpy2.rinterface_lib.conversion import _cdata_res_to_rinterface
-    return _cdata_res_to_rinterface(lambda: cdata)()
 
 
 def filled_vector(vector_class, values: np.ndarray, na: np.ndarray | None = None, na_value=None):
@@ -166,7 +163,7 @@ def _r_string(buffer: bytes | bytearray):
     rlib, ffi = openrlib.rlib, openrlib.ffi
     charsxp = rlib.Rf_protect(rlib.Rf_mkCharLenCE(ffi.from_buffer(buffer), len(buffer), rlib.CE_UTF8))
     try:
-        return _as_rinterface(rlib.Rf_protect(rlib.Rf_ScalarString(charsxp)))
+        return wrap_sexp(rlib.Rf_protect(rlib.Rf_ScalarString(charsxp)))
     finally:
         rlib.Rf_unprotect(2)
 
@@ -206,3 +203,62 @@ def strings_from_r(sexp, helpers, ri) -> tuple[np.ndarray, np.ndarray] | None:
         distinct[distinct_na] = None
     codes = r_array(parts["codes"]) - 1
     return distinct[codes], distinct_na[codes]
+
+
+# -- Overwriting in place -------------------------------------------------------
+
+_SEXPTYPES = {"double": (14, np.float64), "integer": (13, np.int32), "logical": (10, np.int32)}
+
+
+def overwritable_view(value, r_type: str, length: int) -> np.ndarray | None:
+    """A writable view of the R vector ``value`` (a bare cffi SEXP bound to a
+    name, or None) if R itself would modify that vector in place, else None.
+
+    That is R's own rule for ``x[] <- new``: the vector is referenced by its
+    binding only (reference count 1, tracked), and no Python object holds it
+    (rpy2 wrappers and our zero-copy views: R counts the reference rpy2's
+    R_PreserveObject adds, and rpy2's own table is checked in case a version
+    of it preserves objects some other way). It must
+    also be exactly what the new value would be: a plain vector of ``r_type``
+    and ``length`` with no attributes and no ALTREP class.
+
+    The caller holds R, was not called from R code that is still running
+    (whose stack may hold the vector uncounted), and writes before R runs
+    anything else."""
+    from rpy2.rinterface_lib import _rinterface_capi, openrlib
+
+    if value is None:
+        return None
+    rlib, ffi, lib = openrlib.rlib, openrlib.ffi, libr()
+    sexptype, dtype = _SEXPTYPES[r_type]
+    address = int(ffi.cast("uintptr_t", value))
+    if lib.TYPEOF(address) != sexptype or lib.ALTREP(address) or rlib.Rf_xlength(value) != length \
+            or rlib.ATTRIB(value) != rlib.R_NilValue \
+            or not lib.TRACKREFS(address) or lib.REFCNT(address) != 1 \
+            or address in _rinterface_capi._R_PRESERVED:
+        return None
+    pointer = int(ffi.cast("uintptr_t", rlib.DATAPTR(value)))
+    return np.asarray(_RMemory(None, dtype, length, pointer, readonly=False))
+
+
+def unwrapped_vector(r_type: str, length: int):
+    """A new, protected R vector (a bare cffi SEXP, for ``Rf_unprotect`` by the
+    caller) and a writable view of its memory. No rpy2 wrapper is made: that
+    would add a reference R never takes back, and the vector could then never
+    be overwritten in place."""
+    from rpy2.rinterface_lib import openrlib
+
+    rlib, ffi = openrlib.rlib, openrlib.ffi
+    sexptype, dtype = _SEXPTYPES[r_type]
+    cdata = rlib.Rf_protect(rlib.Rf_allocVector(sexptype, length))
+    address = int(ffi.cast("uintptr_t", rlib.DATAPTR(cdata)))
+    view = np.asarray(_RMemory(None, dtype, length, address, readonly=False))
+    _prefer_huge_pages(address, view.nbytes)
+    return cdata, view
+
+
+def unprotect(count: int) -> None:
+    """Release the newest ``count`` of R's protections (of :func:`unwrapped_vector`)."""
+    if count:
+        from rpy2.rinterface_lib import openrlib
+        openrlib.rlib.Rf_unprotect(count)

@@ -36,8 +36,8 @@ def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "ar
     """An R integer vector, or a double one when values leave R's integer
     range (exact up to 2**53, an error beyond). NA positions become NA."""
     present = values if na is None or not na.any() else values[~na]
-    low, high = (int(present.min()), int(present.max())) if present.size else (0, 0)
-    if low < -R_INT_MAX or high > R_INT_MAX:
+    if not _fits_r_integer(present):
+        low, high = (int(present.min()), int(present.max()))
         if low < -EXACT_DOUBLE or high > EXACT_DOUBLE:
             raise ConversionError(
                 f"{what} holds integers beyond 2**53: too large for R's integer and not exact as double")
@@ -45,6 +45,27 @@ def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "ar
                       ConversionWarning, stacklevel=3)
         return float_vector(values, na)
     return filled_vector(ri().IntSexpVector, values, na, NA_INTEGER)
+
+
+def _fits_r_integer(values: np.ndarray) -> bool:
+    return not values.size or (-R_INT_MAX <= int(values.min()) and int(values.max()) <= R_INT_MAX)
+
+
+def plain_vector_type(array: np.ndarray) -> str | None:
+    """The R type ("double", "integer" or "logical") of the vector that
+    :func:`ndarray_to_r` makes of ``array`` when that is a plain vector
+    written in one copy (a non-empty 1-D array of floats, booleans, or
+    integers within R's range); None for everything else."""
+    if array.ndim != 1 or not len(array):
+        return None
+    kind = array.dtype.kind
+    if kind == "f":
+        return "double"
+    if kind == "b":
+        return "logical"
+    if kind in "iu" and _fits_r_integer(array):
+        return "integer"
+    return None
 
 
 def bool_vector(values: np.ndarray, na: np.ndarray | None = None):

@@ -16,6 +16,7 @@ from IPython.core.magic_arguments import argument, argument_group, magic_argumen
 from traitlets import CaselessStrEnum, Float, Int, Unicode
 
 from .. import convert, display, graphics
+from ..convert import push
 from ..session import get_session
 from .options import (check_r_name, parse_pairs, resolve, split_names, split_options)
 
@@ -169,10 +170,7 @@ class RMagics(Magics):
         return [(r_name, resolve(path, namespaces, option)) for r_name, path in pairs]
 
     def _assign_in_r(self, inputs, converter) -> None:
-        converted = [(r_name, converter.py2r(value)) for r_name, value in inputs]
-        session = get_session()
-        for r_name, sexp in converted:
-            session.assign(r_name, sexp)
+        push.assign(inputs, converter)
 
     def _pull_into_python(self, outputs, converter, check_first=False) -> None:
         if check_first:
