@@ -3,8 +3,9 @@ magics (``%Rpush x``, ``%R -o x``), on the same data in the same run.
 
     make bench          # or: .venv/bin/python benchmarks/transfer.py [--quick]
 
-Prints medians and ratios for: a 10M float64 vector (with a numpy copy of it
-for scale), the 1M-row frame of data.py whole and column by column, the
+Prints medians and ratios for: a 10M float64 vector pushed again and again
+to one name (a numpy copy for scale) and to a new name each time (R's own
+copy for scale), the 1M-row frame of data.py whole and column by column, the
 string column against R's own strsplit of the same strings, a trivial cell,
 the peak extra memory of a push, and how time grows from 10k to 10M rows.
 Ends with the targets of the issue, each marked met or missed.
@@ -37,6 +38,17 @@ def vector_cases() -> list[dict]:
     vector = "import numpy as np\ndf = np.random.default_rng(0).random(10_000_000)\n"
     rows = [compare("10M float64: %Rpush", PUSH, vector, number=10, rounds=3)]
     rows.append({"case": "   numpy copy of the same array", "rmagic_ext": numpy_copy_seconds(vector),
+                 "rpy2": None, "ratio": None})
+    # Each push kept under its own name: every one takes fresh memory from R,
+    # and R's garbage collector runs as its heap grows, as for R's own copies.
+    rows.append(compare("10M float64: %Rpush to a new name each time",
+                        'n += 1; ip.run_line_magic("Rpush", f"v{n}=df")', vector + "n = 0\n",
+                        number=10, rounds=3, tools=("rmagic_ext",)))
+    times = []
+    for _ in range(3):
+        times += measure("rmagic_ext", 'n += 1; ip.run_cell_magic("R", "", f"v{n} <- df + 0")',
+                         vector + 'n = 0\nip.run_line_magic("Rpush", "df")\n', number=10)
+    rows.append({"case": "   R's own copy to a new name each time", "rmagic_ext": statistics.median(times),
                  "rpy2": None, "ratio": None})
     for n in ([1_000, 10_000_000] if QUICK else [1_000, 1_000_000, 10_000_000]):
         rows.append(compare(f"{n:,} float64: %R -o", PULL, f"import numpy as np\ndf = np.random.default_rng(0).random({n})\n" + IN_R,
