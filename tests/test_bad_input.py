@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from IPython.core.error import UsageError
@@ -76,3 +77,18 @@ def test_any_value_pushes_cleanly_or_fails_clearly(ip, value):
     ip.user_ns["anything"] = value
     assert_clean(run(ip, "%Rpush anything"))
     assert_clean(run(ip, "%R -i anything -o anything_back anything_back <- anything"))
+
+
+def test_a_vector_too_large_for_r_is_a_conversion_error_not_a_dead_process(ip):
+    import numpy as np
+    import rpy2.rinterface as ri
+
+    from rmagic_ext.convert import _bulk
+    ip.user_ns["huge"] = np.broadcast_to(np.float64(1.5), (2**47,))  # a petabyte in R, nothing in numpy
+    for source in ("%Rpush huge", "%R -i huge 1"):
+        result = run(ip, source)
+        assert isinstance(result.error_in_exec, ConversionError)
+        assert "cannot allocate" in str(result.error_in_exec)
+    with pytest.raises(ConversionError, match="cannot allocate"):
+        _bulk.new_vector(ri.IntSexpVector, 2**47)  # what every other rule allocates with
+    assert ip.run_line_magic("R", "1L") == 1

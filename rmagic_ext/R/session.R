@@ -293,6 +293,13 @@ refuse_quit <- function() {
 # Strings in bulk (see convert/_bulk.py): one buffer each way instead of one
 # call per element. "\x1f" separates the strings; the Python side checks that
 # the data does not contain it.
+# A new vector of `type` and length `n` in a list, or R's error message when
+# R cannot allocate it. Python takes the vector out of the list, so that
+# only its eventual binding counts as a reference.
+alloc_vector <- function(type, n) {
+  tryCatch(list(vector(type, n)), error = function(e) conditionMessage(e))
+}
+
 split_strings <- function(joined, n, na) {
   x <- strsplit(joined, "\x1f", fixed = TRUE)[[1L]]
   if (length(x) < n) x <- c(x, character(n - length(x)))  # trailing empty strings

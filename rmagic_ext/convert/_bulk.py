@@ -61,7 +61,7 @@ def new_vector(vector_class, n: int):
     from rpy2.rinterface_lib import openrlib
 
     rlib = openrlib.rlib
-    cdata = rlib.Rf_protect(rlib.Rf_allocVector(vector_class._R_TYPE, n))
+    cdata = _allocate(vector_class._R_TYPE, n)
     try:
         sexp = wrap_sexp(cdata)
     finally:
@@ -70,6 +70,32 @@ def new_vector(vector_class, n: int):
     if n:
         _prefer_huge_pages(view.__array_interface__["data"][0], view.nbytes)
     return sexp, view
+
+
+_ALLOCATED_BY_R_CODE = 1 << 21  # elements; below this, R failing to allocate means the machine is out of memory already
+_TYPE_NAMES = {10: "logical", 13: "integer", 14: "double", 15: "complex", 16: "character", 19: "list", 24: "raw"}
+
+
+def _allocate(sexptype: int, n: int):
+    """A new R vector (a bare SEXP, protected: the caller unprotects it).
+
+    Large ones are made by R code under tryCatch: R's "cannot allocate vector
+    of size ..." error, raised in C, would jump over Python's frames and end
+    the process; from R code it becomes a ConversionError."""
+    from rpy2.rinterface_lib import openrlib
+
+    rlib = openrlib.rlib
+    if n < _ALLOCATED_BY_R_CODE:
+        return rlib.Rf_protect(rlib.Rf_allocVector(sexptype, n))
+    from ..errors import ConversionError
+    from ..session import get_session
+
+    box = get_session().helpers["alloc_vector"](_TYPE_NAMES[sexptype], float(n))
+    if box.typeof.name == "STRSXP":
+        raise ConversionError(f"R cannot hold {n:,} values: {box[0]}")
+    cdata = rlib.Rf_protect(rlib.VECTOR_ELT(box.__sexp__._cdata, 0))
+    rlib.SET_VECTOR_ELT(box.__sexp__._cdata, 0, rlib.R_NilValue)  # the box's reference is dropped
+    return cdata
 
 
 def filled_vector(vector_class, values: np.ndarray, na: np.ndarray | None = None, na_value=None):
@@ -250,7 +276,7 @@ def unwrapped_vector(r_type: str, length: int):
 
     rlib, ffi = openrlib.rlib, openrlib.ffi
     sexptype, dtype = _SEXPTYPES[r_type]
-    cdata = rlib.Rf_protect(rlib.Rf_allocVector(sexptype, length))
+    cdata = _allocate(sexptype, length)
     address = int(ffi.cast("uintptr_t", rlib.DATAPTR(cdata)))
     view = np.asarray(_RMemory(None, dtype, length, address, readonly=False))
     _prefer_huge_pages(address, view.nbytes)
