@@ -95,3 +95,17 @@ def test_conversions_do_not_drop_references_to_none():
         r2py(py2r(frame))
     gc.collect()
     assert sys.getrefcount(None) >= before
+
+
+def test_strings_past_r_s_limit_of_one_string_go_in_several_buffers(monkeypatch):
+    values = words(N)
+    for end_of_piece in (_bulk._PIECE - 1, 2 * _bulk._PIECE - 1):
+        values[end_of_piece] = values[end_of_piece - 1] = ""  # trailing empties of a buffer
+    values[_bulk._PIECE] = None
+    one_piece = len(_bulk._SEPARATOR.join(v or "" for v in values[:_bulk._PIECE]).encode())
+    monkeypatch.setattr(_bulk, "MAX_R_STRING", int(one_piece * 1.5))  # one piece per buffer
+    buffers = []
+    monkeypatch.setattr(_bulk, "_r_string", lambda b, made=_bulk._r_string: buffers.append(len(b)) or made(b))
+    back = r2py(py2r(pd.Series(values, dtype=object)))
+    assert len(buffers) == 3  # the short last piece joins the third
+    assert [None if pd.isna(v) else v for v in back.tolist()] == values

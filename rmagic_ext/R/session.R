@@ -300,9 +300,15 @@ alloc_vector <- function(type, n) {
   tryCatch(list(vector(type, n)), error = function(e) conditionMessage(e))
 }
 
-split_strings <- function(joined, n, na) {
-  x <- strsplit(joined, "\x1f", fixed = TRUE)[[1L]]
-  if (length(x) < n) x <- c(x, character(n - length(x)))  # trailing empty strings
+# The strings of a column, from buffers (a list of single strings) holding
+# counts[i] separated values each; na lists the positions that are NA.
+split_strings <- function(joined, counts, na) {
+  split_one <- function(text, n) {
+    x <- strsplit(text, "\x1f", fixed = TRUE)[[1L]]
+    if (length(x) < n) c(x, character(n - length(x))) else x  # trailing empty strings
+  }
+  x <- if (length(joined) == 1L) split_one(joined[[1L]], counts)
+       else unlist(Map(split_one, joined, counts), use.names = FALSE)
   if (length(na)) x[na] <- NA_character_
   x
 }

@@ -147,7 +147,8 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, helpers, ri):
     in ``na``, are NA), or None when the data holds the separator and must go
     element by element.
 
-    The strings travel as one UTF-8 buffer that R splits once. The buffer is
+    The strings travel as one UTF-8 buffer that R splits once (several when
+    they pass R's limit on the length of one string). The buffer is
     assembled piece by piece, so besides it only one piece's text is alive
     (hashing the column first, to send distinct values only, would cost more
     memory than it saves)."""
@@ -155,23 +156,31 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, helpers, ri):
         return None
     if na is None:
         na = _na_unless_all_strings(values)
-    buffer = bytearray()
+    joined, counts = [], []  # R strings, and how many values each one holds
+    buffer, count = bytearray(), 0
     for start in range(0, len(values), _PIECE):
         piece = _join(_blank(values[start:start + _PIECE], None if na is None else na[start:start + _PIECE]))
-        if piece is None:
+        if piece is None or len(piece) > MAX_R_STRING:
             return None
-        if start:
+        if count and len(buffer) + len(_SEPARATOR_BYTES) + len(piece) > MAX_R_STRING:
+            joined.append(_r_string(buffer))
+            counts.append(count)
+            buffer, count = bytearray(), 0
+        if count:
             buffer += _SEPARATOR_BYTES
         buffer += piece
+        count += min(_PIECE, len(values) - start)
         del piece
+    joined.append(_r_string(buffer))
+    counts.append(count)
+    del buffer
     na_positions = filled_vector(ri.IntSexpVector, np.flatnonzero(na) + 1) \
         if na is not None and na.any() else ri.NULL
-    joined = _r_string(buffer)
-    del buffer
-    return helpers["split_strings"](joined, len(values), na_positions)
+    return helpers["split_strings"](ri.ListSexpVector(joined), ri.IntSexpVector(counts), na_positions)
 
 
 _PIECE = 65_536
+MAX_R_STRING = 2**31 - 1  # bytes in one R string: R's error beyond it would end the process
 _SEPARATOR_BYTES = _SEPARATOR.encode()
 
 
