@@ -121,14 +121,12 @@ def targets(vectors, frames, strsplit, cells, memory) -> list[tuple[str, bool, s
     pulls = [row["rmagic_ext"] for case, row in by_case.items() if case.endswith("float64: %R -o")]
     str_push = by_case.get("   column str: %Rpush", {}).get("rmagic_ext")
     trivial = by_case["trivial cell: %%R x <- 1"]
-    plot = by_case["one-plot cell: %%R plot(1:10)"]
     out = [
         ("1M-row frame push >= 50x faster than rpy2", push["ratio"] >= 50, f"{push['ratio']:.0f}x"),
         ("1M-row frame pull >= 30x faster than rpy2", pull["ratio"] >= 30, f"{pull['ratio']:.0f}x"),
         ("10M float64 push <= 2x a numpy copy", vec_push <= 2 * copy, f"{vec_push / copy:.2f}x"),
         ("float64 pull <= 2 ms at any size", max(pulls) <= 2e-3, _fmt(max(pulls))),
         ("trivial %%R cell <= 0.5 ms", trivial["rmagic_ext"] <= 5e-4, _fmt(trivial["rmagic_ext"])),
-        ("one-plot cell no slower than rpy2", plot["ratio"] >= 1, f"{plot['ratio']:.2f}x"),
         ("peak extra memory of a push <= 1.5x the frame",
          memory["ratios"]["rmagic_ext"] <= 1.5, f"{memory['ratios']['rmagic_ext']:.2f}x"),
     ]
