@@ -175,11 +175,15 @@ class Session:
     def bound_value(self, name: str):
         """The value (a bare cffi SEXP) bound to ``name`` in the global
         environment itself, when that is an ordinary binding; else None."""
+        find = libr().find_var_in_frame
+        if find is None:
+            return None
         with self.entered():
             symbol = self._symbol(name)
             if not self._ordinary_binding(symbol):
                 return None
-            return self._rlib.Rf_findVarInFrame3(self.globalenv.__sexp__._cdata, symbol, 1)
+            address = find(*(int(self._ffi.cast("uintptr_t", p)) for p in (self.globalenv.__sexp__._cdata, symbol)), 1)
+            return self._ffi.cast("SEXP", address)
 
     def _symbol(self, name: str):
         return self._rlib.Rf_install(self._ffi.new("char[]", name.encode("utf-8")))
@@ -455,6 +459,12 @@ def libr():
         getattr(lib, name).argtypes, getattr(lib, name).restype = [ctypes.c_void_p], ctypes.c_int
     for name in ("R_existsVarInFrame", "R_BindingIsActive", "R_BindingIsLocked"):
         getattr(lib, name).argtypes, getattr(lib, name).restype = [ctypes.c_void_p] * 2, ctypes.c_int
+    # Not in rpy2 3.6's declarations, and on its way out of R's API: where R
+    # no longer exports it, values are not overwritten in place (never wrong).
+    lib.find_var_in_frame = getattr(lib, "Rf_findVarInFrame3", None)
+    if lib.find_var_in_frame is not None:
+        lib.find_var_in_frame.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+        lib.find_var_in_frame.restype = ctypes.c_void_p
     return lib
 
 

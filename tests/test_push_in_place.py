@@ -121,3 +121,14 @@ def test_active_binding_receives_the_value_as_in_r(ip):
     push(ip, a=np.arange(1000.0))
     push(ip, a=np.ones(1000))
     assert r_value(ip, "c(sum(store), bindingIsActive('a', globalenv()))").tolist() == [1000.0, 1.0]
+
+
+def test_without_r_s_variable_lookup_every_push_makes_a_new_vector(ip, monkeypatch):
+    from rmagic_ext.session import libr
+    push(ip, a=np.arange(1000.0))
+    where = address("a")
+    monkeypatch.setattr(libr(), "find_var_in_frame", None)  # as where R no longer exports it
+    push(ip, a=np.ones(1000))
+    monkeypatch.undo()
+    assert address("a") != where
+    assert r_value(ip, "sum(a)") == 1000.0
