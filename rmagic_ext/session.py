@@ -163,14 +163,13 @@ class Session:
         duplicates the whole object first); R copies later only if the object
         is modified while shared. Locked and active bindings (and a locked
         environment) get R's own ``assign``, so R's errors arrive as RError."""
+        cdata = value.__sexp__._cdata if hasattr(value, "__sexp__") else value
         with self.entered():
             symbol = self._symbol(name)
             if self._ordinary_binding(symbol) is False:
-                boxed = self.ri.ListSexpVector([value if hasattr(value, "__sexp__") else wrap_sexp(value)])
-                run_helper("assign_global", name, boxed)
-                return
-            cdata = value.__sexp__._cdata if hasattr(value, "__sexp__") else value
-            self._rlib.Rf_defineVar(symbol, cdata, self.globalenv.__sexp__._cdata)
+                run_helper("assign_global", name, self.ri.ListSexpVector([wrap_sexp(cdata)]))
+            else:  # no rpy2 wrapper: its reference would keep the value from being overwritten in place
+                self._rlib.Rf_defineVar(symbol, cdata, self.globalenv.__sexp__._cdata)
 
     def bound_value(self, name: str):
         """The value (a bare cffi SEXP) bound to ``name`` in the global
@@ -182,8 +181,7 @@ class Session:
             symbol = self._symbol(name)
             if not self._ordinary_binding(symbol):
                 return None
-            address = find(*(int(self._ffi.cast("uintptr_t", p)) for p in (self.globalenv.__sexp__._cdata, symbol)), 1)
-            return self._ffi.cast("SEXP", address)
+            return self._ffi.cast("SEXP", find(address(self.globalenv.__sexp__._cdata), address(symbol), 1))
 
     def _symbol(self, name: str):
         return self._rlib.Rf_install(self._ffi.new("char[]", name.encode("utf-8")))
@@ -193,17 +191,12 @@ class Session:
         neither active (reading or writing it runs R code) nor locked; None
         when there is none and one may be added; False otherwise."""
         env = self.globalenv.__sexp__._cdata
-        env_address, symbol_address = (int(self._ffi.cast("uintptr_t", p)) for p in (env, symbol))
+        env_address, symbol_address = address(env), address(symbol)
         lib = libr()
         if not lib.R_existsVarInFrame(env_address, symbol_address):  # the checks below raise then
             return False if self._rlib.R_EnvironmentIsLocked(env) else None
         return not (lib.R_BindingIsActive(symbol_address, env_address)
                     or lib.R_BindingIsLocked(symbol_address, env_address))
-
-    def inside_r(self) -> bool:
-        """Whether this thread is already in R, e.g. in Python code that R
-        code called and that R code is still running."""
-        return getattr(self._depth, "value", 0) > 0
 
     def inside_r(self) -> bool:
         """Whether this thread is already in R, e.g. in Python code that R
@@ -466,6 +459,13 @@ def libr():
         lib.find_var_in_frame.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
         lib.find_var_in_frame.restype = ctypes.c_void_p
     return lib
+
+
+def address(pointer) -> int:
+    """Where a cffi pointer (an R object, its data) points: what ctypes calls
+    into libR take."""
+    from rpy2.rinterface_lib import openrlib
+    return int(openrlib.ffi.cast("uintptr_t", pointer))
 
 
 def wrap_sexp(cdata):

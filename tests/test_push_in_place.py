@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rpy2.rinterface_lib import openrlib
 
 from rmagic_ext import ConversionError, RError, r
+from rmagic_ext.session import address as session_address
 from rmagic_ext.session import get_session
 
 
 def address(name: str) -> int:
     """Where R keeps the vector bound to ``name`` (no rpy2 wrapper is made,
     which would itself count as a reference)."""
-    return int(openrlib.ffi.cast("uintptr_t", get_session().bound_value(name)))
+    return session_address(get_session().bound_value(name))
 
 
 def push(ip, **values) -> None:

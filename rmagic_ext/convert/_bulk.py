@@ -24,7 +24,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..session import as_dict, libr, wrap_sexp
+from ..session import address, as_dict, libr, wrap_sexp
 
 _HUGE_PAGE = 2 * 1024 * 1024
 _MADV_HUGEPAGE = 14
@@ -58,18 +58,21 @@ def new_vector(vector_class, n: int):
     """A new R vector of ``vector_class`` (rpy2's FloatSexpVector, ...) and a
     writable numpy view of its memory, to be filled in place: conversions
     write straight into R's memory, with no intermediate array."""
-    from rpy2.rinterface_lib import openrlib
-
-    rlib = openrlib.rlib
     cdata = _allocate(vector_class._R_TYPE, n)
     try:
         sexp = wrap_sexp(cdata)
     finally:
-        rlib.Rf_unprotect(1)
-    view = r_array(sexp, writable=True)
+        unprotect(1)
+    return sexp, _fresh_view(cdata, vector_class._R_TYPE, n, owner=sexp)
+
+
+def _fresh_view(cdata, sexptype: int, n: int, owner):
+    """A writable view of a new vector's memory, its pages marked for huge
+    pages before they are first touched."""
+    view = _view(cdata, sexptype, n, owner, writable=True)
     if n:
         _prefer_huge_pages(view.__array_interface__["data"][0], view.nbytes)
-    return sexp, view
+    return view
 
 
 _ALLOCATED_BY_R_CODE = 1 << 21  # elements; below this, R failing to allocate means the machine is out of memory already
@@ -117,23 +120,27 @@ class _RMemory:
                                     "data": (address, readonly), "version": 3}
 
 
-_ACCESSORS = {"REALSXP": ("REAL", np.float64), "INTSXP": ("INTEGER", np.int32),
-              "LGLSXP": ("LOGICAL", np.int32)}
+_DTYPES = {14: np.float64, 13: np.int32, 10: np.int32}  # REALSXP, INTSXP, LGLSXP
 
 
 def r_array(sexp, writable: bool = False) -> np.ndarray:
     """A numpy view (no copy) of a numeric R vector's memory, read-only unless
     ``writable``, that keeps the R object alive. (rpy2's own ``memoryview()``
     is not used: each call drops a reference to None, which ends in a crash.)"""
+    return _view(sexp.__sexp__._cdata, int(sexp.typeof), len(sexp), sexp, writable)
+
+
+def _view(cdata, sexptype: int, length: int, owner, writable: bool) -> np.ndarray:
+    """A numpy view of the memory of the numeric R vector ``cdata``; ``owner``
+    (an rpy2 object, or None where the caller keeps R's object alive) lives
+    as long as the view."""
     from rpy2.rinterface_lib import openrlib
 
-    accessor, dtype = _ACCESSORS[sexp.typeof.name]
-    length = len(sexp)
+    dtype = _DTYPES[sexptype]
     if length == 0:
         return np.empty(0, dtype=dtype)
-    pointer = getattr(openrlib.rlib, accessor)(sexp.__sexp__._cdata)
-    address = int(openrlib.ffi.cast("uintptr_t", pointer))
-    return np.asarray(_RMemory(sexp, dtype, length, address, readonly=not writable))
+    memory = _RMemory(owner, dtype, length, address(openrlib.rlib.DATAPTR(cdata)), readonly=not writable)
+    return np.asarray(memory)
 
 
 def raise_nul():
@@ -242,7 +249,7 @@ def strings_from_r(sexp, helpers, ri) -> tuple[np.ndarray, np.ndarray] | None:
 
 # -- Overwriting in place -------------------------------------------------------
 
-_SEXPTYPES = {"double": (14, np.float64), "integer": (13, np.int32), "logical": (10, np.int32)}
+_SEXPTYPES = {"double": 14, "integer": 13, "logical": 10}
 
 
 def overwritable_view(value, r_type: str, length: int) -> np.ndarray | None:
@@ -264,16 +271,14 @@ def overwritable_view(value, r_type: str, length: int) -> np.ndarray | None:
 
     if value is None:
         return None
-    rlib, ffi, lib = openrlib.rlib, openrlib.ffi, libr()
-    sexptype, dtype = _SEXPTYPES[r_type]
-    address = int(ffi.cast("uintptr_t", value))
-    if lib.TYPEOF(address) != sexptype or lib.ALTREP(address) or rlib.Rf_xlength(value) != length \
+    rlib, lib = openrlib.rlib, libr()
+    sexptype, where = _SEXPTYPES[r_type], address(value)
+    if lib.TYPEOF(where) != sexptype or lib.ALTREP(where) or rlib.Rf_xlength(value) != length \
             or rlib.ATTRIB(value) != rlib.R_NilValue \
-            or not lib.TRACKREFS(address) or lib.REFCNT(address) != 1 \
-            or address in _rinterface_capi._R_PRESERVED:
+            or not lib.TRACKREFS(where) or lib.REFCNT(where) != 1 \
+            or where in _rinterface_capi._R_PRESERVED:
         return None
-    pointer = int(ffi.cast("uintptr_t", rlib.DATAPTR(value)))
-    return np.asarray(_RMemory(None, dtype, length, pointer, readonly=False))
+    return _view(value, sexptype, length, None, writable=True)
 
 
 def unwrapped_vector(r_type: str, length: int):
@@ -281,19 +286,12 @@ def unwrapped_vector(r_type: str, length: int):
     caller) and a writable view of its memory. No rpy2 wrapper is made: that
     would add a reference R never takes back, and the vector could then never
     be overwritten in place."""
-    from rpy2.rinterface_lib import openrlib
-
-    rlib, ffi = openrlib.rlib, openrlib.ffi
-    sexptype, dtype = _SEXPTYPES[r_type]
-    cdata = _allocate(sexptype, length)
-    address = int(ffi.cast("uintptr_t", rlib.DATAPTR(cdata)))
-    view = np.asarray(_RMemory(None, dtype, length, address, readonly=False))
-    _prefer_huge_pages(address, view.nbytes)
-    return cdata, view
+    cdata = _allocate(_SEXPTYPES[r_type], length)
+    return cdata, _fresh_view(cdata, _SEXPTYPES[r_type], length, owner=None)
 
 
 def unprotect(count: int) -> None:
-    """Release the newest ``count`` of R's protections (of :func:`unwrapped_vector`)."""
+    """Release the newest ``count`` of R's protections (of :func:`_allocate`)."""
     if count:
         from rpy2.rinterface_lib import openrlib
         openrlib.rlib.Rf_unprotect(count)
