@@ -4,6 +4,7 @@ lattice, errors, hygiene; and the settings shared with matplotlib."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import struct
 
@@ -27,6 +28,21 @@ def outputs(run):
     return seen
 
 
+def images(run):
+    """The images a cell displayed (first displays, not updates)."""
+    return [o for o in outputs(run) if o[0] == "image"]
+
+
+@contextlib.contextmanager
+def device(kernel, name: str):
+    """%Rdevice ``name`` for the duration, then back to the default."""
+    kernel.execute(f"%Rdevice {name}")
+    try:
+        yield
+    finally:
+        kernel.execute("%Rdevice")
+
+
 def png_size(data: str) -> tuple[int, int]:
     raw = base64.b64decode(data)
     assert raw[:8] == b"\x89PNG\r\n\x1a\n"
@@ -42,8 +58,7 @@ def test_text_and_plots_keep_their_order(kernel):
 
 def test_additions_to_a_plot_give_one_image(kernel):
     run = kernel.execute("%%R\nplot(1:10)\nlines(1:10)\nabline(h = 5)\nlegend('topleft', legend = 'x')")
-    images = [o for o in outputs(run) if o[0] == "image"]
-    assert len(images) == 1
+    assert len(images(run)) == 1
 
 
 def test_additions_after_text_update_the_same_image(kernel):
@@ -55,51 +70,42 @@ def test_additions_after_text_update_the_same_image(kernel):
 
 def test_size_in_pixels_as_in_rpy2(kernel):
     run = kernel.execute("%%R -w 400 -h 300 -u px\nplot(1:10)")
-    (image,) = [o for o in outputs(run) if o[0] == "image"]
+    (image,) = images(run)
     assert png_size(image[3]) == (400, 300)
     run = kernel.execute("%%R -w 400 -h 300\nplot(1:10)")  # px when -u is not given, as in rpy2
-    assert png_size([o for o in outputs(run) if o[0] == "image"][0][3]) == (400, 300)
+    assert png_size(images(run)[0][3]) == (400, 300)
     run = kernel.execute("%%R -w 5 -h 4 -u in -r 50\nplot(1:10)")
-    assert png_size([o for o in outputs(run) if o[0] == "image"][0][3]) == (250, 200)
+    assert png_size(images(run)[0][3]) == (250, 200)
 
 
 def test_multiple_pages(kernel):
     run = kernel.execute("%%R\nfor (i in 1:3) plot(i)")
-    images = [o for o in outputs(run) if o[0] == "image"]
-    assert len(images) == 3 and len({o[2] for o in images}) == 3
+    pages = images(run)
+    assert len(pages) == 3 and len({o[2] for o in pages}) == 3
 
 
 def test_svg_isolated_and_noisolation(kernel):
-    kernel.execute("%Rdevice svg")
-    try:
+    with device(kernel, "svg"):
         run = kernel.execute("%%R\nplot(1:10)")
-        (image,) = [o for o in outputs(run) if o[0] == "image"]
+        (image,) = images(run)
         assert image[1] == "image/svg+xml" and "<svg" in image[3] and image[4] == {"isolated": True}
         run = kernel.execute("%%R --noisolation\nplot(1:10)")
-        assert [o for o in outputs(run) if o[0] == "image"][0][4] == {}
-    finally:
-        kernel.execute("%Rdevice")
+        assert images(run)[0][4] == {}
 
 
 def test_retina_has_twice_the_pixels_and_its_display_size(kernel):
-    kernel.execute("%Rdevice retina")
-    try:
+    with device(kernel, "retina"):
         run = kernel.execute("%%R -w 300 -h 200 -u px\nplot(1:10)")
-        (image,) = [o for o in outputs(run) if o[0] == "image"]
+        (image,) = images(run)
         assert png_size(image[3]) == (600, 400)
         assert image[4] == {"width": 300, "height": 200}
-    finally:
-        kernel.execute("%Rdevice")
 
 
 def test_jpeg(kernel):
-    kernel.execute("%Rdevice jpeg")
-    try:
+    with device(kernel, "jpeg"):
         run = kernel.execute("%%R\nplot(1:10)")
-        (image,) = [o for o in outputs(run) if o[0] == "image"]
+        (image,) = images(run)
         assert image[1] == "image/jpeg" and base64.b64decode(image[3])[:2] == b"\xff\xd8"
-    finally:
-        kernel.execute("%Rdevice")
 
 
 def test_rdevice_refuses_unknown_formats(kernel):
@@ -109,15 +115,15 @@ def test_rdevice_refuses_unknown_formats(kernel):
 
 def test_visible_ggplot_and_lattice_objects_are_drawn(kernel):
     run = kernel.execute("%%R\nlibrary(ggplot2)\nggplot(mtcars, aes(wt, mpg)) + geom_point()")
-    assert run.error is None and len([o for o in outputs(run) if o[0] == "image"]) == 1
+    assert run.error is None and len(images(run)) == 1
     run = kernel.execute("%%R\nlibrary(lattice)\nxyplot(mpg ~ wt, data = mtcars)")
-    assert run.error is None and len([o for o in outputs(run) if o[0] == "image"]) == 1
+    assert run.error is None and len(images(run)) == 1
 
 
 def test_plots_drawn_before_an_error_are_shown(kernel):
     run = kernel.execute("%%R\nplot(1:10)\nstop('after the plot')")
     assert run.error["ename"] == "RError"
-    assert len([o for o in outputs(run) if o[0] == "image"]) == 1
+    assert len(images(run)) == 1
     assert kernel.execute("%R as.integer(dev.cur())").messages[-1]["content"]["data"]["text/plain"] == "1"
 
 
@@ -139,7 +145,7 @@ def test_config_traits_set_defaults(kernel):
     kernel.execute("%config RMagics.units = 'px'\n%config RMagics.width = 200.0\n%config RMagics.height = 100.0")
     try:
         run = kernel.execute("%%R\nplot(1:10)")
-        assert png_size([o for o in outputs(run) if o[0] == "image"][0][3]) == (200, 100)
+        assert png_size(images(run)[0][3]) == (200, 100)
     finally:
         kernel.execute("%config RMagics.units = 'in'\n%config RMagics.width = None\n%config RMagics.height = None")
 
@@ -148,7 +154,7 @@ def test_sizes_follow_matplotlib(kernel):
     kernel.execute("import matplotlib\nmatplotlib.rcParams['figure.figsize'] = (4, 3)\n"
                    "matplotlib.rcParams['figure.dpi'] = 50")
     run = kernel.execute("%%R\nplot(1:10)")
-    assert png_size([o for o in outputs(run) if o[0] == "image"][0][3]) == (200, 150)
+    assert png_size(images(run)[0][3]) == (200, 150)
     kernel.execute("matplotlib.rcParams.update(matplotlib.rcParamsDefault)")
 
 
@@ -156,6 +162,6 @@ def test_format_follows_the_inline_backend(kernel):
     kernel.execute("%config InlineBackend.figure_formats = ['svg']")
     try:
         run = kernel.execute("%%R\nplot(1:10)")
-        assert [o for o in outputs(run) if o[0] == "image"][0][1] == "image/svg+xml"
+        assert images(run)[0][1] == "image/svg+xml"
     finally:
         kernel.execute("%config InlineBackend.figure_formats = ['png']")
