@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import ConversionError, ConversionWarning
 from ._bulk import filled_vector, r_array
 from ._rt import attr, python_strings, ri, set_attr, strings
-from .builtins import EXACT_DOUBLE, R_INT_MAX
+from .builtins import EXACT_DOUBLE, int_fits_r
 from .registry import default, r_typeof
 
 NA_INTEGER = np.iinfo(np.int32).min
@@ -36,7 +36,7 @@ def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "ar
     """An R integer vector, or a double one when values leave R's integer
     range (exact up to 2**53, an error beyond). NA positions become NA."""
     present = values if na is None or not na.any() else values[~na]
-    if not _fits_r_integer(present):
+    if not fits_r_integer(present):
         low, high = (int(present.min()), int(present.max()))
         if low < -EXACT_DOUBLE or high > EXACT_DOUBLE:
             raise ConversionError(
@@ -47,8 +47,9 @@ def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "ar
     return filled_vector(ri().IntSexpVector, values, na, NA_INTEGER)
 
 
-def _fits_r_integer(values: np.ndarray) -> bool:
-    return not values.size or (-R_INT_MAX <= int(values.min()) and int(values.max()) <= R_INT_MAX)
+def fits_r_integer(values: np.ndarray) -> bool:
+    """Whether every integer of ``values`` is in R's integer range."""
+    return not values.size or (int_fits_r(int(values.min())) and int_fits_r(int(values.max())))
 
 
 def plain_vector_type(array: np.ndarray) -> str | None:
@@ -63,7 +64,7 @@ def plain_vector_type(array: np.ndarray) -> str | None:
         return "double"
     if kind == "b":
         return "logical"
-    if kind in "iu" and _fits_r_integer(array):
+    if kind in "iu" and fits_r_integer(array):
         return "integer"
     return None
 

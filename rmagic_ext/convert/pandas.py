@@ -111,9 +111,8 @@ def _row_names(index: pd.Index):
                               "(R's row names are unique); reset_index() first")
     if isinstance(index, pd.MultiIndex):
         raise ConversionError("a MultiIndex has no data.frame counterpart; reset_index() first")
-    if pd.api.types.is_integer_dtype(index.dtype) and index.min() >= -npconv.R_INT_MAX \
-            and index.max() <= npconv.R_INT_MAX:
-        return ri().IntSexpVector(index.to_numpy(dtype=np.int64).tolist())
+    if pd.api.types.is_integer_dtype(index.dtype) and npconv.fits_r_integer(index.to_numpy()):
+        return npconv.int_vector(index.to_numpy(dtype=np.int64))
     return strings(index.astype(str).to_numpy(dtype=object))
 
 
