@@ -14,16 +14,20 @@ R_DEBS := r-base-core r-base-dev r-cran-ggplot2 r-cran-lattice r-cran-rlang r-cr
 # Headless Chromium and its WebDriver for tests/test_browser.py (JupyterLab in a
 # real browser); selenium uses these and never downloads a browser or driver.
 BROWSER_DEBS := chromium chromium-driver
+# Debian's own python3 needs these for a venv and for building rpy2's cffi
+# module; a Python that already has them (pyenv, python.org) needs nothing.
+PY_DEBS := $(shell $(PYTHON) -c 'import ensurepip' 2>/dev/null || echo python3-venv) \
+  $(shell $(PYTHON) -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("include"), "Python.h")))' 2>/dev/null || echo python3-dev)
 LAB_PORT ?= 8888
 
 .PHONY: setup r lab test bench kernel clean
 
 setup: r $(STAMP)
 
-# Install whatever of R_DEBS and BROWSER_DEBS is missing; never touches apt
+# Install whatever of R_DEBS, BROWSER_DEBS and PY_DEBS is missing; never touches apt
 # when all is there, and runs `apt-get update` at most once.
 r:
-	@missing=$$(for p in $(R_DEBS) $(BROWSER_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	@missing=$$(for p in $(R_DEBS) $(BROWSER_DEBS) $(PY_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing from Debian:" $$missing; \
@@ -38,7 +42,7 @@ r:
 	fi
 
 $(STAMP): pyproject.toml Makefile rmagic_ext/rsetup.py
-	@[ -x $(VPY) ] || $(PYTHON) -m venv $(VENV)
+	@$(VPY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -e '.[test,lab]' "$$($(VPY) rmagic_ext/rsetup.py)"
 	$(VPY) -m rmagic_ext install-kernel --sys-prefix >/dev/null
