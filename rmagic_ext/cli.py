@@ -99,10 +99,11 @@ class Check:
     ok: bool | None
     message: str
     fix: str | None = None
+    note: bool = False  # works, but slower or with less than it could
 
     @property
     def status(self) -> str:
-        return {True: "OK", False: "PROBLEM", None: "SKIP"}[self.ok]
+        return "NOTE" if self.note else {True: "OK", False: "PROBLEM", None: "SKIP"}[self.ok]
 
     def render(self) -> str:
         line = f"{self.status:<8} {self.message}"
@@ -185,7 +186,11 @@ def check_rpy2(r: RInstall) -> Check:
     return Check(True, f"rpy2 {installed} fits R {r.shown}")
 
 
-RPY2_PROBE = "import rpy2.rinterface as ri; ri.initr_checkenv()"
+#: The child loads and starts R with the session's own code, then reports
+#: which libR entry points this R exports (rmagic_ext._rapi decides).
+RPY2_PROBE = ("import json; from rmagic_ext import _rapi, session; session.start_embedded_r(); "
+              "print('rmagic_ext-features', json.dumps(_rapi.features()))")
+FEATURES_TAG = "rmagic_ext-features "
 
 
 def start_rpy2_probe() -> subprocess.Popen:
@@ -205,20 +210,47 @@ def finish(proc: subprocess.Popen, timeout: float = PROBE_TIMEOUT) -> tuple[int 
     return proc.returncode, out, err
 
 
-def check_rpy2_loads(proc: subprocess.Popen | None, r: RInstall) -> Check:
-    """Whether the rpy2 probe started R; why not when it did not."""
+def check_rpy2_loads(proc: subprocess.Popen | None, r: RInstall) -> list[Check]:
+    """Whether the probe started R as the session does, and what its libR
+    offers; why not when it did not."""
     if proc is None:
-        return Check(None, "rpy2 loading R: not tried (fix R and rpy2 first)")
-    code, _, err = finish(proc)
-    if code == 0:
-        return Check(True, f"rpy2 loads R in a fresh Python (R_HOME {r.home})")
+        return [Check(None, "rpy2 loading R: not tried (fix R and rpy2 first)")]
+    code, out, err = finish(proc)
+    features = next((json.loads(line[len(FEATURES_TAG):]) for line in out.splitlines()
+                     if line.startswith(FEATURES_TAG)), None)
+    if code == 0 and features is not None:
+        loaded = Check(True, f"rpy2 loads R in a fresh Python, as the session does "
+                             f"(rpy2 {features['rpy2']}, cffi {features['cffi_mode']} mode, R_HOME {r.home})")
+        return [loaded, *check_libr(features, r)]
     fix = f"{python_command()} -m pip install --force-reinstall --no-cache-dir '{rsetup.rpy2_requirement(r.version)}'"
     if code is None:
-        return Check(False, f"rpy2 did not load R within {PROBE_TIMEOUT:.0f} s", fix)
+        return [Check(False, f"rpy2 did not load R within {PROBE_TIMEOUT:.0f} s", fix)]
     if code < 0:
-        return Check(False, f"loading R through rpy2 crashed Python (signal {-code})", fix)
+        return [Check(False, f"loading R through rpy2 crashed Python (signal {-code})", fix)]
     last = next((line for line in reversed(err.splitlines()) if line.strip()), "no message")
-    return Check(False, f"rpy2 cannot load R: {last.strip()}", fix)
+    return [Check(False, f"rpy2 cannot load R: {last.strip()}", fix)]
+
+
+def check_libr(features: dict, r: RInstall) -> list[Check]:
+    """libR's entry points: the ones the session needs, then one note per
+    feature that is slower because R does not export an optional symbol."""
+    missing = features["required_missing"]
+    if missing:
+        return [Check(False, f"R {r.shown}'s libR does not export {', '.join(missing)}, which rmagic_ext needs",
+                      "report this R version to rmagic_ext; meanwhile use an R from 4.2 to 4.6")]
+    chosen = [f"{what} via {group}" for what, group in features["alternatives"].items() if group]
+    checks = [Check(True, f"libR exports all {features['required']} entry points the session needs"
+                          + (f"; {'; '.join(chosen)}" if chosen else ""))]
+    for what, group in features["alternatives"].items():
+        if group is None:
+            checks.append(Check(True, f"without {what}: R {r.shown} exports none of its symbols", note=True))
+    by_feature: dict[str, list[str]] = {}
+    for symbol, feature in features["missing"].items():
+        by_feature.setdefault(feature, []).append(symbol)
+    for feature, symbols in by_feature.items():
+        checks.append(Check(True, f"slower or off: {feature} (R {r.shown} does not export {', '.join(symbols)})",
+                            note=True))
+    return checks
 
 
 # One Rscript run answers every R-side question, one tab-separated line each.
@@ -319,7 +351,7 @@ def run_checks() -> list[Check]:
     r_usable = checks[0].ok is True
     rpy2_proc = start_rpy2_probe() if r_usable and checks[1].ok else None
     r_proc = start_r_probe(r) if r_usable else None
-    checks.append(check_rpy2_loads(rpy2_proc, r))
+    checks.extend(check_rpy2_loads(rpy2_proc, r))
     checks.extend(check_r_side(r_proc))
     checks.append(check_kernelspec())
     return checks

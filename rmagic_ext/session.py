@@ -12,34 +12,41 @@ from __future__ import annotations
 import atexit
 import codecs
 import contextlib
-import functools
-import os
 import shutil
 import signal
 import sys
 import tempfile
 import threading
-import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .errors import RError, RInterrupt, RParseError, RSetupError
+from . import _rapi
+from .errors import ConversionError, RError, RInterrupt, RParseError, RSetupError
 from .rsetup import mismatch_advice
 
 _R_HELPERS = ("session.R", "graphics.R", "bridge.R")
 
 
-def _import_rinterface():
-    """Import rpy2's low-level interface, or say exactly what to install."""
+@contextlib.contextmanager
+def _setup_errors(doing: str) -> Iterator[None]:
+    """Failures of loading or starting R become RSetupError with the fix."""
     try:
-        import rpy2.rinterface as ri
-        import rpy2.rinterface_lib.callbacks as callbacks
-        import rpy2.rinterface_lib.openrlib as openrlib
-    except Exception as exc:  # ImportError, OSError, cffi's missing-symbol errors
-        raise RSetupError(f"cannot load R through rpy2 ({exc}). {mismatch_advice()}") from None
-    return ri, callbacks, openrlib
+        yield
+    except RSetupError:
+        raise
+    except Exception as exc:  # ImportError, OSError, cffi's missing-symbol errors, R's start-up
+        raise RSetupError(f"cannot {doing} ({type(exc).__name__}: {exc}). {mismatch_advice()}") from None
+
+
+def start_embedded_r() -> None:
+    """Load libR through rpy2 and start R, as the session and doctor's probe
+    both do; RSetupError (with the fix) when that fails."""
+    with _setup_errors("load R through rpy2"):
+        _rapi.rpy2_modules()
+    with _setup_errors("start the embedded R"):
+        _rapi.start_r()
 
 
 @dataclass
@@ -56,19 +63,14 @@ class Session:
     """The embedded R. Use :func:`get_session`; there is one per process."""
 
     def __init__(self) -> None:
-        self.ri, self._callbacks, openrlib = _import_rinterface()
-        # rpy2 takes this same lock in its callbacks; sharing it means R is
-        # entered by one thread at a time and a callback from R into Python
-        # (same thread) can re-enter freely.
-        self.lock: threading.RLock = openrlib.rlock
-        self._rlib = openrlib.rlib
-        self._ffi = openrlib.ffi
+        with _setup_errors("load R through rpy2"):
+            self.ri = _rapi.rpy2_modules().ri
+        self.lock: threading.RLock = _rapi.lock()
         self._console_decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")
         self._wrote_stdout = False
         self._depth = threading.local()  # nesting of entered() per thread
         self._interrupted = False
         self._user_code = 0  # depth of user Python code run for R (callbacks)
-        self._main_thread = threading.current_thread() is threading.main_thread()
         with self.lock:
             self._start()
 
@@ -76,16 +78,9 @@ class Session:
 
     def _start(self) -> None:
         ri = self.ri
-        library_path = os.environ.get("LD_LIBRARY_PATH")
-        with warnings.catch_warnings():
-            # rpy2 warns when R's start-up variables (R_LIBS_SITE, ...) are
-            # already set, as they are in a kernel started from a process
-            # that ran R: noise, not news.
-            warnings.filterwarnings("ignore", message="Environment variable", category=UserWarning)
-            ri.initr_checkenv()  # a no-op when R is already up (e.g. started by rpy2)
-        _restore_library_path(library_path)
-        self._stack_limit = _enable_stack_check(self._rlib) if self._main_thread else None
-        self._route_console()
+        start_embedded_r()  # a no-op when R is already up (e.g. started by rpy2)
+        self._stack_check = _rapi.c_stack() is not None
+        _rapi.route_console(self._write_stdout, _write_stderr, self._decode_console)
         helpers = ri.baseenv["new.env"](parent=ri.baseenv)
         for name in _R_HELPERS:
             with resources.as_file(resources.files("rmagic_ext").joinpath("R", name)) as file:
@@ -98,21 +93,12 @@ class Session:
         from .convert import registry
         registry.set_guard(self.entered, self.check_interrupt)
 
-    def _route_console(self) -> None:
-        """Send R's console to whatever sys.stdout/sys.stderr are at the time
-        of writing (ipykernel swaps them per cell)."""
-        cb = self._callbacks
-        cb.consolewrite_print = self._write_stdout
-        cb.consolewrite_warnerror = _write_stderr
-        cb.showmessage = _write_stderr
-        # R may print bytes that are not UTF-8 (latin1 data, a split multibyte
-        # character): decode incrementally and show bad bytes as \xNN rather
-        # than letting rpy2's strict decoding drop the text.
-        import rpy2.rinterface_lib.conversion as rconversion
-        rconversion._cchar_to_str_with_maxlen = self._decode_console
-
-    def _decode_console(self, buf, maxlen: int, encoding: str) -> str:
-        return self._console_decoder.decode(self._ffi.string(buf, maxlen))
+    def _decode_console(self, data: bytes) -> str:
+        """R's console text goes to whatever sys.stdout/sys.stderr are when it
+        is written (ipykernel swaps them per cell). R may print bytes that are
+        not UTF-8 (latin1 data, a multibyte character split between writes):
+        they are decoded incrementally, bad bytes shown as \\xNN."""
+        return self._console_decoder.decode(data)
 
     def _write_stdout(self, text: str) -> None:
         self._wrote_stdout = True
@@ -163,40 +149,28 @@ class Session:
         duplicates the whole object first); R copies later only if the object
         is modified while shared. Locked and active bindings (and a locked
         environment) get R's own ``assign``, so R's errors arrive as RError."""
-        cdata = value.__sexp__._cdata if hasattr(value, "__sexp__") else value
         with self.entered():
             symbol = self._symbol(name)
-            if self._ordinary_binding(symbol) is False:
-                run_helper("assign_global", name, self.ri.ListSexpVector([wrap_sexp(cdata)]))
+            if _rapi.binding_kind(self.globalenv, symbol) == "special":
+                run_helper("assign_global", name, self.ri.ListSexpVector([_rapi.wrap(_rapi.cdata(value))]))
             else:  # no rpy2 wrapper: its reference would keep the value from being overwritten in place
-                self._rlib.Rf_defineVar(symbol, cdata, self.globalenv.__sexp__._cdata)
+                _rapi.define(symbol, value, self.globalenv)
 
     def bound_value(self, name: str):
         """The value (a bare cffi SEXP) bound to ``name`` in the global
         environment itself, when that is an ordinary binding; else None."""
-        find = libr().find_var_in_frame
-        if find is None:
-            return None
         with self.entered():
             symbol = self._symbol(name)
-            if not self._ordinary_binding(symbol):
+            if _rapi.binding_kind(self.globalenv, symbol) != "ordinary":
                 return None
-            return self._ffi.cast("SEXP", find(address(self.globalenv.__sexp__._cdata), address(symbol), 1))
+            return _rapi.bound_value(self.globalenv, symbol)
 
-    def _symbol(self, name: str):
-        return self._rlib.Rf_install(self._ffi.new("char[]", name.encode("utf-8")))
-
-    def _ordinary_binding(self, symbol) -> bool | None:
-        """True for an existing binding of the global environment that is
-        neither active (reading or writing it runs R code) nor locked; None
-        when there is none and one may be added; False otherwise."""
-        env = self.globalenv.__sexp__._cdata
-        env_address, symbol_address = address(env), address(symbol)
-        lib = libr()
-        if not lib.R_existsVarInFrame(env_address, symbol_address):  # the checks below raise then
-            return False if self._rlib.R_EnvironmentIsLocked(env) else None
-        return not (lib.R_BindingIsActive(symbol_address, env_address)
-                    or lib.R_BindingIsLocked(symbol_address, env_address))
+    @staticmethod
+    def _symbol(name: str):
+        try:
+            return _rapi.symbol(name)
+        except ValueError as exc:
+            raise ConversionError(str(exc)) from None
 
     def inside_r(self) -> bool:
         """Whether this thread is already in R, e.g. in Python code that R
@@ -284,17 +258,16 @@ class Session:
         """R measures C stack use from the top of the thread it started on. On
         another thread, point that measure at this thread's own stack for the
         time it holds R, so deep recursion there is an R error, not a crash."""
-        if self._stack_limit is None or threading.current_thread() is threading.main_thread():
+        mine = _rapi.c_stack_for_this_thread() if self._stack_check else None
+        if mine is None:
             yield
             return
-        main = (self._rlib.R_CStackStart, self._rlib.R_CStackLimit)
-        top, size = _thread_stack() or (main[0], _NO_STACK_LIMIT)
-        self._rlib.R_CStackStart = top
-        self._rlib.R_CStackLimit = int(size * 0.95) if size != _NO_STACK_LIMIT else size
+        before = _rapi.c_stack()
+        _rapi.set_c_stack(*mine)
         try:
             yield
         finally:
-            self._rlib.R_CStackStart, self._rlib.R_CStackLimit = main
+            _rapi.set_c_stack(*before)
 
     @contextlib.contextmanager
     def _interruptible(self) -> Iterator[None]:
@@ -310,7 +283,7 @@ class Session:
             yield
         finally:
             signal.signal(signal.SIGINT, previous)
-            self._rlib.R_interrupts_pending = 0  # a late SIGINT must not hit the next cell
+            _rapi.request_interrupt(False)  # a late SIGINT must not hit the next cell
             self._interrupted = False
 
     def _request_interrupt(self, signum, frame) -> None:
@@ -320,7 +293,7 @@ class Session:
         never interrupted mid-way: it stops at its next checkpoint
         (check_interrupt)."""
         self._interrupted = True
-        self._rlib.R_interrupts_pending = 1
+        _rapi.request_interrupt(True)
         if self._user_code:
             raise RInterrupt()
 
@@ -343,53 +316,6 @@ class Session:
         tail = self._console_decoder.decode(b"", final=True)
         if tail:
             sys.stdout.write(tail)
-
-
-_NO_STACK_LIMIT = 2**64 - 1  # uintptr_t(-1): R's "do not check"
-
-
-def _restore_library_path(before: str | None) -> None:
-    """rpy2 puts R's library folders (/usr/lib/x86_64-linux-gnu, ...) in front
-    of LD_LIBRARY_PATH once R is loaded; every later subprocess (`!python`,
-    subprocess.run) would then load the system's libpython and others instead
-    of its own. R needs nothing from the variable after start-up."""
-    if before is None:
-        os.environ.pop("LD_LIBRARY_PATH", None)
-    else:
-        os.environ["LD_LIBRARY_PATH"] = before
-
-
-def _thread_stack() -> tuple[int, int] | None:
-    """(top address, size) of the calling thread's stack, from glibc's
-    pthread_getattr_np; None where that is not available."""
-    import ctypes
-    try:
-        libc = ctypes.CDLL(None)
-        libc.pthread_self.restype = ctypes.c_ulong
-        attr = ctypes.create_string_buffer(256)  # larger than any pthread_attr_t
-        if libc.pthread_getattr_np(ctypes.c_ulong(libc.pthread_self()), attr) != 0:
-            return None
-        base, size = ctypes.c_void_p(), ctypes.c_size_t()
-        try:
-            if libc.pthread_attr_getstack(attr, ctypes.byref(base), ctypes.byref(size)) != 0:
-                return None
-        finally:
-            libc.pthread_attr_destroy(attr)
-    except (OSError, AttributeError):
-        return None
-    return base.value + size.value, size.value  # the stack grows down from its top
-
-
-def _enable_stack_check(rlib) -> int | None:
-    """rpy2 switches R's C stack check off; turn it back on for the thread R
-    started on, so runaway recursion is an R error rather than a crash."""
-    import resource
-    soft, _ = resource.getrlimit(resource.RLIMIT_STACK)
-    if soft == resource.RLIM_INFINITY or soft <= 0:
-        return None
-    limit = int(soft * 0.95)  # R's own margin: room left to unwind and report
-    rlib.R_CStackLimit = limit
-    return limit
 
 
 def _write_stderr(text: str) -> None:
@@ -435,43 +361,6 @@ def on_start(hook: Callable[[Session], None]) -> Callable[[Session], None]:
     if _session is not None:
         hook(_session)
     return hook
-
-
-@functools.cache
-def libr():
-    """R's own C functions that rpy2 does not declare (reference counts,
-    ALTREP, binding flags), called through ctypes on the R already loaded."""
-    import ctypes
-    import platform
-
-    import rpy2.situation
-    from rpy2.rinterface_lib import openrlib
-
-    lib = ctypes.CDLL(rpy2.situation.get_rlib_path(openrlib.R_HOME, platform.system()))
-    for name in ("TYPEOF", "REFCNT", "TRACKREFS", "ALTREP"):
-        getattr(lib, name).argtypes, getattr(lib, name).restype = [ctypes.c_void_p], ctypes.c_int
-    for name in ("R_existsVarInFrame", "R_BindingIsActive", "R_BindingIsLocked"):
-        getattr(lib, name).argtypes, getattr(lib, name).restype = [ctypes.c_void_p] * 2, ctypes.c_int
-    # Not in rpy2 3.6's declarations, and on its way out of R's API: where R
-    # no longer exports it, values are not overwritten in place (never wrong).
-    lib.find_var_in_frame = getattr(lib, "Rf_findVarInFrame3", None)
-    if lib.find_var_in_frame is not None:
-        lib.find_var_in_frame.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
-        lib.find_var_in_frame.restype = ctypes.c_void_p
-    return lib
-
-
-def address(pointer) -> int:
-    """Where a cffi pointer (an R object, its data) points: what ctypes calls
-    into libR take."""
-    from rpy2.rinterface_lib import openrlib
-    return int(openrlib.ffi.cast("uintptr_t", pointer))
-
-
-def wrap_sexp(cdata):
-    """An rpy2 object for a bare (protected) SEXP."""
-    from rpy2.rinterface_lib.conversion import _cdata_res_to_rinterface
-    return _cdata_res_to_rinterface(lambda: cdata)()
 
 
 def run_helper(name: str, *args) -> dict:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rmagic_ext import ConversionError, py2r, r2py
+from rmagic_ext import ConversionError, _rapi, py2r, r2py
 from rmagic_ext.convert import _bulk
 from rmagic_ext.session import get_session
 
@@ -105,7 +105,7 @@ def test_strings_past_r_s_limit_of_one_string_go_in_several_buffers(monkeypatch)
     one_piece = len(_bulk._SEPARATOR.join(v or "" for v in values[:_bulk._PIECE]).encode())
     monkeypatch.setattr(_bulk, "MAX_R_STRING", int(one_piece * 1.5))  # one piece per buffer
     buffers = []
-    monkeypatch.setattr(_bulk, "_r_string", lambda b, made=_bulk._r_string: buffers.append(len(b)) or made(b))
+    monkeypatch.setattr(_rapi, "utf8_string", lambda b, made=_rapi.utf8_string: buffers.append(len(b)) or made(b))
     back = r2py(py2r(pd.Series(values, dtype=object)))
     assert len(buffers) == 3  # the short last piece joins the third
     assert [None if pd.isna(v) else v for v in back.tolist()] == values

@@ -164,7 +164,7 @@ def test_a_crash_while_loading_r_is_reported_not_suffered():
     """The rpy2 probe runs in a child process: here one that dies of SIGSEGV."""
     crash = subprocess.Popen([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    check = cli.check_rpy2_loads(crash, cli.find_r())
+    [check] = cli.check_rpy2_loads(crash, cli.find_r())
     assert check.ok is False
     assert check.message == "loading R through rpy2 crashed Python (signal 11)"
     assert "pip install --force-reinstall" in check.fix and "rpy2" in check.fix

@@ -7,15 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rmagic_ext import ConversionError, RError, r
-from rmagic_ext.session import address as session_address
+from rmagic_ext import ConversionError, RError, _rapi, r
 from rmagic_ext.session import get_session
 
 
 def address(name: str) -> int:
     """Where R keeps the vector bound to ``name`` (no rpy2 wrapper is made,
     which would itself count as a reference)."""
-    return session_address(get_session().bound_value(name))
+    return _rapi.address(get_session().bound_value(name))
 
 
 def push(ip, **values) -> None:
@@ -124,10 +123,11 @@ def test_active_binding_receives_the_value_as_in_r(ip):
 
 
 def test_without_r_s_variable_lookup_every_push_makes_a_new_vector(ip, monkeypatch):
-    from rmagic_ext.session import libr
     push(ip, a=np.arange(1000.0))
     where = address("a")
-    monkeypatch.setattr(libr(), "find_var_in_frame", None)  # as where R no longer exports it
+    real = _rapi._optional
+    monkeypatch.setattr(_rapi, "_optional",  # as where R no longer exports it
+                        lambda name: None if name == "Rf_findVarInFrame3" else real(name))
     push(ip, a=np.ones(1000))
     monkeypatch.undo()
     assert address("a") != where

@@ -24,7 +24,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..session import address, as_dict, libr, wrap_sexp
+from .. import _rapi
+from ..session import as_dict
 
 _HUGE_PAGE = 2 * 1024 * 1024
 _MADV_HUGEPAGE = 14
@@ -60,7 +61,7 @@ def new_vector(vector_class, n: int):
     write straight into R's memory, with no intermediate array."""
     cdata = _allocate(vector_class._R_TYPE, n)
     try:
-        sexp = wrap_sexp(cdata)
+        sexp = _rapi.wrap(cdata)
     finally:
         unprotect(1)
     return sexp, _fresh_view(cdata, vector_class._R_TYPE, n, owner=sexp)
@@ -76,7 +77,6 @@ def _fresh_view(cdata, sexptype: int, n: int, owner):
 
 
 _ALLOCATED_BY_R_CODE = 1 << 21  # elements; below this, R failing to allocate means the machine is out of memory already
-_TYPE_NAMES = {10: "logical", 13: "integer", 14: "double", 15: "complex", 16: "character", 19: "list", 24: "raw"}
 
 
 def _allocate(sexptype: int, n: int):
@@ -85,20 +85,15 @@ def _allocate(sexptype: int, n: int):
     Large ones are made by R code under tryCatch: R's "cannot allocate vector
     of size ..." error, raised in C, would jump over Python's frames and end
     the process; from R code it becomes a ConversionError."""
-    from rpy2.rinterface_lib import openrlib
-
-    rlib = openrlib.rlib
     if n < _ALLOCATED_BY_R_CODE:
-        return rlib.Rf_protect(rlib.Rf_allocVector(sexptype, n))
+        return _rapi.allocate(sexptype, n)
     from ..errors import ConversionError
     from ..session import get_session
 
-    box = get_session().helpers["alloc_vector"](_TYPE_NAMES[sexptype], float(n))
+    box = get_session().helpers["alloc_vector"](_rapi.TYPE_NAMES[sexptype], float(n))
     if box.typeof.name == "STRSXP":
         raise ConversionError(f"R cannot hold {n:,} values: {box[0]}")
-    cdata = rlib.Rf_protect(rlib.VECTOR_ELT(box.__sexp__._cdata, 0))
-    rlib.SET_VECTOR_ELT(box.__sexp__._cdata, 0, rlib.R_NilValue)  # the box's reference is dropped
-    return cdata
+    return _rapi.take_element(box, 0)
 
 
 def filled_vector(vector_class, values: np.ndarray, na: np.ndarray | None = None, na_value=None):
@@ -120,26 +115,24 @@ class _RMemory:
                                     "data": (address, readonly), "version": 3}
 
 
-_DTYPES = {14: np.float64, 13: np.int32, 10: np.int32}  # REALSXP, INTSXP, LGLSXP
+_DTYPES = {_rapi.REALSXP: np.float64, _rapi.INTSXP: np.int32, _rapi.LGLSXP: np.int32}
 
 
 def r_array(sexp, writable: bool = False) -> np.ndarray:
     """A numpy view (no copy) of a numeric R vector's memory, read-only unless
     ``writable``, that keeps the R object alive. (rpy2's own ``memoryview()``
     is not used: each call drops a reference to None, which ends in a crash.)"""
-    return _view(sexp.__sexp__._cdata, int(sexp.typeof), len(sexp), sexp, writable)
+    return _view(_rapi.cdata(sexp), int(sexp.typeof), len(sexp), sexp, writable)
 
 
 def _view(cdata, sexptype: int, length: int, owner, writable: bool) -> np.ndarray:
     """A numpy view of the memory of the numeric R vector ``cdata``; ``owner``
     (an rpy2 object, or None where the caller keeps R's object alive) lives
     as long as the view."""
-    from rpy2.rinterface_lib import openrlib
-
     dtype = _DTYPES[sexptype]
     if length == 0:
         return np.empty(0, dtype=dtype)
-    memory = _RMemory(owner, dtype, length, address(openrlib.rlib.DATAPTR(cdata)), readonly=not writable)
+    memory = _RMemory(owner, dtype, length, _rapi.data_address(cdata, sexptype), readonly=not writable)
     return np.asarray(memory)
 
 
@@ -170,7 +163,7 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, helpers, ri):
         if piece is None or len(piece) > MAX_R_STRING:
             return None
         if count and len(buffer) + len(_SEPARATOR_BYTES) + len(piece) > MAX_R_STRING:
-            joined.append(_r_string(buffer))
+            joined.append(_rapi.utf8_string(buffer))
             counts.append(count)
             buffer, count = bytearray(), 0
         if count:
@@ -178,7 +171,7 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, helpers, ri):
         buffer += piece
         count += min(_PIECE, len(values) - start)
         del piece
-    joined.append(_r_string(buffer))
+    joined.append(_rapi.utf8_string(buffer))
     counts.append(count)
     del buffer
     na_positions = filled_vector(ri.IntSexpVector, np.flatnonzero(na) + 1) \
@@ -187,7 +180,7 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, helpers, ri):
 
 
 _PIECE = 65_536
-MAX_R_STRING = 2**31 - 1  # bytes in one R string: R's error beyond it would end the process
+MAX_R_STRING = _rapi.MAX_R_STRING
 _SEPARATOR_BYTES = _SEPARATOR.encode()
 
 
@@ -195,19 +188,6 @@ def _na_unless_all_strings(values: np.ndarray) -> np.ndarray | None:
     """None when every value is a str (the common case, found without a mask);
     else where the values are missing (None, NaN, pd.NA)."""
     return None if pd.api.types.infer_dtype(values, skipna=False) == "string" else pd.isna(values)
-
-
-def _r_string(buffer: bytes | bytearray):
-    """A length-1 character vector made from UTF-8 bytes without another copy
-    on the Python side (rpy2's constructor copies the text twice)."""
-    from rpy2.rinterface_lib import openrlib
-
-    rlib, ffi = openrlib.rlib, openrlib.ffi
-    charsxp = rlib.Rf_protect(rlib.Rf_mkCharLenCE(ffi.from_buffer(buffer), len(buffer), rlib.CE_UTF8))
-    try:
-        return wrap_sexp(rlib.Rf_protect(rlib.Rf_ScalarString(charsxp)))
-    finally:
-        rlib.Rf_unprotect(2)
 
 
 def _blank(values: np.ndarray, na: np.ndarray | None) -> np.ndarray:
@@ -249,8 +229,6 @@ def strings_from_r(sexp, helpers, ri) -> tuple[np.ndarray, np.ndarray] | None:
 
 # -- Overwriting in place -------------------------------------------------------
 
-_SEXPTYPES = {"double": 14, "integer": 13, "logical": 10}
-
 
 def overwritable_view(value, r_type: str, length: int) -> np.ndarray | None:
     """A writable view of the R vector ``value`` (a bare cffi SEXP bound to a
@@ -267,16 +245,10 @@ def overwritable_view(value, r_type: str, length: int) -> np.ndarray | None:
     The caller holds R, was not called from R code that is still running
     (whose stack may hold the vector uncounted), and writes before R runs
     anything else."""
-    from rpy2.rinterface_lib import _rinterface_capi, openrlib
-
     if value is None:
         return None
-    rlib, lib = openrlib.rlib, libr()
-    sexptype, where = _SEXPTYPES[r_type], address(value)
-    if lib.TYPEOF(where) != sexptype or lib.ALTREP(where) or rlib.Rf_xlength(value) != length \
-            or rlib.ATTRIB(value) != rlib.R_NilValue \
-            or not lib.TRACKREFS(where) or lib.REFCNT(where) != 1 \
-            or where in _rinterface_capi._R_PRESERVED:
+    sexptype = _rapi.SEXPTYPES[r_type]
+    if not _rapi.overwritable(value, sexptype, length):
         return None
     return _view(value, sexptype, length, None, writable=True)
 
@@ -286,12 +258,11 @@ def unwrapped_vector(r_type: str, length: int):
     caller) and a writable view of its memory. No rpy2 wrapper is made: that
     would add a reference R never takes back, and the vector could then never
     be overwritten in place."""
-    cdata = _allocate(_SEXPTYPES[r_type], length)
-    return cdata, _fresh_view(cdata, _SEXPTYPES[r_type], length, owner=None)
+    sexptype = _rapi.SEXPTYPES[r_type]
+    cdata = _allocate(sexptype, length)
+    return cdata, _fresh_view(cdata, sexptype, length, owner=None)
 
 
 def unprotect(count: int) -> None:
     """Release the newest ``count`` of R's protections (of :func:`_allocate`)."""
-    if count:
-        from rpy2.rinterface_lib import openrlib
-        openrlib.rlib.Rf_unprotect(count)
+    _rapi.unprotect(count)

@@ -1,0 +1,492 @@
+"""Every raw entry into libR, and every difference between rpy2 releases.
+
+No other module of rmagic_ext declares or calls a libR symbol, or reaches
+into rpy2's private modules: they call the functions here. The rest of the
+package uses rpy2's public ``rpy2.rinterface`` objects (Sexp, environments,
+``rternalize``) and asks this module for anything lower.
+
+R hides more of its non-API entry points with each release (R >= 4.5 lists
+its API in ``tools:::funAPI()``), so each symbol below is used in one of two
+ways:
+
+- **API** entry points are called through rpy2's own cffi declarations
+  (``openrlib.rlib``), which exist in rpy2 3.5 (ABI mode) and 3.6 (API mode).
+- **Non-API or experimental** ones are looked up at run time with ctypes on
+  the libR already loaded. Each has a fallback: when R does not export it, a
+  slower correct path is taken, never a failure. :func:`features` reports
+  which are in use; ``python -m rmagic_ext doctor`` prints it.
+
+=========================  ============================================  =====================  ============================
+symbol                     what for                                      API status (R 4.5+)    when R does not export it
+=========================  ============================================  =====================  ============================
+Rf_allocVector, Rf_protect new vectors filled in place by numpy           API                    (required)
+Rf_unprotect
+VECTOR_ELT,SET_VECTOR_ELT  take a large vector out of R's allocation box  API                    (required)
+R_NilValue                 "no attributes", clearing a box slot          API                    (required)
+REAL, INTEGER, LOGICAL     numpy views of R vectors (not DATAPTR)        API                    (required)
+Rf_mkCharLenCE,            one R string from a UTF-8 buffer (bulk        API                    (required)
+Rf_ScalarString            strings)
+Rf_install                 symbols for names pushed from Python          API                    (required)
+Rf_defineVar               bind a pushed value without rpy2's copy       API                    (required)
+R_EnvironmentIsLocked      whether a new binding may be added            API                    (required)
+Rf_xlength                 length check before overwriting in place      API                    (required)
+TYPEOF                     type check before overwriting in place        API                    (required)
+ALTREP                     ALTREP vectors are never overwritten          experimental           no in-place re-push
+R_existsVarInFrame         is the binding there (before the two below)   experimental           pushes go through R's assign
+R_BindingIsActive,         active/locked bindings take R's assign        experimental           pushes go through R's assign
+R_BindingIsLocked
+Rf_findVarInFrame3         the vector bound to a name, without forcing   not API                no in-place re-push
+                           a promise (R_getVarEx, the API one, forces
+                           it and may run R code that longjmps)
+MAYBE_SHARED,              reference count is exactly 1 (R's own rule    API (functions from    REFCNT + TRACKREFS
+NO_REFERENCES              for modifying in place)                       R 4.5; macros before)
+REFCNT, TRACKREFS          the same, on R < 4.5                          not API; R 4.5 hides   no in-place re-push
+                                                                         TRACKREFS
+ANY_ATTRIB                 a vector without attributes                   API (R >= 4.5)         ATTRIB
+ATTRIB                     the same, on R < 4.5                          not API                no in-place re-push
+R_interrupts_pending       SIGINT asks R to stop at its next check       not API                Ctrl-C stops only Python code
+                                                                                                and the next R call
+R_CStackLimit,             re-enable R's C stack check, per thread       not API                no stack check: deep
+R_CStackStart              (rpy2 switches it off)                                               recursion in C may crash
+=========================  ============================================  =====================  ============================
+
+rpy2 3.5 and 3.6 differ in start-up (``initr_checkenv`` is gone in 3.6,
+where ``initr`` checks the environment itself and logs), in cffi mode (ABI
+vs API: a declaration that libR lacks fails at first use vs at import), and
+in what their cdef declares (3.6 lacks ``Rf_findVarInFrame3``); everything
+else used here is shared.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import logging
+import os
+import platform
+import threading
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+# -- SEXPTYPE codes and NA values (R's Rinternals.h; fixed since R 3.0) ---------
+
+NILSXP, LGLSXP, INTSXP, REALSXP, CPLXSXP, STRSXP, VECSXP, RAWSXP = 0, 10, 13, 14, 15, 16, 19, 24
+TYPE_NAMES = {LGLSXP: "logical", INTSXP: "integer", REALSXP: "double", CPLXSXP: "complex",
+              STRSXP: "character", VECSXP: "list", RAWSXP: "raw"}
+SEXPTYPES = {name: code for code, name in TYPE_NAMES.items()}
+NA_INTEGER = -(2**31)  # NA_integer_ and NA_logical
+NA_REAL_BITS = 0x7FF00000000007A2  # NA_real_: a NaN with payload 1954
+
+#: Bytes in one R string; past it R raises from C, which would end the process.
+MAX_R_STRING = 2**31 - 1
+#: R's limit on the length of a symbol's name (Rf_install raises beyond it).
+MAX_SYMBOL_BYTES = 10_000
+
+
+# -- rpy2 ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rpy2:
+    """The parts of rpy2 rmagic_ext uses, imported once."""
+
+    ri: Any  # rpy2.rinterface
+    callbacks: Any  # rpy2.rinterface_lib.callbacks
+    conversion: Any  # rpy2.rinterface_lib.conversion
+    capi: Any  # rpy2.rinterface_lib._rinterface_capi
+    openrlib: Any  # rpy2.rinterface_lib.openrlib
+    version: str
+
+
+@functools.cache
+def rpy2_modules() -> Rpy2:
+    """Import rpy2's low-level interface (this loads libR, not R's session).
+
+    Raises what rpy2 raises (ImportError, OSError, cffi's missing-symbol
+    errors) when R and rpy2 do not fit: the session turns that into advice."""
+    import rpy2 as package
+    import rpy2.rinterface as ri
+    from rpy2.rinterface_lib import _rinterface_capi, callbacks, conversion, openrlib
+    return Rpy2(ri, callbacks, conversion, _rinterface_capi, openrlib,
+                getattr(package, "__version__", "?"))
+
+
+def lock() -> threading.RLock:
+    """rpy2's re-entrant R lock: rpy2 takes it in its own callbacks, so
+    sharing it means one thread at a time in R, and R calling back into
+    Python (same thread) re-enters freely."""
+    return rpy2_modules().openrlib.rlock
+
+
+def rlib():
+    """rpy2's cffi handle on libR: the API entry points."""
+    return rpy2_modules().openrlib.rlib
+
+
+def ffi():
+    return rpy2_modules().openrlib.ffi
+
+
+def start_r() -> None:
+    """Start the embedded R once (a no-op when it is up already).
+
+    rpy2 3.5 has ``initr_checkenv`` (which warns about R start-up variables
+    already set, as they are in a kernel started from a process that ran
+    R: noise); rpy2 3.6 has only ``initr``, which checks and logs. Both are
+    kept quiet; real failures still raise."""
+    ri = rpy2_modules().ri
+    start = getattr(ri, "initr_checkenv", None) or ri.initr
+    library_path = os.environ.get("LD_LIBRARY_PATH")
+    with warnings.catch_warnings(), _quiet_logger("rpy2"):
+        warnings.filterwarnings("ignore", message="Environment variable", category=UserWarning)
+        start()
+    _restore_library_path(library_path)
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str) -> Iterator[None]:
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _restore_library_path(before: str | None) -> None:
+    """rpy2 puts R's library folders (/usr/lib/x86_64-linux-gnu, ...) in front
+    of LD_LIBRARY_PATH once R is loaded; every later subprocess (`!python`,
+    subprocess.run) would then load the system's libpython and others instead
+    of its own. R needs nothing from the variable after start-up."""
+    if before is None:
+        os.environ.pop("LD_LIBRARY_PATH", None)
+    else:
+        os.environ["LD_LIBRARY_PATH"] = before
+
+
+def route_console(stdout: Callable[[str], None], stderr: Callable[[str], None],
+                  decode: Callable[[bytes], str]) -> None:
+    """Send R's console output to ``stdout``/``stderr`` and decode its bytes
+    with ``decode`` (rpy2's own decoding is strict and drops text that is not
+    UTF-8, such as a multibyte character split between two writes)."""
+    rp = rpy2_modules()
+    rp.callbacks.consolewrite_print = stdout
+    rp.callbacks.consolewrite_warnerror = stderr
+    rp.callbacks.showmessage = stderr
+    rp.conversion._cchar_to_str_with_maxlen = lambda buf, maxlen, encoding: decode(ffi().string(buf, maxlen))
+
+
+# -- addresses and rpy2 wrappers -------------------------------------------------
+
+def cdata(sexp):
+    """The bare SEXP (a cffi pointer) of an rpy2 object; a bare SEXP as is."""
+    return sexp.__sexp__._cdata if hasattr(sexp, "__sexp__") else sexp
+
+
+def address(pointer) -> int:
+    """Where a cffi pointer (an R object, its data) points, as an int."""
+    return int(ffi().cast("uintptr_t", pointer))
+
+
+def as_sexp(pointer: int):
+    """A cffi SEXP for an address."""
+    return ffi().cast("SEXP", pointer)
+
+
+def wrap(pointer):
+    """An rpy2 object for a bare (protected) SEXP: rpy2 preserves it from then on."""
+    return rpy2_modules().conversion._cdata_res_to_rinterface(lambda: pointer)()
+
+
+def preserved_by_rpy2(pointer) -> bool:
+    """Whether an rpy2 wrapper holds this R object (rpy2's preserve table)."""
+    return address(pointer) in rpy2_modules().capi._R_PRESERVED
+
+
+# -- allocation and protection ---------------------------------------------------
+
+def allocate(sexptype: int, n: int):
+    """A new R vector, protected: the caller calls :func:`unprotect`.
+
+    R raises "cannot allocate" from C when it runs out of memory; callers
+    make vectors that may be large through R code under tryCatch instead."""
+    lib = rlib()
+    return lib.Rf_protect(lib.Rf_allocVector(sexptype, n))
+
+
+def protect(pointer):
+    return rlib().Rf_protect(pointer)
+
+
+def unprotect(count: int) -> None:
+    """Release the newest ``count`` of R's protections."""
+    if count:
+        rlib().Rf_unprotect(count)
+
+
+def take_element(box, index: int):
+    """Element ``index`` of the R list ``box``, protected, with the list's
+    reference to it dropped (so it is not counted as shared)."""
+    lib, pointer = rlib(), cdata(box)
+    element = lib.Rf_protect(lib.VECTOR_ELT(pointer, index))
+    lib.SET_VECTOR_ELT(pointer, index, lib.R_NilValue)
+    return element
+
+
+_ACCESSORS = {REALSXP: "REAL", INTSXP: "INTEGER", LGLSXP: "LOGICAL"}
+
+
+def data_address(pointer, sexptype: int) -> int:
+    """Where a numeric vector's elements live (REAL/INTEGER/LOGICAL: R's API,
+    unlike DATAPTR)."""
+    return address(getattr(rlib(), _ACCESSORS[sexptype])(pointer))
+
+
+def utf8_string(buffer: bytes | bytearray):
+    """A length-1 character vector (rpy2 object) made from UTF-8 bytes, with
+    no other copy on the Python side (rpy2's constructor copies twice)."""
+    lib = rlib()
+    if len(buffer) > MAX_R_STRING:
+        raise ValueError(f"an R string holds at most {MAX_R_STRING} bytes")
+    charsxp = lib.Rf_protect(lib.Rf_mkCharLenCE(ffi().from_buffer(buffer), len(buffer), lib.CE_UTF8))
+    try:
+        return wrap(lib.Rf_protect(lib.Rf_ScalarString(charsxp)))
+    finally:
+        lib.Rf_unprotect(2)
+
+
+# -- symbols and bindings --------------------------------------------------------
+
+def symbol(name: str):
+    """R's symbol for ``name``. Names R would refuse (empty, NUL, longer than
+    R's limit) raise ValueError here: from Rf_install, R's error would jump
+    out of C and end the process."""
+    encoded = name.encode("utf-8", errors="surrogateescape")
+    if not encoded or b"\x00" in encoded or len(encoded) > MAX_SYMBOL_BYTES:
+        raise ValueError(f"not a name R accepts: {_shown(name)} (R names are 1 to "
+                         f"{MAX_SYMBOL_BYTES} bytes without NUL)")
+    return rlib().Rf_install(ffi().new("char[]", encoded))
+
+
+def _shown(name: str) -> str:
+    return repr(name) if len(name) <= 40 else f"{name[:20]!r}... ({len(name)} characters)"
+
+
+def define(sym, value, env) -> None:
+    """Bind ``value`` to ``sym`` in ``env`` as R's ``<-`` does: no copy."""
+    rlib().Rf_defineVar(sym, cdata(value), cdata(env))
+
+
+def binding_kind(env, sym) -> str:
+    """"ordinary" for an existing binding that is neither active nor locked;
+    "new" when there is none and one may be added; "special" otherwise, and
+    wherever R does not say (such bindings go through R's own ``assign``)."""
+    env_ptr = cdata(env)
+    exists, active, locked = (_optional(name) for name in
+                              ("R_existsVarInFrame", "R_BindingIsActive", "R_BindingIsLocked"))
+    if exists is None or active is None or locked is None:
+        return "special"
+    env_at, sym_at = address(env_ptr), address(sym)
+    if not exists(env_at, sym_at):  # the two checks below raise for a missing binding
+        return "special" if rlib().R_EnvironmentIsLocked(env_ptr) else "new"
+    return "special" if active(sym_at, env_at) or locked(sym_at, env_at) else "ordinary"
+
+
+def bound_value(env, sym):
+    """The value bound to ``sym`` in ``env`` itself, as a bare SEXP, without
+    forcing a promise; None where R does not export the lookup."""
+    find = _optional("Rf_findVarInFrame3")
+    if find is None:
+        return None
+    return as_sexp(find(address(cdata(env)), address(sym), 1))
+
+
+# -- overwriting in place ----------------------------------------------------------
+
+def overwritable(pointer, sexptype: int, length: int) -> bool:
+    """Whether R itself would modify this vector in place (``x[] <- v``): a
+    plain, non-ALTREP vector of ``sexptype`` and ``length`` with no
+    attributes, referenced exactly once (by its binding) and by no rpy2
+    wrapper. False also when R does not export what is needed to tell."""
+    typeof, altrep = _optional("TYPEOF"), _optional("ALTREP")
+    refs_one, no_attributes = _referenced_once(), _has_no_attributes()
+    if None in (typeof, altrep, refs_one, no_attributes):
+        return False
+    at = address(pointer)
+    return (typeof(at) == sexptype and not altrep(at) and rlib().Rf_xlength(pointer) == length
+            and no_attributes(at) and refs_one(at) and not preserved_by_rpy2(pointer))
+
+
+@functools.cache
+def _referenced_once() -> Callable[[int], bool] | None:
+    """R's reference count is exactly 1: through MAYBE_SHARED/NO_REFERENCES
+    (API functions from R 4.5), else REFCNT/TRACKREFS (exported before)."""
+    shared, unreferenced = _optional("MAYBE_SHARED"), _optional("NO_REFERENCES")
+    if shared is not None and unreferenced is not None:
+        return lambda at: not shared(at) and not unreferenced(at)
+    refcnt, tracked = _optional("REFCNT"), _optional("TRACKREFS")
+    if refcnt is not None and tracked is not None:
+        return lambda at: bool(tracked(at)) and refcnt(at) == 1
+    return None
+
+
+@functools.cache
+def _has_no_attributes() -> Callable[[int], bool] | None:
+    any_attrib = _optional("ANY_ATTRIB")
+    if any_attrib is not None:
+        return lambda at: not any_attrib(at)
+    attrib = _optional("ATTRIB")
+    if attrib is not None:
+        nil = address(rlib().R_NilValue)
+        return lambda at: (attrib(at) or 0) == nil
+    return None
+
+
+# -- interrupts and the C stack ------------------------------------------------------
+
+def request_interrupt(pending: bool) -> bool:
+    """Set R's pending-interrupt flag (R stops at its next check). False when
+    R does not export the flag."""
+    flag = _variable("R_interrupts_pending", ctypes.c_int)
+    if flag is None:
+        return False
+    flag.value = int(pending)
+    return True
+
+
+def c_stack() -> tuple[int, int] | None:
+    """(R_CStackStart, R_CStackLimit), or None where R does not export them."""
+    start, limit = _variable("R_CStackStart", ctypes.c_size_t), _variable("R_CStackLimit", ctypes.c_size_t)
+    return None if start is None or limit is None else (start.value, limit.value)
+
+
+def set_c_stack(start: int, limit: int) -> None:
+    _variable("R_CStackStart", ctypes.c_size_t).value = start
+    _variable("R_CStackLimit", ctypes.c_size_t).value = limit
+
+
+_thread_stacks = threading.local()
+
+
+def c_stack_for_this_thread() -> tuple[int, int] | None:
+    """R's C stack check values for the calling thread: the top of its own
+    stack and 95% of its size (R's own margin, room to unwind and report).
+
+    R measures stack use from the top of the thread it started on, and rpy2
+    switches the check off; with these set while a thread holds R, runaway
+    recursion is an R error on any thread instead of a crash. None where
+    the stack is not known."""
+    if not hasattr(_thread_stacks, "value"):
+        stack = thread_stack()
+        _thread_stacks.value = None if stack is None else (stack[0], int(stack[1] * 0.95))
+    return _thread_stacks.value
+
+
+def thread_stack() -> tuple[int, int] | None:
+    """(top address, size) of the calling thread's stack, from glibc's
+    pthread_getattr_np; None where that is not available."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.pthread_self.restype = ctypes.c_ulong
+        attr = ctypes.create_string_buffer(256)  # larger than any pthread_attr_t
+        if libc.pthread_getattr_np(ctypes.c_ulong(libc.pthread_self()), attr) != 0:
+            return None
+        base, size = ctypes.c_void_p(), ctypes.c_size_t()
+        try:
+            if libc.pthread_attr_getstack(attr, ctypes.byref(base), ctypes.byref(size)) != 0:
+                return None
+        finally:
+            libc.pthread_attr_destroy(attr)
+    except (OSError, AttributeError):
+        return None
+    return base.value + size.value, size.value  # the stack grows down from its top
+
+
+# -- optional symbols, looked up at run time -----------------------------------------
+
+@functools.cache
+def _libr_ctypes() -> ctypes.CDLL:
+    """The libR that rpy2 loaded, opened again through ctypes (the same
+    library in memory), for the symbols rpy2 does not declare or that R may
+    stop exporting."""
+    import rpy2.situation
+    return ctypes.CDLL(rpy2.situation.get_rlib_path(rpy2_modules().openrlib.R_HOME, platform.system()))
+
+
+_P = ctypes.c_void_p
+_SIGNATURES = {  # argument types, result type
+    "TYPEOF": ([_P], ctypes.c_int), "ALTREP": ([_P], ctypes.c_int),
+    "MAYBE_SHARED": ([_P], ctypes.c_int), "NO_REFERENCES": ([_P], ctypes.c_int),
+    "REFCNT": ([_P], ctypes.c_int), "TRACKREFS": ([_P], ctypes.c_int),
+    "ANY_ATTRIB": ([_P], ctypes.c_int), "ATTRIB": ([_P], _P),
+    "R_existsVarInFrame": ([_P, _P], ctypes.c_int),
+    "R_BindingIsActive": ([_P, _P], ctypes.c_int), "R_BindingIsLocked": ([_P, _P], ctypes.c_int),
+    "Rf_findVarInFrame3": ([_P, _P, ctypes.c_int], _P),
+}
+
+
+@functools.cache
+def _optional(name: str):
+    """libR's function ``name`` (declared in _SIGNATURES), or None when R does not export it."""
+    try:
+        fn = getattr(_libr_ctypes(), name)
+    except AttributeError:
+        return None
+    fn.argtypes, fn.restype = _SIGNATURES[name]
+    return fn
+
+
+@functools.cache
+def _variable(name: str, ctype):
+    try:
+        return ctype.in_dll(_libr_ctypes(), name)
+    except ValueError:
+        return None
+
+
+#: API entry points the session cannot work without (rpy2 declares most).
+REQUIRED = ("Rf_allocVector", "Rf_protect", "Rf_unprotect", "VECTOR_ELT", "SET_VECTOR_ELT", "R_NilValue",
+            "REAL", "INTEGER", "LOGICAL", "Rf_mkCharLenCE", "Rf_ScalarString", "Rf_install",
+            "Rf_defineVar", "R_EnvironmentIsLocked", "Rf_xlength", "TYPEOF")
+#: Optional symbol -> what is slower or missing without it.
+OPTIONAL_FEATURES = {
+    "R_interrupts_pending": "Ctrl-C stopping running R code",
+    "R_CStackLimit": "R's C stack check (deep recursion is an R error, not a crash)",
+    "R_CStackStart": "R's C stack check (deep recursion is an R error, not a crash)",
+    "Rf_findVarInFrame3": "re-pushing an array into the same R vector (in place)",
+    "ALTREP": "re-pushing an array into the same R vector (in place)",
+    "R_existsVarInFrame": "pushes without R's assign (faster)",
+    "R_BindingIsActive": "pushes without R's assign (faster)",
+    "R_BindingIsLocked": "pushes without R's assign (faster)",
+}
+#: Alternatives: the feature holds when any one of these groups is exported.
+ALTERNATIVES = {
+    "reference counts (in-place re-push)": (("MAYBE_SHARED", "NO_REFERENCES"), ("REFCNT", "TRACKREFS")),
+    "attribute check (in-place re-push)": (("ANY_ATTRIB",), ("ATTRIB",)),
+}
+
+
+def cffi_mode() -> str:
+    """"API" (rpy2's compiled module) or "ABI" (libR opened at run time)."""
+    module = getattr(rpy2_modules().openrlib, "_rinterface_cffi", None)
+    return "API" if getattr(module, "__name__", "").endswith("_api") else "ABI"
+
+
+def exported(name: str) -> bool:
+    """Whether the loaded libR exports ``name`` (function or variable)."""
+    return hasattr(_libr_ctypes(), name)
+
+
+def features() -> dict[str, Any]:
+    """What this R and rpy2 offer: for doctor and bug reports. Which optional
+    symbols are missing, what that costs, and which alternative is used."""
+    missing = {name: why for name, why in OPTIONAL_FEATURES.items() if not exported(name)}
+    chosen = {}
+    for feature, groups in ALTERNATIVES.items():
+        group = next((g for g in groups if all(exported(n) for n in g)), None)
+        chosen[feature] = "+".join(group) if group else None
+    return {"rpy2": rpy2_modules().version, "cffi_mode": cffi_mode(),
+            "required": len(REQUIRED), "required_missing": [n for n in REQUIRED if not exported(n)],
+            "missing": missing, "alternatives": chosen}
