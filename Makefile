@@ -10,7 +10,7 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 # Debian packages: R itself, headers for rpy2, and the R packages that the
 # tests and notebooks use.
-R_DEBS := r-base-core r-base-dev r-cran-ggplot2 r-cran-lattice r-cran-rlang r-cran-r6
+R_DEBS := r-base-core r-base-dev r-cran-ggplot2 r-cran-lattice r-cran-rlang r-cran-r6 r-cran-tibble
 # Headless Chromium and its WebDriver for tests/test_browser.py (JupyterLab in a
 # real browser); selenium uses these and never downloads a browser or driver.
 BROWSER_DEBS := chromium chromium-driver
@@ -44,7 +44,7 @@ r:
 $(STAMP): pyproject.toml Makefile rmagic_ext/rsetup.py
 	@$(VPY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q -e '.[test,lab]' "$$($(VPY) rmagic_ext/rsetup.py)"
+	$(VPY) -m pip install -q --config-settings editable_mode=compat -e '.[test,lab]' "$$($(VPY) rmagic_ext/rsetup.py)"
 	$(VPY) -m rmagic_ext install-kernel --sys-prefix >/dev/null
 	@touch $@
 

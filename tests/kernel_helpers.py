@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from jupyter_client.manager import start_new_kernel
@@ -31,20 +32,48 @@ class Kernel:
         self.timeout = timeout
 
     def execute(self, code: str, timeout: float | None = None) -> Execution:
+        """Run ``code``; return once the kernel is idle again, so that the
+        next request cannot arrive while ipykernel is still aborting the
+        requests queued behind an error."""
         timeout = timeout or self.timeout
         msg_id = self.client.execute(code, allow_stdin=False)
+        messages = self.iopub_until_idle(msg_id, timeout)
+        return Execution(self.reply_to(msg_id, timeout), messages)
+
+    def interrupt(self, code: str, after: float, reply_within: float) -> dict:
+        """Run ``code``, interrupt it ``after`` seconds; the reply's content
+        (which must come within ``reply_within`` seconds of the interrupt),
+        once the kernel is idle again."""
+        msg_id = self.client.execute(code, allow_stdin=False)
+        time.sleep(after)
+        self.manager.interrupt_kernel()
+        reply = self.reply_to(msg_id, reply_within)
+        self.iopub_until_idle(msg_id, self.timeout)
+        return reply["content"]
+
+    def iopub_until_idle(self, msg_id: str, timeout: float) -> list:
+        """The iopub messages of request ``msg_id`` up to its idle status."""
         messages = []
         while True:
             msg = self.client.get_iopub_msg(timeout=timeout)
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                break
+                return messages
             messages.append(msg)
+
+    def reply_to(self, msg_id: str, timeout: float) -> dict:
+        """The shell reply to ``msg_id``. An ``aborted`` reply fails with its
+        cause: it is ipykernel's answer to a request that reached it while
+        it was still aborting the queue after an error, never our code's."""
         reply = self.client.get_shell_msg(timeout=timeout)
         while reply["parent_header"].get("msg_id") != msg_id:
             reply = self.client.get_shell_msg(timeout=timeout)
-        return Execution(reply, messages)
+        if reply["content"]["status"] == "aborted":
+            raise AssertionError("ipykernel aborted the request: it arrived while the kernel was still "
+                                 "aborting requests queued behind an earlier error (send requests only "
+                                 "once the kernel is idle)")
+        return reply
 
     def shutdown(self) -> None:
         self.client.stop_channels()

@@ -168,3 +168,21 @@ def test_a_crash_while_loading_r_is_reported_not_suffered():
     assert check.ok is False
     assert check.message == "loading R through rpy2 crashed Python (signal 11)"
     assert "pip install --force-reinstall" in check.fix and "rpy2" in check.fix
+
+
+# -- the editable install -------------------------------------------------------
+
+def test_a_folder_named_like_the_package_does_not_shadow_the_install(tmp_path):
+    """Python started beside a clone called ``rmagic_ext`` sees that folder
+    first on sys.path; the install must still win over it (a namespace
+    package there would have no R helper files)."""
+    project = Path(__file__).resolve().parents[1]
+    (tmp_path / "rmagic_ext").symlink_to(project, target_is_directory=True)
+    code = ("import rmagic_ext; from importlib import resources; "
+            "print(rmagic_ext.__file__); print(resources.files('rmagic_ext').joinpath('R', 'session.R').is_file())")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    where, found = done.stdout.split()
+    assert Path(where).resolve() == project / "rmagic_ext" / "__init__.py"
+    assert found == "True"

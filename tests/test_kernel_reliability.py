@@ -3,8 +3,6 @@ threads and huge output must all leave the kernel and its state alive."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 
@@ -21,12 +19,7 @@ def assert_alive_with_state(kernel):
 
 
 def interrupt_cell(kernel, code, wait=1.0):
-    msg_id = kernel.client.execute(code)
-    time.sleep(wait)
-    kernel.manager.interrupt_kernel()
-    reply = kernel.client.get_shell_msg(timeout=5)  # the promise: a reply within 5 s
-    assert reply["parent_header"]["msg_id"] == msg_id
-    return reply["content"]
+    return kernel.interrupt(code, after=wait, reply_within=5)  # the promise: a reply within 5 s
 
 
 @pytest.mark.parametrize("code", ["%%R\nwhile (TRUE) {}", "%%R\nSys.sleep(60)",
@@ -54,7 +47,8 @@ def test_quit_is_refused_and_the_kernel_lives(kernel):
 def test_runaway_recursion_is_an_error_not_a_crash(kernel):
     run = kernel.execute("%%R\nf <- function(n) f(n + 1)\nf(1)")
     assert run.error["ename"] == "RError"
-    run = kernel.execute("%%R\noptions(expressions = 5e5)\ng <- function(n) g(n + 1)\ng(1)")
+    # through C code (lapply), which uses C stack at every level on every R
+    run = kernel.execute("%%R\noptions(expressions = 5e5)\ng <- function(n) lapply(n + 1, g)\ng(1)")
     assert run.error["ename"] == "RError" and "C stack" in run.error["evalue"]
     kernel.execute("%R options(expressions = 5000)")
     assert_alive_with_state(kernel)

@@ -280,3 +280,14 @@ def test_user_s3_print_method_is_used_for_auto_print(ip, capsys):
     ip.run_cell_magic("R", "", "print.point <- function(x, ...) cat('<point', x$x, x$y, '>\\n')\n"
                                "structure(list(x = 1, y = 2), class = 'point')")
     assert capsys.readouterr().out == "<point 1 2 >\n"
+
+
+def test_a_ggplot_is_a_proxy_on_every_ggplot2(R):
+    """ggplot2 4.x plots are S7 objects (typeof "object", not S4, not a list);
+    3.x plots are classed lists. Both cross as proxies whose members read."""
+    R("library(ggplot2); g <- ggplot(mtcars, aes(wt, mpg)) + geom_point()")
+    g = R("g")
+    assert isinstance(g, RObject) and "ggplot" in g.rclass
+    assert g.data.shape == (32, 11)
+    rmagic_ext.r.back = g
+    assert R("identical(back, g)") is True
