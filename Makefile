@@ -20,7 +20,7 @@ PY_DEBS := $(shell $(PYTHON) -c 'import ensurepip' 2>/dev/null || echo python3-v
   $(shell $(PYTHON) -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("include"), "Python.h")))' 2>/dev/null || echo python3-dev)
 LAB_PORT ?= 8888
 
-.PHONY: setup r lab test bench kernel clean
+.PHONY: setup r lab test test-matrix bench kernel clean
 
 setup: r $(STAMP)
 
@@ -57,6 +57,10 @@ lab: setup
 
 test: setup
 	$(VPY) -m pytest
+
+# `make test` again in fresh clones inside Debian 13 and testing chroots (root).
+test-matrix:
+	.ci/matrix
 
 bench: setup
 	$(VPY) benchmarks/transfer.py

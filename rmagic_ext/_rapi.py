@@ -105,11 +105,20 @@ def rpy2_modules() -> Rpy2:
 
     Raises what rpy2 raises (ImportError, OSError, cffi's missing-symbol
     errors) when R and rpy2 do not fit: the session turns that into advice."""
-    import rpy2 as package
     import rpy2.rinterface as ri
     from rpy2.rinterface_lib import _rinterface_capi, callbacks, conversion, openrlib
-    return Rpy2(ri, callbacks, conversion, _rinterface_capi, openrlib,
-                getattr(package, "__version__", "?"))
+    return Rpy2(ri, callbacks, conversion, _rinterface_capi, openrlib, _rpy2_version())
+
+
+def _rpy2_version() -> str:
+    """rpy2's release (3.6 splits it into rpy2-rinterface and rpy2-robjects)."""
+    from importlib import metadata
+    for distribution in ("rpy2", "rpy2-rinterface"):
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+    return "?"
 
 
 def lock() -> threading.RLock:

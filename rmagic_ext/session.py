@@ -259,10 +259,10 @@ class Session:
         another thread, point that measure at this thread's own stack for the
         time it holds R, so deep recursion there is an R error, not a crash."""
         mine = _rapi.c_stack_for_this_thread() if self._stack_check else None
-        if mine is None:
+        before = _rapi.c_stack() if mine is not None else None
+        if before is None:
             yield
             return
-        before = _rapi.c_stack()
         _rapi.set_c_stack(*mine)
         try:
             yield

@@ -23,7 +23,7 @@ def interrupt_cell(kernel, code, wait=1.0):
 
 
 @pytest.mark.parametrize("code", ["%%R\nwhile (TRUE) {}", "%%R\nSys.sleep(60)",
-                                  "%%R\nx <- 0\nfor (i in 1:1e9) x <- x + i"])
+                                  "%%R\nx <- 0\nfor (i in 1:1e9) x <- x + i"], ids=["while", "sleep", "for"])
 def test_interrupt_stops_r_and_keeps_the_kernel(kernel, code):
     reply = interrupt_cell(kernel, code)
     assert reply["status"] == "error"

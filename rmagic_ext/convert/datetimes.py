@@ -211,7 +211,7 @@ def date_to_series(sexp, name=None) -> pd.Series:
     na = np.isnan(days)
     ints = np.floor(np.where(na, 0.0, days)).astype(np.int64)
     stamps = ints.astype("datetime64[D]").astype("datetime64[s]")
-    stamps[na] = np.datetime64("NaT")
+    stamps[na] = np.datetime64("NaT", "s")
     return pd.Series(stamps, name=name)
 
 
