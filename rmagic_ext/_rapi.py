@@ -9,46 +9,59 @@ R hides more of its non-API entry points with each release (R >= 4.5 lists
 its API in ``tools:::funAPI()``), so each symbol below is used in one of two
 ways:
 
-- **API** entry points are called through rpy2's own cffi declarations
-  (``openrlib.rlib``), which exist in rpy2 3.5 (ABI mode) and 3.6 (API mode).
-- **Non-API or experimental** ones are looked up at run time with ctypes on
+- **API** entry points (status "api" below) are called through rpy2's own
+  cffi declarations (``openrlib.rlib``), in rpy2 3.5 and 3.6 alike.
+- **Non-API and experimental** ones are looked up at run time with ctypes on
   the libR already loaded. Each has a fallback: when R does not export it, a
   slower correct path is taken, never a failure. :func:`features` reports
   which are in use; ``python -m rmagic_ext doctor`` prints it.
 
-=========================  ============================================  =====================  ============================
-symbol                     what for                                      API status (R 4.5+)    when R does not export it
-=========================  ============================================  =====================  ============================
-Rf_allocVector, Rf_protect new vectors filled in place by numpy           API                    (required)
-Rf_unprotect
-VECTOR_ELT,SET_VECTOR_ELT  take a large vector out of R's allocation box  API                    (required)
-R_NilValue                 "no attributes", clearing a box slot          API                    (required)
-REAL, INTEGER, LOGICAL     numpy views of R vectors (not DATAPTR)        API                    (required)
-Rf_mkCharLenCE,            one R string from a UTF-8 buffer (bulk        API                    (required)
-Rf_ScalarString            strings)
-Rf_install                 symbols for names pushed from Python          API                    (required)
-Rf_defineVar               bind a pushed value without rpy2's copy       API                    (required)
-R_EnvironmentIsLocked      whether a new binding may be added            API                    (required)
-Rf_xlength                 length check before overwriting in place      API                    (required)
-TYPEOF                     type check before overwriting in place        API                    (required)
-ALTREP                     ALTREP vectors are never overwritten          experimental           no in-place re-push
-R_existsVarInFrame         is the binding there (before the two below)   experimental           pushes go through R's assign
-R_BindingIsActive,         active/locked bindings take R's assign        experimental           pushes go through R's assign
-R_BindingIsLocked
-Rf_findVarInFrame3         the vector bound to a name, without forcing   not API                no in-place re-push
-                           a promise (R_getVarEx, the API one, forces
-                           it and may run R code that longjmps)
-MAYBE_SHARED,              reference count is exactly 1 (R's own rule    API (functions from    REFCNT + TRACKREFS
-NO_REFERENCES              for modifying in place)                       R 4.5; macros before)
-REFCNT, TRACKREFS          the same, on R < 4.5                          not API; R 4.5 hides   no in-place re-push
-                                                                         TRACKREFS
-ANY_ATTRIB                 a vector without attributes                   API (R >= 4.5)         ATTRIB
-ATTRIB                     the same, on R < 4.5                          not API                no in-place re-push
-R_interrupts_pending       SIGINT asks R to stop at its next check       not API                Ctrl-C stops only Python code
-                                                                                                and the next R call
-R_CStackLimit,             re-enable R's C stack check, per thread       not API                no stack check: deep
-R_CStackStart              (rpy2 switches it off)                                               recursion in C may crash
-=========================  ============================================  =====================  ============================
+Status is ``tools:::funAPI()``'s on R 4.5.0 and 4.6.1 (the same on both):
+"api", "eapi" (experimental API) or "not API" (not listed). R 4.2 has no
+such list; its libR exports every symbol below except MAYBE_SHARED,
+NO_REFERENCES and ANY_ATTRIB. ``nm -D libR.so`` shows what each R exports:
+R 4.5 and 4.6 no longer export TRACKREFS.
+
+=====================  ==========================================  =======  ==================================
+symbol                 what for                                    status   when R does not export it
+=====================  ==========================================  =======  ==================================
+Rf_allocVector         new vectors that numpy fills in place       api      (required)
+Rf_protect             keep new vectors from R's GC meanwhile      api      (required)
+Rf_unprotect           ... and let go                              api      (required)
+VECTOR_ELT             take a large vector out of the list R       api      (required)
+SET_VECTOR_ELT         code made it in, dropping the reference     api      (required)
+R_NilValue             "no attributes", an emptied list slot       api [1]  (required)
+REAL, INTEGER,         numpy views of numeric vectors (instead     api      (required)
+LOGICAL                of DATAPTR, which is not API)
+Rf_mkCharLenCE         one R string from a UTF-8 buffer            api      (required)
+Rf_ScalarString        ... as a character vector (bulk strings)    api      (required)
+Rf_install             the symbol of a name pushed from Python     api      (required)
+Rf_defineVar           bind a pushed value (rpy2's copies it)      api      (required)
+Rf_xlength             length check before overwriting in place    api      (required)
+TYPEOF                 type check before overwriting in place      api      (required)
+MAYBE_SHARED,          reference count exactly 1: R's own rule     api [2]  REFCNT and TRACKREFS
+NO_REFERENCES          for modifying a vector in place
+REFCNT, TRACKREFS      the same, where the two above are macros    not API  no in-place re-push
+ANY_ATTRIB             a vector without attributes                 api [2]  ATTRIB
+ATTRIB                 the same, before R 4.5                      not API  no in-place re-push
+ALTREP                 ALTREP vectors are never overwritten        eapi     no in-place re-push
+Rf_findVarInFrame3     the vector bound to a name, without         not API  no in-place re-push
+                       forcing a promise [3]
+R_existsVarInFrame     is there a binding (before the checks       eapi     every push goes through R's assign
+                       below, which raise when there is none)
+R_BindingIsActive,     active and locked bindings go through       eapi     every push goes through R's assign
+R_BindingIsLocked      R's assign (R's errors, R's semantics)
+R_EnvironmentIsLocked  may a new binding be added                  eapi     every push goes through R's assign
+R_interrupts_pending   SIGINT asks R to stop at its next check     not API  Ctrl-C stops Python code only
+R_CStackLimit,         R's C stack check, pointed at the calling   not API  no stack check: runaway recursion
+R_CStackStart          thread's own stack (rpy2 turns it off)               in C code may crash
+=====================  ==========================================  =======  ==================================
+
+[1] A variable; funAPI() lists functions only. Writing R Extensions
+    documents it as API.
+[2] Functions from R 4.5 on; macros (not exported) before.
+[3] R_getVarEx, the API lookup of R 4.5, forces promises: that runs R code
+    whose error would jump over Python's frames.
 
 rpy2 3.5 and 3.6 differ in start-up (``initr_checkenv`` is gone in 3.6,
 where ``initr`` checks the environment itself and logs), in cffi mode (ABI
@@ -292,14 +305,13 @@ def binding_kind(env, sym) -> str:
     """"ordinary" for an existing binding that is neither active nor locked;
     "new" when there is none and one may be added; "special" otherwise, and
     wherever R does not say (such bindings go through R's own ``assign``)."""
-    env_ptr = cdata(env)
-    exists, active, locked = (_optional(name) for name in
-                              ("R_existsVarInFrame", "R_BindingIsActive", "R_BindingIsLocked"))
-    if exists is None or active is None or locked is None:
+    exists, active, locked, env_locked = (_optional(name) for name in (
+        "R_existsVarInFrame", "R_BindingIsActive", "R_BindingIsLocked", "R_EnvironmentIsLocked"))
+    if None in (exists, active, locked, env_locked):
         return "special"
-    env_at, sym_at = address(env_ptr), address(sym)
+    env_at, sym_at = address(cdata(env)), address(sym)
     if not exists(env_at, sym_at):  # the two checks below raise for a missing binding
-        return "special" if rlib().R_EnvironmentIsLocked(env_ptr) else "new"
+        return "special" if env_locked(env_at) else "new"
     return "special" if active(sym_at, env_at) or locked(sym_at, env_at) else "ordinary"
 
 
@@ -432,6 +444,7 @@ _SIGNATURES = {  # argument types, result type
     "ANY_ATTRIB": ([_P], ctypes.c_int), "ATTRIB": ([_P], _P),
     "R_existsVarInFrame": ([_P, _P], ctypes.c_int),
     "R_BindingIsActive": ([_P, _P], ctypes.c_int), "R_BindingIsLocked": ([_P, _P], ctypes.c_int),
+    "R_EnvironmentIsLocked": ([_P], ctypes.c_int),
     "Rf_findVarInFrame3": ([_P, _P, ctypes.c_int], _P),
 }
 
@@ -458,7 +471,7 @@ def _variable(name: str, ctype):
 #: API entry points the session cannot work without (rpy2 declares most).
 REQUIRED = ("Rf_allocVector", "Rf_protect", "Rf_unprotect", "VECTOR_ELT", "SET_VECTOR_ELT", "R_NilValue",
             "REAL", "INTEGER", "LOGICAL", "Rf_mkCharLenCE", "Rf_ScalarString", "Rf_install",
-            "Rf_defineVar", "R_EnvironmentIsLocked", "Rf_xlength", "TYPEOF")
+            "Rf_defineVar", "Rf_xlength", "TYPEOF")
 #: Optional symbol -> what is slower or missing without it.
 OPTIONAL_FEATURES = {
     "R_interrupts_pending": "Ctrl-C stopping running R code",
@@ -469,6 +482,7 @@ OPTIONAL_FEATURES = {
     "R_existsVarInFrame": "pushes without R's assign (faster)",
     "R_BindingIsActive": "pushes without R's assign (faster)",
     "R_BindingIsLocked": "pushes without R's assign (faster)",
+    "R_EnvironmentIsLocked": "pushes without R's assign (faster)",
 }
 #: Alternatives: the feature holds when any one of these groups is exported.
 ALTERNATIVES = {

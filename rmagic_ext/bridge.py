@@ -219,7 +219,12 @@ def _install(session) -> None:
 
 
 def _uninstall() -> None:
+    """Runs before rpy2's own exit handler (atexit is last-in, first-out),
+    which collects R's garbage: R's side stops calling Python first."""
     global _entry_closure
+    session = get_session()
+    with session.entered():
+        session.helpers["bridge_uninstall"]()
     _entry_closure = None
 
 

@@ -7,6 +7,8 @@ import gc
 import math
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import types
@@ -209,3 +211,12 @@ def test_numeric_pull_is_a_read_only_view_of_r_memory(ip):
     copy = view.copy()
     copy[0] = 99  # a copy is the user's to change
     assert R(ip, "big[1]") == 1.0
+
+
+def test_references_r_collects_at_exit_do_not_crash_python():
+    """R's last garbage collection (at exit, after Python let go of the
+    bridge) runs the finalizers of references R dropped."""
+    code = ("from rmagic_ext import r\nclass A: pass\n"
+            "for i in range(50): r[f'x{i}'] = A()\nr('rm(list = ls())')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "Fatal" not in done.stderr, done.stderr

@@ -32,6 +32,14 @@ bridge_install <- function(entry) {
   invisible()
 }
 
+# At exit, before rpy2 frees the Python side of the entry point: R's last
+# garbage collection (in rpy2's endr) still runs finalizers of references,
+# and they must not call a freed Python function.
+bridge_uninstall <- function() {
+  .bridge$entry <- function(op, ...) list(ok = TRUE, value = NULL)
+  invisible()
+}
+
 # A reference to a Python object: an environment (so R's garbage collector
 # tells Python, through a finalizer, when R lets go of it).
 new_pyobj <- function(key, callable) {
