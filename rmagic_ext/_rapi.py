@@ -72,6 +72,7 @@ else used here is shared.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import functools
@@ -110,6 +111,7 @@ class Rpy2:
     capi: Any  # rpy2.rinterface_lib._rinterface_capi
     openrlib: Any  # rpy2.rinterface_lib.openrlib
     version: str
+    RRuntimeError: type  # what rpy2 raises when R code it ran failed outside our handlers
 
 
 @functools.cache
@@ -119,8 +121,8 @@ def rpy2_modules() -> Rpy2:
     Raises what rpy2 raises (ImportError, OSError, cffi's missing-symbol
     errors) when R and rpy2 do not fit: the session turns that into advice."""
     import rpy2.rinterface as ri
-    from rpy2.rinterface_lib import _rinterface_capi, callbacks, conversion, openrlib
-    return Rpy2(ri, callbacks, conversion, _rinterface_capi, openrlib, _rpy2_version())
+    from rpy2.rinterface_lib import _rinterface_capi, callbacks, conversion, embedded, openrlib
+    return Rpy2(ri, callbacks, conversion, _rinterface_capi, openrlib, _rpy2_version(), embedded.RRuntimeError)
 
 
 def _rpy2_version() -> str:
@@ -164,6 +166,43 @@ def start_r() -> None:
         warnings.filterwarnings("ignore", message="Environment variable", category=UserWarning)
         start()
     _restore_library_path(library_path)
+    _release_under_the_lock()
+
+
+_pending_releases: collections.deque = collections.deque()
+
+
+def _release_under_the_lock() -> None:
+    """rpy2 lets go of an R object (R_ReleaseObject) whenever Python frees
+    its wrapper: on any thread, at any time, without R's lock; while another
+    thread runs R, that corrupts R's memory. Releases now happen under the
+    lock, or wait for the next entry into R (:func:`release_pending`)."""
+    capi = rpy2_modules().capi
+    if getattr(capi._release, "rmagic_ext_original", None) is not None:
+        return
+    original, rlock = capi._release, lock()
+
+    def release(pointer) -> None:
+        if not rlock.acquire(blocking=False):
+            _pending_releases.append(pointer)
+            return
+        try:
+            release_pending()
+            original(pointer)
+        finally:
+            rlock.release()
+
+    release.rmagic_ext_original = original
+    capi._release = release
+
+
+def release_pending() -> None:
+    """Release the R objects Python let go of while another thread held R
+    (call with the R lock held)."""
+    if _pending_releases:
+        original = rpy2_modules().capi._release.rmagic_ext_original
+        while _pending_releases:
+            original(_pending_releases.popleft())
 
 
 @contextlib.contextmanager

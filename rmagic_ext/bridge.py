@@ -25,10 +25,10 @@ import traceback
 import types
 from typing import Any, Callable
 
-from .convert import default, push, registry
-from .convert._rt import attr, ri, strings
-from .errors import RError
-from .session import get_session, on_start
+from .convert import attr, default, push, registry, strings
+from .session import RCode, get_session, on_start
+
+_R = RCode("bridge.R")
 
 _FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
                    types.BuiltinMethodType, functools.partial, type(len.__call__))
@@ -91,11 +91,8 @@ def use_namespace(getter: Callable[[], dict], hidden: Callable[[], Any] | None =
 def reference_to_r(obj):
     """An R handle on a Python object: an R function for functions, an
     object with ``$``, ``[[`` and a readable print for anything else."""
-    session = get_session()
     key = references.hold(obj)
-    callable_ = isinstance(obj, _FUNCTION_TYPES) or (isinstance(obj, type))
-    with session.entered():
-        return session.helpers["new_pyobj"](key, ri().BoolSexpVector([callable_]))
+    return _R("new_pyobj", key, isinstance(obj, _FUNCTION_TYPES) or isinstance(obj, type))
 
 
 @default.py2r.register(object)
@@ -134,7 +131,7 @@ def _entry(op, *args):
 
 
 def _status(**fields):
-    r = ri()
+    r = get_session().ri
     values = []
     for name, value in fields.items():
         if name == "value":
@@ -194,7 +191,7 @@ _OPS = {
     "getitem": lambda ref, key: registry.to_r(_obj(ref)[registry.to_py(key)]),
     "setitem": lambda ref, key, value: _obj(ref).__setitem__(registry.to_py(key), registry.to_py(value)),
     "dir": lambda ref: strings([n for n in dir(_obj(ref)) if not n.startswith("_")]),
-    "len": lambda ref: ri().IntSexpVector([len(_obj(ref))]),
+    "len": lambda ref: get_session().ri.IntSexpVector([len(_obj(ref))]),
     "repr": lambda ref: strings([f"<Python {_describe(_obj(ref))}>"]),
     "call": _call,
     "release": lambda key: references.release(int(key[0])),
@@ -213,8 +210,7 @@ _entry_closure = None  # rpy2 ties the Python function's life to this object: ke
 def _install(session) -> None:
     global _entry_closure
     _entry_closure = session.ri.rternalize(_entry)
-    with session.entered():
-        session.helpers["bridge_install"](_entry_closure)
+    _R("bridge_install", _entry_closure)
     atexit.register(_uninstall)  # let go while rpy2 can still tidy up, not at teardown
 
 
@@ -222,9 +218,7 @@ def _uninstall() -> None:
     """Runs before rpy2's own exit handler (atexit is last-in, first-out),
     which collects R's garbage: R's side stops calling Python first."""
     global _entry_closure
-    session = get_session()
-    with session.entered():
-        session.helpers["bridge_uninstall"]()
+    _R("bridge_uninstall")
     _entry_closure = None
 
 
@@ -262,10 +256,8 @@ class RNamespace:
         del self[name]
 
     def __delitem__(self, name: str) -> None:
-        session = get_session()
-        with session.entered():
-            if not session.helpers["remove_global"](name)[0]:
-                raise KeyError(name)
+        if not _R("remove_global", name)[0]:
+            raise KeyError(name)
 
     def __dir__(self) -> list[str]:
         session = get_session()
@@ -278,4 +270,4 @@ class RNamespace:
 
 r = RNamespace()
 
-__all__ = ["RError", "r", "references", "use_namespace"]
+__all__ = ["r", "references", "use_namespace"]

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from IPython.core.completer import SimpleCompletion, context_matcher
 
-from .session import get_session
+from .session import RCode, scalar
+
+_R = RCode("completion.R")
+
+
+def completions(line: str) -> tuple[str, list[str]]:
+    """R's own completions for the code left of the cursor: the token it
+    completes and the candidates."""
+    res = _R("complete_line", line)
+    return scalar(res[0]) or "", list(res[1])
 
 
 def _r_code_before_cursor(context) -> str | None:
@@ -28,12 +37,12 @@ def r_matcher(context):
     line = _r_code_before_cursor(context)
     if line is None:
         return {"completions": [], "suppress": False}
-    token, candidates = get_session().completions(line)
+    token, candidates = completions(line)
     cut = len(token) - len(context.token)  # IPython's token starts after '$', '::' ...
     if cut < 0:
         cut = 0
-    completions = [SimpleCompletion(text=c[cut:], type="R") for c in candidates if len(c) >= cut]
-    return {"completions": completions, "suppress": True}
+    found = [SimpleCompletion(text=c[cut:], type="R") for c in candidates if len(c) >= cut]
+    return {"completions": found, "suppress": True}
 
 
 def install(shell) -> None:

@@ -5,8 +5,8 @@ dimensions, a row of column types, the first and last rows and columns with
 an ellipsis between them) with R's own print beside it as text/plain;
 anything else is printed by R, exactly as R's console prints it.
 
-The table's content comes from the session (R formats the cells, so numbers,
-factors, dates and NA look as they do in R); this module only writes HTML.
+The table's content comes from R (``R/display.R`` formats the cells, so
+numbers, factors, dates and NA look as they do in R); this module writes HTML.
 """
 
 from __future__ import annotations
@@ -16,23 +16,40 @@ import sys
 
 from IPython.display import display
 
+from .session import RCode, as_dict, is_null, scalar
+
+_R = RCode("display.R")
+
 _ELLIPSIS = "⋮"
 _H_ELLIPSIS = "⋯"
 
 
-def show_value(session, value, max_rows: int, max_cols: int):
-    """Show one visible value; returns what R's printing returned (a status
-    to check) when R printed it, None when it was shown as a table."""
-    preview = session.table_preview(value, max_rows, max_cols)
+def show_value(session, value, max_rows: int, max_cols: int) -> None:
+    """Show one visible value: a table, or what R's console prints."""
+    preview = table_preview(value, max_rows, max_cols)
     if preview is None:
-        return session.print_value(value)
+        session.print_value(value)
+        return
     sys.stdout.flush()  # keep text printed before the table above it
     display({"text/html": table_html(preview), "text/plain": preview["text"]}, raw=True)
-    return None
+
+
+_LISTS = ("names", "types", "cells", "row_names")
+
+
+def table_preview(value, max_rows: int, max_cols: int) -> dict | None:
+    """Size, column types, the formatted edge cells and R's own print of a
+    data.frame, tibble or matrix; None for other values."""
+    res = _R("table_preview", value, max_rows, max_cols)
+    if is_null(res):  # NULL: not a table
+        return None
+    data = {k: (list(v) if k in _LISTS else scalar(v)) for k, v in as_dict(res).items()}
+    data["text"] = scalar(_R("print_text", value, max_rows))
+    return data
 
 
 def table_html(preview: dict) -> str:
-    """The HTML table for a preview from ``Session.table_preview``."""
+    """The HTML table for a :func:`table_preview`."""
     names, types, rows = preview["names"], preview["types"], preview["row_names"]
     ncol_shown, col_gap, row_gap = len(names), preview["col_gap"], preview["row_gap"]
     cells = preview["cells"]  # column-major, as R stores matrices

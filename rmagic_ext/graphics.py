@@ -21,7 +21,9 @@ from pathlib import Path
 
 from IPython.display import display
 
-from .session import as_dict, on_start
+from .session import RCode, as_dict, get_session, on_start
+
+_R = RCode("graphics.R")
 
 FORMATS = ("png", "svg", "retina", "jpeg")
 _MIME = {"png": "image/png", "retina": "image/png", "jpeg": "image/jpeg", "svg": "image/svg+xml"}
@@ -94,26 +96,39 @@ def _inline_format(shell) -> str | None:
     return None
 
 
-def resolve_spec(args, magics) -> DeviceSpec:
+@dataclass(frozen=True)
+class PlotSettings:
+    """Plot defaults (``%config RMagics``): None or "" follows matplotlib."""
+
+    device: str = ""
+    width: float | None = None
+    height: float | None = None
+    units: str = "in"
+    res: float | None = None
+    pointsize: float = 12.0
+    bg: str = "white"
+
+
+def resolve_spec(args, settings: PlotSettings, shell=None) -> DeviceSpec:
     """Cell options first (rpy2's meanings: -w/-h in px unless -u says
-    otherwise, -r 72 when units are physical), then ``%config RMagics``
-    traits, then the notebook's matplotlib settings."""
-    mpl = matplotlib_defaults(magics.shell)
-    fmt = magics.device or mpl["format"] or "png"
+    otherwise, -r 72 when units are physical), then the ``settings``, then
+    the notebook's matplotlib settings (of ``shell``)."""
+    mpl = matplotlib_defaults(shell)
+    fmt = settings.device or mpl["format"] or "png"
     if args.width is not None or args.height is not None or args.units is not None:
         units = args.units or "px"
         res = args.res or (72 if units != "px" else mpl["dpi"])
         default_w, default_h = (480, 480) if units == "px" else (7, 7)
         width, height = args.width or default_w, args.height or default_h
     else:
-        units = magics.units
-        res = args.res or magics.res or mpl["dpi"]
+        units = settings.units
+        res = args.res or settings.res or mpl["dpi"]
         fig_w, fig_h = mpl["figsize"]
         per_unit = _PER_INCH.get(units, None)
-        width = magics.width or (fig_w * res if units == "px" else fig_w * per_unit)
-        height = magics.height or (fig_h * res if units == "px" else fig_h * per_unit)
+        width = settings.width or (fig_w * res if units == "px" else fig_w * per_unit)
+        height = settings.height or (fig_h * res if units == "px" else fig_h * per_unit)
     return DeviceSpec(format=fmt, width=float(width), height=float(height), units=units, res=float(res),
-                      pointsize=float(args.pointsize or magics.pointsize), bg=args.bg or magics.bg,
+                      pointsize=float(args.pointsize or settings.pointsize), bg=args.bg or settings.bg,
                       isolate_svg=args.isolate_svgs)
 
 
@@ -129,8 +144,7 @@ class Plots:
         self.spec: DeviceSpec | None = None
         self.opened = False
         self._callback = session.ri.rternalize(self._device_opened)  # kept: rpy2 needs it alive
-        with session.entered():
-            session.helpers["graphics_install"](str(self.dir), self._callback)
+        _R("graphics_install", str(self.dir), self._callback)
 
     def _device_opened(self):
         self.opened = True
@@ -138,8 +152,7 @@ class Plots:
 
     def cell(self, spec: DeviceSpec) -> "CellGraphics":
         if spec != self.spec:
-            with self.session.entered():
-                self.session.helpers["graphics_spec"](_r_list(self.session, spec.for_r()))
+            _R("graphics_spec", _r_list(self.session, spec.for_r()))
             self.spec = spec
         return CellGraphics(self)
 
@@ -160,8 +173,7 @@ class CellGraphics:
         when the device closes (one rendering instead of two)."""
         if last or not self.plots.opened:
             return  # what the last expression drew is shown when the cell ends
-        with self.session.entered():
-            res = as_dict(self.session.helpers["graphics_poll"](self.session.ri.BoolSexpVector([True])))
+        res = as_dict(_R("graphics_poll", True))
         self._show_completed(res)
         snapshot = res["snapshot"]
         if snapshot is not self.session.ri.NULL:
@@ -171,8 +183,7 @@ class CellGraphics:
         if not self.plots.opened:
             return
         try:
-            with self.session.entered():
-                published, same = (int(v) for v in self.session.helpers["graphics_end"]())
+            published, same = (int(v) for v in _R("graphics_end"))
             pages = sorted(self.plots.dir.glob("page*"))
             for page, path in enumerate(pages[published:], start=published + 1):
                 if page != same:
@@ -217,7 +228,6 @@ def _install(session) -> None:
 
 def cell(spec: DeviceSpec) -> CellGraphics:
     """The graphics context for a cell drawn with ``spec``."""
-    from .session import get_session
     get_session()  # starts R (and with it our device) if needed
     return _plots.cell(spec)
 

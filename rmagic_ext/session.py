@@ -26,7 +26,6 @@ from . import _rapi
 from .errors import ConversionError, RError, RInterrupt, RParseError, RSetupError
 from .rsetup import mismatch_advice
 
-_R_HELPERS = ("session.R", "graphics.R", "bridge.R")
 
 
 @contextlib.contextmanager
@@ -81,17 +80,20 @@ class Session:
         start_embedded_r()  # a no-op when R is already up (e.g. started by rpy2)
         self._stack_check = _rapi.c_stack() is not None
         _rapi.route_console(self._write_stdout, _write_stderr, self._decode_console)
-        helpers = ri.baseenv["new.env"](parent=ri.baseenv)
-        for name in _R_HELPERS:
-            with resources.as_file(resources.files("rmagic_ext").joinpath("R", name)) as file:
-                ri.baseenv["sys.source"](str(file), envir=helpers, **{"keep.source": False})
-        self.helpers = helpers
+        self._own = self.source("session.R", parent=ri.baseenv)
         self.globalenv = ri.globalenv
         self.tmpdir = Path(tempfile.mkdtemp(prefix="rmagic_ext-"))  # cells' files, removed at exit
         atexit.register(shutil.rmtree, self.tmpdir, True)
-        helpers["refuse_quit"]()
-        from .convert import registry
-        registry.set_guard(self.entered, self.check_interrupt)
+        self.call(self._own, "refuse_quit")
+
+    def source(self, file: str, parent=None):
+        """A new R environment holding the functions of ``rmagic_ext/R/<file>``
+        (under session.R's own, whose functions they may use)."""
+        ri = self.ri
+        env = ri.baseenv["new.env"](parent=parent if parent is not None else self._own)
+        with resources.as_file(resources.files("rmagic_ext").joinpath("R", file)) as path:
+            ri.baseenv["sys.source"](str(path), envir=env, **{"keep.source": False})
+        return env
 
     def _decode_console(self, data: bytes) -> str:
         """R's console text goes to whatever sys.stdout/sys.stderr are when it
@@ -108,11 +110,10 @@ class Session:
 
     def parse(self, code: str, name: str = "<cell>"):
         """Parse ``code`` into R's expression vector, or raise RParseError."""
-        with self.entered():
-            res = as_dict(self.helpers["parse_cell"](code, name))
-        if _scalar(res["status"]) != "ok":
-            line, column = _scalar(res["line"]), _scalar(res["column"])
-            raise RParseError(_scalar(res["message"]), line, column, _scalar(res["detail"]))
+        res = as_dict(self.call(self._own, "parse_cell", code, name))
+        if "exprs" not in res:
+            line, column = scalar(res["line"]), scalar(res["column"])
+            raise RParseError(scalar(res["message"]), line, column, scalar(res["detail"]))
         return res["exprs"]
 
     def run(self, code: str, *, name: str = "<cell>", show: Callable | None = None,
@@ -130,14 +131,17 @@ class Session:
         with self.entered():
             for index in range(len(exprs)):
                 self._wrote_stdout = False
-                value, visible, warnings = self._eval_toplevel(exprs, index)
+                res = self.call(self._own, "eval_toplevel", exprs, index + 1, self.globalenv,
+                                warnings=False, status=True)
+                self.check_interrupt()
+                value, visible = res["value"], bool(scalar(res["visible"]))
                 last = index == len(exprs) - 1
                 try:
                     if visible and not (last and keep_last):
-                        self._check(show(value) if show else self.print_value(value))
+                        (show or self.print_value)(value)
                 finally:
-                    if len(warnings):
-                        self.helpers["print_warnings"](warnings)
+                    if len(res["warnings"]):  # after the value, as R's console does
+                        self.call(self._own, "print_warnings", res["warnings"])
                 if after_each is not None:
                     after_each(last)
                 outcome = Outcome(value, visible, self._wrote_stdout)
@@ -152,7 +156,7 @@ class Session:
         with self.entered():
             symbol = self._symbol(name)
             if _rapi.binding_kind(self.globalenv, symbol) == "special":
-                run_helper("assign_global", name, self.ri.ListSexpVector([_rapi.wrap(_rapi.cdata(value))]))
+                self.call(self._own, "assign_global", name, _rapi.wrap(_rapi.cdata(value)))
             else:  # no rpy2 wrapper: its reference would keep the value from being overwritten in place
                 _rapi.define(symbol, value, self.globalenv)
 
@@ -180,52 +184,44 @@ class Session:
     def lookup(self, name: str):
         """The R object called ``name`` as seen from the global environment
         (search path included), or None when there is none."""
+        found = as_dict(self.call(self._own, "lookup", name))
+        return found["value"] if scalar(found["found"]) else None
+
+    def print_value(self, value) -> None:
+        """Print a visible value with R's print/show (what R's console does);
+        an error of the print method is an RError with its own call stack."""
+        self.call(self._own, "show_toplevel", value)
+
+    # -- calling R helpers -----------------------------------------------------
+
+    def call(self, helpers, name: str, *args, warnings: bool = True, status: bool = False):
+        """Call the R function ``name`` of ``helpers`` (an environment from
+        :meth:`source`) with ``args`` (rpy2 objects or Python scalars): the
+        one way Python calls rmagic_ext's R code.
+
+        session.R's ``call_helper`` runs it under R's protection and answers
+        with one status shape (status, value, message, call, trace, classes,
+        warnings). R errors are raised as RError, interrupts as RInterrupt;
+        R's deferred warnings are printed once, here; with ``warnings=False``
+        they are left to the caller (in ``status``), unless an error is raised.
+        Returns the value, or with ``status`` the whole status as a dict."""
         with self.entered():
-            found = as_dict(self.helpers["lookup"](name))
-        return found["value"] if _scalar(found["found"]) else None
-
-    def print_value(self, value):
-        """Print a visible value with R's print/show (what R's console does)."""
-        return self.helpers["show_toplevel"](self.ri.ListSexpVector([value]))
-
-    def table_preview(self, value, max_rows: int, max_cols: int) -> dict | None:
-        """Size, column types and the formatted edge cells of a data.frame,
-        tibble or matrix, or None for other values."""
-        with self.entered():
-            boxed = self.ri.ListSexpVector([value])
-            res = self.helpers["table_preview"](boxed, max_rows, max_cols)
-            if res is self.ri.NULL:
-                return None
-            data = {k: (list(v) if k in ("names", "types", "cells", "row_names") else _scalar(v))
-                    for k, v in as_dict(res).items()}
-            data["text"] = _scalar(self.helpers["print_text"](boxed, max_rows))
-        return data
-
-    def completions(self, line: str) -> tuple[str, list[str]]:
-        """R's own completions for the code left of the cursor."""
-        with self.entered():
-            res = as_dict(self.helpers["complete_line"](line))
-        return _scalar(res["token"]) or "", list(res["completions"])
-
-    def _eval_toplevel(self, exprs, index: int):
-        outcome = self._check(self.helpers["eval_toplevel"](exprs, index + 1, self.globalenv))
-        self.check_interrupt()
-        return outcome["value"], bool(_scalar(outcome["visible"])), outcome["warnings"]
-
-    def _check(self, result):
-        """Turn an eval_toplevel status list into a dict, or raise what it reports."""
-        if result is None:
-            return None
-        res = as_dict(result)
-        status = _scalar(res["status"])
-        if status != "ok" and "warnings" in res:
-            self.helpers["print_warnings"](res["warnings"])  # R's "In addition: ..."
-        if status == "error":
-            raise RError(_scalar(res["message"]), _scalar(res["call"]),
-                         tuple(res["trace"]), tuple(res["classes"]))
-        if status == "interrupt":
-            raise RInterrupt()
-        return res
+            self.check_interrupt()  # a SIGINT since R was entered: R would stop before our handlers
+            boxed = self.ri.ListSexpVector([_as_r(self.ri, a) for a in args])
+            try:
+                res = as_dict(self._own["call_helper"](helpers[name], boxed))
+            except _rapi.rpy2_modules().RRuntimeError:
+                self.check_interrupt()  # R stopped for a SIGINT before call_helper's handlers ran
+                raise
+            outcome = scalar(res["status"])
+            if (outcome != "ok" or warnings) and len(res["warnings"]):
+                self._own["print_warnings"](res["warnings"])  # with an error: R's "In addition: ..."
+            if outcome == "error":
+                raise RError(scalar(res["message"]), scalar(res["call"]) or "",
+                             tuple(res["trace"]), tuple(res["classes"]))
+            if outcome == "interrupt":
+                raise RInterrupt()
+            return res if status else res["value"]
 
     # -- entering R -----------------------------------------------------------
 
@@ -246,6 +242,7 @@ class Session:
             return
         with self.lock:
             self._depth.value = 1
+            _rapi.release_pending()
             try:
                 with self._stack_check_for_this_thread(), self._interruptible():
                     yield
@@ -327,7 +324,12 @@ def as_dict(rlist) -> dict:
     return dict(zip(rlist.names, rlist))
 
 
-def _scalar(vector):
+def is_null(value) -> bool:
+    """Whether an rpy2 object is R's NULL."""
+    return value is get_session().ri.NULL
+
+
+def scalar(vector):
     """The single element of a length-1 R vector, None for NA."""
     value = vector[0]
     return None if _is_na(value) else value
@@ -363,15 +365,34 @@ def on_start(hook: Callable[[Session], None]) -> Callable[[Session], None]:
     return hook
 
 
-def run_helper(name: str, *args) -> dict:
-    """Call one of session.R's helpers that report like ``eval_toplevel`` (a
-    status list) with the same care as ``Session.run`` gives a cell: under the
-    R lock, interruptible, R errors raised as RError, deferred warnings printed
-    once it is done. Used for R code that is not a cell: RObject member access
-    and calls of R functions from Python."""
-    session = get_session()
-    with session.entered():
-        res = session._check(session.helpers[name](*args))
-        if _scalar(res["status"]) == "ok" and "warnings" in res:
-            session.helpers["print_warnings"](res["warnings"])
-    return res
+class RCode:
+    """The R functions of one Python module, kept in ``rmagic_ext/R/<file>``
+    (whose header names that module) and sourced once R starts, under
+    session.R's own. ``code("name", *args)`` calls one through
+    :meth:`Session.call`."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.env = None
+        on_start(self._source)
+
+    def _source(self, session: Session) -> None:
+        self.env = session.source(self.file)
+
+    def __call__(self, name: str, *args, **options):
+        return get_session().call(self.env, name, *args, **options)
+
+
+def _as_r(ri, value):
+    """Python scalars as length-1 R vectors; rpy2 objects as they are."""
+    if isinstance(value, bool):
+        return ri.BoolSexpVector([value])
+    if isinstance(value, int):
+        return ri.IntSexpVector([value])
+    if isinstance(value, float):
+        return ri.FloatSexpVector([value])
+    if isinstance(value, str):
+        return ri.StrSexpVector([value])
+    if value is None:
+        return ri.NULL
+    return value

@@ -1,4 +1,4 @@
-# R side of the bridge: `py` (the IPython namespace), references to Python
+# Loaded by rmagic_ext/bridge.py. R side of the bridge: `py` (the IPython namespace), references to Python
 # objects and Python functions, all reaching Python through one entry point
 # that always answers with a status list (so a Python exception becomes an R
 # condition here, never a longjmp through Python).
@@ -74,3 +74,11 @@ new_pyobj <- function(key, callable) {
   list("$", "rmagic_ext_pyfunction", function(x, name) .python("getattr", attr(x, "rmagic_ext_pyobj"), name))
 )
 names(.s3) <- vapply(.s3, function(m) paste(m[[1L]], m[[2L]]), "")
+
+# rm() of one global, reporting whether there was one.
+remove_global <- function(name) {
+  if (!exists(name, envir = globalenv(), inherits = FALSE)) return(FALSE)
+  rm(list = name, envir = globalenv())
+  TRUE
+}
+

@@ -1,4 +1,4 @@
-# R side of rmagic_ext's graphics: one device per cell, opened only when the
+# Loaded by rmagic_ext/graphics.py. R side of rmagic_ext's graphics: one device per cell, opened only when the
 # cell draws (through options(device)), pages written to a private folder,
 # and a poll after each top-level expression that says which pages to show.
 

@@ -25,7 +25,10 @@ import numpy as np
 import pandas as pd
 
 from .. import _rapi
-from ..session import as_dict
+from ..errors import ConversionError, RError
+from ..session import RCode, as_dict, is_null
+
+_R = RCode("strings.R")
 
 _HUGE_PAGE = 2 * 1024 * 1024
 _MADV_HUGEPAGE = 14
@@ -87,12 +90,10 @@ def _allocate(sexptype: int, n: int):
     the process; from R code it becomes a ConversionError."""
     if n < _ALLOCATED_BY_R_CODE:
         return _rapi.allocate(sexptype, n)
-    from ..errors import ConversionError
-    from ..session import get_session
-
-    box = get_session().helpers["alloc_vector"](_rapi.TYPE_NAMES[sexptype], float(n))
-    if box.typeof.name == "STRSXP":
-        raise ConversionError(f"R cannot hold {n:,} values: {box[0]}")
+    try:
+        box = _R("alloc_vector", _rapi.TYPE_NAMES[sexptype], float(n))
+    except RError as exc:
+        raise ConversionError(f"R cannot hold {n:,} values: {exc.message}") from None
     return _rapi.take_element(box, 0)
 
 
@@ -137,12 +138,11 @@ def _view(cdata, sexptype: int, length: int, owner, writable: bool) -> np.ndarra
 
 
 def raise_nul():
-    from ..errors import ConversionError
     raise ConversionError("R strings cannot contain NUL characters ('\\x00'); "
                           "send such data as bytes (R raw vectors) instead")
 
 
-def strings_to_r(values: np.ndarray, na: np.ndarray | None, helpers, ri):
+def strings_to_r(values: np.ndarray, na: np.ndarray | None, ri):
     """A character vector from an object array of str (None/NaN/NA, or True
     in ``na``, are NA), or None when the data holds the separator and must go
     element by element.
@@ -176,7 +176,7 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, helpers, ri):
     del buffer
     na_positions = filled_vector(ri.IntSexpVector, np.flatnonzero(na) + 1) \
         if na is not None and na.any() else ri.NULL
-    return helpers["split_strings"](ri.ListSexpVector(joined), ri.IntSexpVector(counts), na_positions)
+    return _R("split_strings", ri.ListSexpVector(joined), ri.IntSexpVector(counts), na_positions)
 
 
 _PIECE = 65_536
@@ -206,14 +206,14 @@ def _join(items: np.ndarray) -> bytes | None:
     return joined.encode("utf-8")
 
 
-def strings_from_r(sexp, helpers, ri) -> tuple[np.ndarray, np.ndarray] | None:
+def strings_from_r(sexp) -> tuple[np.ndarray, np.ndarray] | None:
     """An object array of the strings of a character vector (None for NA)
     and the NA mask, or None when R could not join them safely (separator in
     the data, text that is not UTF-8): the caller then goes element by element."""
     if len(sexp) < MIN_BULK_STRINGS:
         return None
-    res = helpers["join_strings"](sexp)
-    if res is ri.NULL:
+    res = _R("join_strings", sexp)
+    if is_null(res):  # NULL: not joinable
         return None
     parts = as_dict(res)
     distinct = np.array(str(parts["joined"][0]).split(_SEPARATOR), dtype=object)

@@ -33,11 +33,6 @@ def set_attr(sexp, name: str, value) -> None:
         sexp.do_slot_assign(name, value)
 
 
-def _helpers():
-    from ..session import get_session
-    return get_session().helpers
-
-
 def strings(values, na: np.ndarray | None = None):
     """A character vector from Python strings; None, NaN, pd.NA, or True in
     ``na``, is NA.
@@ -49,7 +44,7 @@ def strings(values, na: np.ndarray | None = None):
     array = values if isinstance(values, np.ndarray) else np.array(values, dtype=object)
     array = array.astype(object, copy=False)
     if len(array) >= _bulk.MIN_BULK_STRINGS:
-        vector = _bulk.strings_to_r(array, na, _helpers(), r)
+        vector = _bulk.strings_to_r(array, na, r)
         if vector is not None:
             return vector
     missing = pd.isna(array) if na is None else na
@@ -63,7 +58,7 @@ def python_strings(sexp) -> tuple[np.ndarray, np.ndarray]:
     """The strings of an R character vector as an object array (None for NA)
     and its NA mask, or a clear error when R holds bytes that are not valid
     UTF-8."""
-    bulk = _bulk.strings_from_r(sexp, _helpers(), ri())
+    bulk = _bulk.strings_from_r(sexp)
     if bulk is not None:
         return bulk
     try:

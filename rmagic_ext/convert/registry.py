@@ -19,6 +19,7 @@ import contextvars
 from typing import Any, Callable, Iterator
 
 from ..errors import ConversionError
+from ..session import get_session
 
 Rule = Callable[[Any], Any]
 
@@ -153,18 +154,15 @@ class Converter:
             _active.reset(token)
 
 
-_guard: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
-_checkpoint: Callable[[], None] = lambda: None
+def _guard() -> contextlib.AbstractContextManager:
+    """Every conversion holds R (the session's lock, interrupt handling) from
+    its first step, so even the conversion that starts R runs under it."""
+    return get_session().entered()
 
 
-def set_guard(guard: Callable[[], contextlib.AbstractContextManager],
-              checkpoint: Callable[[], None]) -> None:
-    """Install the context every conversion runs in (the session's hold on R:
-    its lock and interrupt handling) and the check run before each value is
-    converted (where a pending interrupt is raised). Set by the session when
-    R starts, so registering rules never needs R."""
-    global _guard, _checkpoint
-    _guard, _checkpoint = guard, checkpoint
+def _checkpoint() -> None:
+    """Before each value: where a pending interrupt is raised."""
+    get_session().check_interrupt()
 
 
 #: The converter the magics use unless ``-c`` names another.

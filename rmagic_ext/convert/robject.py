@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..session import get_session, run_helper
+from ..session import RCode, as_dict, get_session
 from ._rt import ri, set_attr, strings
 from .registry import default, r_classes, r_typeof, to_py, to_r
 
+_R = RCode("robject.R")
 FUNCTION_TYPES = frozenset({"closure", "builtin", "special"})
 
 #: The R classes and typeof() names that always become an RObject. Classed
@@ -69,8 +70,7 @@ class RObject:
 
     def names(self) -> list[str]:
         """The member names: S4 slots, ``ls()`` of an environment, or ``names()``."""
-        with get_session().entered():
-            return [str(n) for n in get_session().helpers["member_names"](self._boxed())]
+        return [str(n) for n in _R("member_names", self._sexp)]
 
     def __dir__(self) -> list[str]:
         return sorted(set(object.__dir__(self)) | set(self.names()))
@@ -78,8 +78,7 @@ class RObject:
     def __repr__(self) -> str:
         """R's printed form; never raises, as a repr must not."""
         try:
-            with get_session().entered():
-                lines = list(get_session().helpers["format_object"](self._boxed()))
+            lines = list(_R("format_object", self._sexp))
         except Exception:
             lines = []
         return "\n".join(lines) if lines else self._fallback_repr()
@@ -98,13 +97,13 @@ class RObject:
         if name.startswith("_"):
             raise AttributeError(name)
         res = self._fetch(name)
-        if _status(res) != "ok":
+        if not res["found"][0]:
             raise AttributeError(self._missing_message(name, res))
         return self._converted(name, res["value"])
 
     def __getitem__(self, name: str) -> Any:
         res = self._fetch(_check_key(name))
-        if _status(res) != "ok":
+        if not res["found"][0]:
             raise KeyError(name)
         return self._converted(name, res["value"])
 
@@ -129,12 +128,11 @@ class RObject:
     def _lookup(self, name: str):
         """The member's R value, or None when there is no such member."""
         res = self._fetch(name)
-        return res["value"] if _status(res) == "ok" else None
+        return res["value"] if res["found"][0] else None
 
     def _fetch(self, name: str) -> dict:
-        """get_member's report: status "ok" with the value, or "missing"."""
-        with get_session().entered():
-            return run_helper("get_member", self._boxed(), strings([name]))
+        """get_member's answer: found, with the value or the reason it is not there."""
+        return as_dict(_R("get_member", self._sexp, name))
 
     def _missing_message(self, name: str, res: dict) -> str:
         """Why ``name`` is not a member, with the reason R's own ``$`` gave."""
@@ -154,9 +152,7 @@ class RObject:
     def _assign(self, name: str, value: Any) -> bool:
         """Assign into an environment-like object; False for value types."""
         with get_session().entered():
-            boxed_value = ri().ListSexpVector([to_r(value)])
-            res = run_helper("set_member", self._boxed(), strings([name]), boxed_value)
-        return _status(res) != "not_reference"
+            return bool(_R("set_member", self._sexp, name, to_r(value))[0])
 
     # -- calls ----------------------------------------------------------------
 
@@ -166,14 +162,9 @@ class RObject:
             raise TypeError(f"{self._describe()} is not a function and cannot be called")
         with get_session().entered():
             rargs = _argument_list(args, kwargs)
-            res = run_helper("call_function", self._sexp, rargs, strings([self._label]))
-            return to_py(res["value"])
+            return to_py(_R("call_function", self._sexp, rargs, self._label))
 
     # -- helpers ----------------------------------------------------------------
-
-    def _boxed(self):
-        """The object in a list: R would evaluate a bare symbol or call argument."""
-        return ri().ListSexpVector([self._sexp])
 
     def _describe(self) -> str:
         try:
@@ -186,10 +177,6 @@ def _check_key(name: object) -> str:
     if not isinstance(name, str):
         raise TypeError(f"R members are looked up by name (str), not {type(name).__name__}")
     return name
-
-
-def _status(res: dict) -> str:
-    return res["status"][0]
 
 
 def _argument_list(args: tuple, kwargs: dict):

@@ -94,7 +94,7 @@ class RMagics(Magics):
         inputs = self._resolve_inputs(split_names(args.input), "-i", namespaces)
         outputs = parse_pairs(split_names(args.output), "-o", python_first=True)
         show = self._display(args, namespaces, converter)
-        spec = graphics.resolve_spec(args, self)
+        spec = graphics.resolve_spec(args, self._plot_settings(), self.shell)
         self._assign_in_r(inputs, converter)
         session = get_session()
         with graphics.cell(spec) as plots:
@@ -197,6 +197,10 @@ class RMagics(Magics):
             with get_session().user_code():  # the user's code: SIGINT stops it at once
                 display_fn(converted, args)
         return show
+
+    def _plot_settings(self) -> graphics.PlotSettings:
+        return graphics.PlotSettings(device=self.device, width=self.width, height=self.height, units=self.units,
+                                     res=self.res, pointsize=self.pointsize, bg=self.bg)
 
     def _source_name(self) -> str:
         return f"In[{self.shell.execution_count}]"

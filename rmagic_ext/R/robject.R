@@ -1,0 +1,100 @@
+# Loaded by rmagic_ext/convert/robject.py: the R side of RObject proxies
+# (printing, members, calls). Python calls these through Session.call, which
+# passes a symbol or call as a value, never evaluating it.
+
+# What the console would print for an object, as lines; character() when its
+# print method fails, so that Python's repr never raises. Warnings and messages
+# are dropped: a repr has no side effects. print() is called from a frame under
+# the global environment, as at the console, so S3 print methods defined there
+# are found.
+format_object <- function(x) {
+  envir <- new.env(parent = globalenv())
+  assign("x", x, envir = envir)
+  show_x <- quote(if (isS4(x)) methods::show(x) else print(x))
+  tryCatch(
+    withCallingHandlers(
+      utils::capture.output(eval(show_x, envir)),
+      warning = function(w) invokeRestart("muffleWarning"),
+      message = function(m) invokeRestart("muffleMessage")),
+    error = function(e) character())
+}
+
+# The environment behind an object with reference semantics (plain
+# environments, R6 objects, Reference Class objects), or NULL.
+object_env <- function(x) {
+  if (is.environment(x)) as.environment(x) else NULL
+}
+
+# The names a proxy offers: slots of S4 objects, the bindings of environments
+# (and the methods of Reference Class objects), names() of anything else.
+# Completion must not fail, so a names() method that errors lists nothing.
+member_names <- function(x) {
+  env <- object_env(x)
+  tryCatch({
+    slots <- if (isS4(x) && is.null(env)) methods::slotNames(x) else character()
+    listed <- if (!is.null(env)) ls(env) else names(x)
+    methods <- if (methods::is(x, "envRefClass")) x$getRefClass()$methods() else character()
+    unique(c(slots, as.character(listed), methods))
+  }, error = function(e) character())
+}
+
+# One member of an object: an S4 slot, a binding of an environment (not its
+# parents, as `$` does), an element of a named list (exact match, as `[[`
+# does), or failing those whatever the object's own `$` method gives
+# (Reference Class objects and generators). list(found = TRUE, value = ...),
+# or found = FALSE with the reason, so Python can raise AttributeError or
+# KeyError; errors while reading (an active binding that fails) are R errors.
+get_member <- function(x, name) {
+  env <- object_env(x)
+  found <- function(value) list(found = TRUE, value = value)
+  if (isS4(x) && is.null(env) && name %in% methods::slotNames(x)) return(found(methods::slot(x, name)))
+  if (!is.null(env) && exists(name, envir = env, inherits = FALSE)) {
+    return(found(get(name, envir = env, inherits = FALSE)))
+  }
+  if (is.null(env) && name %in% names(x)) return(found(x[[name, exact = TRUE]]))
+  if (has_dollar_method(x)) return(read_dollar(x, name))
+  list(found = FALSE)
+}
+
+# Whether a class of x defines its own `$` (S4 method or S3 method).
+has_dollar_method <- function(x) {
+  if (isS4(x)) return(methods::hasMethod("$", class(x)))
+  dollar <- function(cls) !is.null(utils::getS3method("$", cls, optional = TRUE))
+  any(vapply(as.character(attr(x, "class")), dollar, NA))
+}
+
+# x$name through the object's own method; its error means "no such member".
+# Evaluated where user code would be (under the global environment): methods
+# such as refObjectGenerator's evaluate in their caller's frame and need the
+# search path, which this helper environment (under base) does not see.
+read_dollar <- function(x, name) {
+  envir <- new.env(parent = globalenv())
+  assign("x", x, envir = envir)
+  tryCatch(list(found = TRUE, value = eval(call("$", quote(x), as.name(name)), envir)),
+           error = function(e) list(found = FALSE, reason = conditionMessage(e)))
+}
+
+# Assign into an object with reference semantics (TRUE); a locked environment
+# or binding (R6 objects lock theirs) is an R error, and an object with value
+# semantics (a list, an S4 object) answers FALSE: changing a copy of it would
+# silently change nothing the user can see.
+set_member <- function(x, name, value) {
+  env <- object_env(x)
+  if (is.null(env)) return(FALSE)
+  assign(name, value, envir = env)
+  TRUE
+}
+
+# Call a function with already-converted arguments (a list; names for named
+# arguments). The function is bound to `label` so R's error messages read
+# "Error in label(...)" rather than deparsing its whole body, and language
+# arguments are quoted so they arrive as values instead of being evaluated.
+call_function <- reports_status(function(fun, args, label) {
+  language <- vapply(args, is.language, NA)
+  args[language] <- lapply(args[language], enquote)
+  envir <- new.env(parent = globalenv())
+  assign(label, fun, envir = envir)
+  call <- as.call(c(list(as.name(label)), args))
+  eval_toplevel(list(call), 1L, envir)
+})
+
