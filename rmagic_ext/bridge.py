@@ -256,7 +256,9 @@ class RNamespace:
         del self[name]
 
     def __delitem__(self, name: str) -> None:
-        if not _R("remove_global", name)[0]:
+        with get_session().entered():
+            removed = bool(_R("remove_global", name)[0])
+        if not removed:
             raise KeyError(name)
 
     def __dir__(self) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from IPython.core.completer import SimpleCompletion, context_matcher
 
-from .session import RCode, scalar
+from .session import RCode, get_session, scalar
 
 _R = RCode("completion.R")
 
@@ -14,8 +14,9 @@ _R = RCode("completion.R")
 def completions(line: str) -> tuple[str, list[str]]:
     """R's own completions for the code left of the cursor: the token it
     completes and the candidates."""
-    res = _R("complete_line", line)
-    return scalar(res[0]) or "", list(res[1])
+    with get_session().entered():
+        res = _R("complete_line", line)
+        return scalar(res[0]) or "", [str(c) for c in res[1]]
 
 
 def _r_code_before_cursor(context) -> str | None:

@@ -16,7 +16,7 @@ import sys
 
 from IPython.display import display
 
-from .session import RCode, as_dict, is_null, scalar
+from .session import RCode, as_dict, get_session, is_null, scalar
 
 _R = RCode("display.R")
 
@@ -40,11 +40,12 @@ _LISTS = ("names", "types", "cells", "row_names")
 def table_preview(value, max_rows: int, max_cols: int) -> dict | None:
     """Size, column types, the formatted edge cells and R's own print of a
     data.frame, tibble or matrix; None for other values."""
-    res = _R("table_preview", value, max_rows, max_cols)
-    if is_null(res):  # NULL: not a table
-        return None
-    data = {k: (list(v) if k in _LISTS else scalar(v)) for k, v in as_dict(res).items()}
-    data["text"] = scalar(_R("print_text", value, max_rows))
+    with get_session().entered():
+        res = _R("table_preview", value, max_rows, max_cols)
+        if is_null(res):  # NULL: not a table
+            return None
+        data = {k: (list(v) if k in _LISTS else scalar(v)) for k, v in as_dict(res).items()}
+        data["text"] = scalar(_R("print_text", value, max_rows))
     return data
 
 

@@ -108,3 +108,7 @@ class ConversionError(TypeError):
 
 class ConversionWarning(UserWarning):
     """A value was converted, but not exactly (said once per column)."""
+
+
+class RuleReplacedWarning(UserWarning):
+    """A conversion rule was registered again for the same key of a converter."""

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from IPython.display import display
 
-from .session import RCode, as_dict, get_session, on_start
+from .session import RCode, as_dict, get_session, is_null, on_start
 
 _R = RCode("graphics.R")
 
@@ -152,7 +152,8 @@ class Plots:
 
     def cell(self, spec: DeviceSpec) -> "CellGraphics":
         if spec != self.spec:
-            _R("graphics_spec", _r_list(self.session, spec.for_r()))
+            with self.session.entered():
+                _R("graphics_spec", _r_list(self.session, spec.for_r()))
             self.spec = spec
         return CellGraphics(self)
 
@@ -173,17 +174,19 @@ class CellGraphics:
         when the device closes (one rendering instead of two)."""
         if last or not self.plots.opened:
             return  # what the last expression drew is shown when the cell ends
-        res = as_dict(_R("graphics_poll", True))
-        self._show_completed(res)
-        snapshot = res["snapshot"]
-        if snapshot is not self.session.ri.NULL:
-            self._show(int(res["page"][0]), Path(snapshot[0]))
+        with self.session.entered():
+            res = as_dict(_R("graphics_poll", True))
+            completed = [(int(page), Path(path)) for page, path in zip(res["pages"], res["completed"])]
+            snapshot = None if is_null(res["snapshot"]) else (int(res["page"][0]), Path(res["snapshot"][0]))
+        for page, path in completed + ([snapshot] if snapshot else []):
+            self._show(page, path)
 
     def __exit__(self, *exc) -> None:
         if not self.plots.opened:
             return
         try:
-            published, same = (int(v) for v in _R("graphics_end"))
+            with self.session.entered():
+                published, same = (int(v) for v in _R("graphics_end"))
             pages = sorted(self.plots.dir.glob("page*"))
             for page, path in enumerate(pages[published:], start=published + 1):
                 if page != same:
@@ -192,10 +195,6 @@ class CellGraphics:
             self.plots.opened = False
             for path in self.plots.dir.iterdir():
                 path.unlink(missing_ok=True)
-
-    def _show_completed(self, res: dict) -> None:
-        for page, path in zip(res["pages"], res["completed"]):
-            self._show(int(page), Path(path))
 
     def _show(self, page: int, path: Path) -> None:
         data, metadata = self._image(path)

@@ -110,11 +110,12 @@ class Session:
 
     def parse(self, code: str, name: str = "<cell>"):
         """Parse ``code`` into R's expression vector, or raise RParseError."""
-        res = as_dict(self.call(self._own, "parse_cell", code, name))
-        if "exprs" not in res:
+        with self.entered():
+            res = as_dict(self.call(self._own, "parse_cell", code, name))
+            if "exprs" in res:
+                return res["exprs"]
             line, column = scalar(res["line"]), scalar(res["column"])
             raise RParseError(scalar(res["message"]), line, column, scalar(res["detail"]))
-        return res["exprs"]
 
     def run(self, code: str, *, name: str = "<cell>", show: Callable | None = None,
             keep_last: bool = False, after_each: Callable[[bool], None] | None = None) -> Outcome:
@@ -184,8 +185,9 @@ class Session:
     def lookup(self, name: str):
         """The R object called ``name`` as seen from the global environment
         (search path included), or None when there is none."""
-        found = as_dict(self.call(self._own, "lookup", name))
-        return found["value"] if scalar(found["found"]) else None
+        with self.entered():
+            found = as_dict(self.call(self._own, "lookup", name))
+            return found["value"] if scalar(found["found"]) else None
 
     def print_value(self, value) -> None:
         """Print a visible value with R's print/show (what R's console does);
@@ -197,7 +199,9 @@ class Session:
     def call(self, helpers, name: str, *args, warnings: bool = True, status: bool = False):
         """Call the R function ``name`` of ``helpers`` (an environment from
         :meth:`source`) with ``args`` (rpy2 objects or Python scalars): the
-        one way Python calls rmagic_ext's R code.
+        one way Python calls rmagic_ext's R code. What it returns is an rpy2
+        object: read it while holding R (:meth:`entered`), as every use of
+        an rpy2 object must be.
 
         session.R's ``call_helper`` runs it under R's protection and answers
         with one status shape (status, value, message, call, trace, classes,
@@ -350,9 +354,11 @@ def get_session() -> Session:
     if _session is None:
         with _start_lock:
             if _session is None:
-                _session = Session()
-                for hook in _start_hooks:  # they may use get_session(): it is set
-                    hook(_session)
+                session = Session()
+                with session.entered():  # other threads wait in entered() until the hooks ran
+                    _session = session
+                    for hook in _start_hooks:  # they may use get_session(): it is set
+                        hook(session)
     return _session
 
 
@@ -361,7 +367,8 @@ def on_start(hook: Callable[[Session], None]) -> Callable[[Session], None]:
     above the session install their R side this way, without starting R."""
     _start_hooks.append(hook)
     if _session is not None:
-        hook(_session)
+        with _session.entered():
+            hook(_session)
     return hook
 
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import os
 import struct
-
-import pytest
-
 
 
 def outputs(run):

@@ -45,9 +45,18 @@ user_frames <- function(first_frame, handler) {
   vapply(calls[start:(end - 1L)], format_call, "")
 }
 
+# Text for Python: UTF-8, with bytes that are not (R may cut a message in the
+# middle of a character) shown as <xx> instead of failing Python's decoding.
+as_text <- function(x) {
+  x <- enc2utf8(as.character(x))
+  bad <- !is.na(x) & !validUTF8(x)
+  x[bad] <- iconv(x[bad], "UTF-8", "UTF-8", sub = "byte")
+  x
+}
+
 condition_call <- function(cond) {
   call <- conditionCall(cond)
-  if (is.null(call) || .is_own_call(call)) "" else paste(deparse(call, nlines = 1L), collapse = "")
+  if (is.null(call) || .is_own_call(call)) "" else as_text(paste(deparse(call, nlines = 1L), collapse = ""))
 }
 
 # Print deferred warnings the way R's console does after a top-level call,
@@ -117,7 +126,7 @@ eval_toplevel <- reports_status(function(exprs, index, envir) {
       warning = function(w) on_warning(w, function(w) collected[[length(collected) + 1L]] <<- w),
       error = on_error
     ),
-    error = function(e) list(status = "error", message = conditionMessage(e),
+    error = function(e) list(status = "error", message = as_text(conditionMessage(e)),
                              call = condition_call(e), classes = class(e),
                              trace = trace),
     interrupt = function(i) list(status = "interrupt")
@@ -147,7 +156,7 @@ parse_cell <- function(text, name) {
   tryCatch(
     list(exprs = parse(text = text, keep.source = TRUE, srcfile = srcfile)),
     error = function(e) {
-      msg <- conditionMessage(e)
+      msg <- as_text(conditionMessage(e))
       m <- regmatches(msg, regexec("^.*?:([0-9]+):([0-9]+): ([^\n]*)", msg))[[1L]]
       if (length(m)) {
         list(line = as.integer(m[2L]), column = as.integer(m[3L]), message = m[4L], detail = msg)

@@ -143,19 +143,14 @@ def raise_nul():
 
 
 def strings_to_r(values: np.ndarray, na: np.ndarray | None, ri):
-    """A character vector from an object array of str (None/NaN/NA, or True
-    in ``na``, are NA), or None when the data holds the separator and must go
-    element by element.
+    """A character vector from an object array of str (True in ``na`` is NA),
+    or None when the data holds the separator and must go element by element.
 
     The strings travel as one UTF-8 buffer that R splits once (several when
     they pass R's limit on the length of one string). The buffer is
     assembled piece by piece, so besides it only one piece's text is alive
     (hashing the column first, to send distinct values only, would cost more
     memory than it saves)."""
-    if len(values) < MIN_BULK_STRINGS:
-        return None
-    if na is None:
-        na = _na_unless_all_strings(values)
     joined, counts = [], []  # R strings, and how many values each one holds
     buffer, count = bytearray(), 0
     for start in range(0, len(values), _PIECE):
@@ -184,10 +179,16 @@ MAX_R_STRING = _rapi.MAX_R_STRING
 _SEPARATOR_BYTES = _SEPARATOR.encode()
 
 
-def _na_unless_all_strings(values: np.ndarray) -> np.ndarray | None:
-    """None when every value is a str (the common case, found without a mask);
-    else where the values are missing (None, NaN, pd.NA)."""
-    return None if pd.api.types.infer_dtype(values, skipna=False) == "string" else pd.isna(values)
+def string_na(values: np.ndarray) -> tuple[bool, np.ndarray | None]:
+    """Whether an object array holds only str apart from missing values
+    (None, NaN, pd.NA, NaT), and where those are (None: nowhere). pandas
+    looks in C; the all-str case, the common one, needs no mask at all."""
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return True, None
+    na = pd.isna(values)
+    present = values[~na]
+    all_str = not len(present) or pd.api.types.infer_dtype(present, skipna=False) == "string"
+    return all_str, (na if na.any() else None)
 
 
 def _blank(values: np.ndarray, na: np.ndarray | None) -> np.ndarray:

@@ -43,12 +43,13 @@ def strings(values, na: np.ndarray | None = None):
     r = ri()
     array = values if isinstance(values, np.ndarray) else np.array(values, dtype=object)
     array = array.astype(object, copy=False)
+    if na is None:
+        _, na = _bulk.string_na(array)
     if len(array) >= _bulk.MIN_BULK_STRINGS:
         vector = _bulk.strings_to_r(array, na, r)
         if vector is not None:
             return vector
-    missing = pd.isna(array) if na is None else na
-    items = [None if m else v for v, m in zip(array.tolist(), missing)]
+    items = array.tolist() if na is None else [None if m else v for v, m in zip(array.tolist(), na)]
     if any("\x00" in v for v in items if v is not None):
         _bulk.raise_nul()
     return r.StrSexpVector([r.NA_Character if v is None else v for v in items])

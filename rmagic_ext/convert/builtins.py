@@ -18,11 +18,15 @@ def int_fits_r(value: int) -> bool:
     return -R_INT_MAX <= value <= R_INT_MAX
 
 
-def check_exact_double(value: int) -> None:
-    if abs(value) > EXACT_DOUBLE:
-        raise ConversionError(
-            f"integer {value} is too large for R: outside R's integer range and not exact "
-            f"as a double (|x| > 2**53)")
+def store_as_double(low: int, high: int, what: str, stacklevel: int) -> None:
+    """Integers from ``low`` to ``high``, some outside R's integer range, go to
+    R as doubles: exact up to 2**53 (said once, in a warning), an error beyond."""
+    if low < -EXACT_DOUBLE or high > EXACT_DOUBLE:
+        extreme = low if -low > high else high
+        raise ConversionError(f"{what} holds the integer {extreme}: too large for R's integer and "
+                              "not exact as a double (|x| > 2**53)")
+    warnings.warn(f"{what}: integers beyond R's integer range are stored as double (exact)",
+                  ConversionWarning, stacklevel=stacklevel + 1)
 
 
 @default.py2r.register(type(None))
@@ -39,9 +43,7 @@ def bool_to_r(value):
 def int_to_r(value):
     if int_fits_r(value):
         return ri().IntSexpVector([value])
-    check_exact_double(value)
-    warnings.warn(f"{value} is beyond R's integer range and is stored as double (exact)",
-                  ConversionWarning, stacklevel=2)
+    store_as_double(value, value, f"int {value}", stacklevel=2)
     return ri().FloatSexpVector([float(value)])
 
 
@@ -95,11 +97,8 @@ def _atomic_vector(values, kind):
     if kind is complex:
         return r.ComplexSexpVector([r.NA_Complex if v is None else v for v in values])
     big = [v for v in values if type(v) is int and not int_fits_r(v)]
-    for v in big:
-        check_exact_double(v)
     if big:
-        warnings.warn("integers beyond R's integer range are stored as double (exact)",
-                      ConversionWarning, stacklevel=3)
+        store_as_double(min(big), max(big), "list", stacklevel=3)
     return r.FloatSexpVector([r.NA_Real if v is None else float(v) for v in values])
 
 
@@ -143,10 +142,8 @@ def list_to_py(rlist):
     """An R list becomes a dict when every element is named (uniquely), else a
     list. A list with a class of its own (an S3 object such as an ``htest``
     or a user's ``structure(list(), class = "point")``) is an object, not
-    data: it becomes an RObject proxy, which goes back to R unchanged."""
-    if attr(rlist, "class") is not None:
-        from .robject import RObject  # robject builds on these rules
-        return RObject(rlist)
+    data: the registry sends it to the RObject proxy instead, and this rule
+    never sees it (see registry.dispatch_keys)."""
     items = [to_py(x) for x in rlist]
     names = attr(rlist, "names")
     if names is None:

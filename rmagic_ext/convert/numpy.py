@@ -6,14 +6,13 @@ Whole arrays move in one pass (see _bulk.py), never element by element.
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
-from ..errors import ConversionError, ConversionWarning
-from ._bulk import filled_vector, r_array
+from ..errors import ConversionError
+from ._bulk import filled_vector, r_array, string_na
 from ._rt import attr, python_strings, ri, set_attr, strings
-from .builtins import EXACT_DOUBLE, int_fits_r
+from .builtins import int_fits_r, store_as_double
 from .registry import default, r_typeof
 
 NA_INTEGER = np.iinfo(np.int32).min
@@ -37,12 +36,7 @@ def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "ar
     range (exact up to 2**53, an error beyond). NA positions become NA."""
     present = values if na is None or not na.any() else values[~na]
     if not fits_r_integer(present):
-        low, high = (int(present.min()), int(present.max()))
-        if low < -EXACT_DOUBLE or high > EXACT_DOUBLE:
-            raise ConversionError(
-                f"{what} holds integers beyond 2**53: too large for R's integer and not exact as double")
-        warnings.warn(f"{what}: integers beyond R's integer range are stored as double (exact)",
-                      ConversionWarning, stacklevel=3)
+        store_as_double(int(present.min()), int(present.max()), what, stacklevel=3)
         return float_vector(values, na)
     return filled_vector(ri().IntSexpVector, values, na, NA_INTEGER)
 
@@ -101,12 +95,12 @@ def vector(values: np.ndarray, what: str = "array"):
 
 
 def object_vector(values: np.ndarray, what: str):
-    """An object array holds str (with None/NaN as NA) or, failing that, is an R list."""
-    na = np.array([v is None or (isinstance(v, float) and v != v) for v in values], dtype=bool)
-    if all(isinstance(v, str) for v in values[~na]):
+    """An object array holds str (missing values are NA) or, failing that, is an R list."""
+    all_str, na = string_na(values)
+    if all_str:
         return str_vector(values, na)
-    from .builtins import sequence_to_r
-    return sequence_to_r([None if missing else v for v, missing in zip(values, na)])
+    from .builtins import sequence_to_r  # builtins' list rule builds on this module's vectors
+    return sequence_to_r(values.tolist() if na is None else [None if m else v for v, m in zip(values, na)])
 
 
 @default.py2r.register(np.ndarray)
@@ -164,9 +158,13 @@ def with_na(values: np.ndarray, na: np.ndarray | None):
 
 def atomic_to_py(sexp):
     """Length-1 plain vectors become Python scalars (NA: None); longer ones
-    ndarrays; vectors with ``dim`` ndarrays of that shape."""
+    ndarrays; vectors with ``dim`` ndarrays of that shape; named vectors
+    Series indexed by their names."""
+    dim, names = attr(sexp, "dim"), attr(sexp, "names")
+    if names is not None and dim is None:
+        from .pandas import named_vector_to_series  # pandas builds on this module
+        return named_vector_to_series(sexp, names)
     values, na = numpy_values(sexp)
-    dim = attr(sexp, "dim")
     if dim is not None:
         shape = tuple(int(d) for d in dim)
         return with_na(values, na).reshape(shape, order="F")

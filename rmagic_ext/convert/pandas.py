@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import ConversionError, ConversionWarning
 from . import datetimes
 from . import numpy as npconv
-from ._bulk import new_vector, r_array
+from ._bulk import new_vector, r_array, string_na
 from ._rt import attr, python_strings, ri, set_attr, strings
 from .registry import default, r_classes, r_typeof
 
@@ -51,6 +51,8 @@ def column_to_r(series: pd.Series, what: str):
         return datetimes.difftime(series.to_numpy(), what)
     if isinstance(dtype, pd.StringDtype):  # pandas 3's default str, and "string"
         return npconv.str_vector(series.to_numpy(dtype=object))  # NA found on the way
+    if dtype == object:
+        return object_column_to_r(series.to_numpy(dtype=object), what)
     na = _na_mask(series)
     if pd.api.types.is_bool_dtype(dtype):
         return npconv.bool_vector(_values(series, bool, False), na)
@@ -60,18 +62,17 @@ def column_to_r(series: pd.Series, what: str):
         return npconv.float_vector(_values(series, np.float64, np.nan), na)
     if pd.api.types.is_complex_dtype(dtype):
         return npconv.vector(series.to_numpy(), what)
-    if dtype == object:
-        return object_column_to_r(series.to_numpy(dtype=object), na, what)
     raise ConversionError(f"{what} has dtype {dtype}, which has no R counterpart")
 
 
-def object_column_to_r(values: np.ndarray, na: np.ndarray | None, what: str):
+def object_column_to_r(values: np.ndarray, what: str):
     """Strings (the common case), dates, or datetimes held as Python objects;
     anything else becomes an R list column. pandas' infer_dtype looks at the
     values in C, not in a Python loop."""
-    kind = pd.api.types.infer_dtype(values, skipna=True)
-    if kind in ("string", "empty"):
+    all_str, na = string_na(values)
+    if all_str:
         return npconv.str_vector(values, na)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind == "date":
         return datetimes.date_objects_to_r(np.where(na, None, values) if na is not None else values, what)
     if kind == "datetime":
@@ -236,18 +237,12 @@ def dataframe_to_py(rframe) -> pd.DataFrame:
     return frame
 
 
-def named_vector_to_py(sexp):
-    """A named vector is a Series indexed by its names; others go to numpy."""
-    names = attr(sexp, "names")
-    if names is None or attr(sexp, "dim") is not None:
-        return npconv.atomic_to_py(sexp)
+def named_vector_to_series(sexp, names) -> pd.Series:
+    """A named vector as a Series indexed by its names (numpy.atomic_to_py
+    hands these over)."""
     series = atomic_column_to_py(sexp, None)
     series.index = pd.Index(python_strings(names)[0])
     return series
-
-
-for _rtype in ("logical", "integer", "double", "complex", "character"):
-    default.r2py.register(_rtype)(named_vector_to_py)
 
 
 @default.r2py.register("factor")

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import warnings
 from typing import Any, Callable, Iterator
 
-from ..errors import ConversionError
+from ..errors import ConversionError, RuleReplacedWarning
 from ..session import get_session
 
 Rule = Callable[[Any], Any]
@@ -52,6 +53,26 @@ def r_classes(sexp) -> tuple[str, ...]:
         return ()
 
 
+def _shown_key(key) -> str:
+    return f"{key.__module__}.{key.__qualname__}" if isinstance(key, type) else repr(key)
+
+
+def _rule_name(rule: Rule) -> str:
+    return f"{getattr(rule, '__module__', '?')}.{getattr(rule, '__qualname__', repr(rule))}"
+
+
+def dispatch_keys(sexp) -> tuple[str, ...]:
+    """The r2py keys of an R object, most specific first: its ``class()``,
+    its ``typeof()``, then "ANY". A list with a class of its own (an S3
+    object: ``lm``, ``htest``, a user's ``structure(list(), class = "p")``) is
+    an object, not data, so the plain "list" rule is not among its keys:
+    unless its class has a rule, it goes where anything else goes (ANY)."""
+    classes, typeof = r_classes(sexp), r_typeof(sexp)
+    if typeof == "list" and classes != ("list",):
+        return classes + ("ANY",)
+    return classes + (typeof, "ANY")
+
+
 class _Dispatcher:
     def __init__(self, owner: "Converter") -> None:
         self.owner = owner
@@ -60,6 +81,11 @@ class _Dispatcher:
     def register(self, key) -> Callable[[Rule], Rule]:
         """Decorator: ``@converter.py2r.register(SomeType)`` or ``@converter.r2py.register("lm")``."""
         def decorate(rule: Rule) -> Rule:
+            replaced = self.rules.get(key)
+            if replaced is not None and replaced is not rule:
+                warnings.warn(f"{self.owner.name} converter: the rule for {_shown_key(key)} "
+                              f"({_rule_name(replaced)}) is replaced by {_rule_name(rule)}",
+                              RuleReplacedWarning, stacklevel=2)
             self.rules[key] = rule
             return rule
         return decorate
@@ -94,7 +120,7 @@ class RToPy(_Dispatcher):
 
     def convert(self, sexp):
         _checkpoint()
-        keys = r_classes(sexp) + (r_typeof(sexp), "ANY")
+        keys = dispatch_keys(sexp)
         rule = self.owner.find_r2py(keys)
         if rule is None:
             raise ConversionError(f"no rule converts an R object of class {keys[0]!r} to Python")

@@ -28,10 +28,9 @@ from .registry import default, r_classes, r_typeof, to_py, to_r
 _R = RCode("robject.R")
 FUNCTION_TYPES = frozenset({"closure", "builtin", "special"})
 
-#: The R classes and typeof() names that always become an RObject. Classed
-#: lists (``lm``, ``glm``, ``htest``) would otherwise fall to the plain-list
-#: rule and lose their class, print method and identity.
-PROXIED_CLASSES = ("lm", "glm", "htest", "formula")
+#: typeof() names that always become an RObject, whatever their class (a
+#: formula is a call, an R6 object an environment). Classed lists reach the
+#: proxy through "ANY" (registry.dispatch_keys).
 PROXIED_TYPES = ("environment", "closure", "builtin", "special", "S4", "language",
                  "symbol", "externalptr")
 
@@ -70,7 +69,8 @@ class RObject:
 
     def names(self) -> list[str]:
         """The member names: S4 slots, ``ls()`` of an environment, or ``names()``."""
-        return [str(n) for n in _R("member_names", self._sexp)]
+        with get_session().entered():
+            return [str(n) for n in _R("member_names", self._sexp)]
 
     def __dir__(self) -> list[str]:
         return sorted(set(object.__dir__(self)) | set(self.names()))
@@ -78,7 +78,8 @@ class RObject:
     def __repr__(self) -> str:
         """R's printed form; never raises, as a repr must not."""
         try:
-            lines = list(_R("format_object", self._sexp))
+            with get_session().entered():
+                lines = [str(line) for line in _R("format_object", self._sexp)]
         except Exception:
             lines = []
         return "\n".join(lines) if lines else self._fallback_repr()
@@ -96,16 +97,16 @@ class RObject:
         # IPython, numpy and friends; they are never R members.
         if name.startswith("_"):
             raise AttributeError(name)
-        res = self._fetch(name)
-        if not res["found"][0]:
-            raise AttributeError(self._missing_message(name, res))
-        return self._converted(name, res["value"])
+        found, value, reason = self._fetch(name)
+        if not found:
+            raise AttributeError(self._missing_message(name, reason))
+        return self._converted(name, value)
 
     def __getitem__(self, name: str) -> Any:
-        res = self._fetch(_check_key(name))
-        if not res["found"][0]:
+        found, value, _ = self._fetch(_check_key(name))
+        if not found:
             raise KeyError(name)
-        return self._converted(name, res["value"])
+        return self._converted(name, value)
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._lookup(name) is not None
@@ -127,18 +128,21 @@ class RObject:
 
     def _lookup(self, name: str):
         """The member's R value, or None when there is no such member."""
-        res = self._fetch(name)
-        return res["value"] if res["found"][0] else None
+        found, value, _ = self._fetch(name)
+        return value if found else None
 
-    def _fetch(self, name: str) -> dict:
-        """get_member's answer: found, with the value or the reason it is not there."""
-        return as_dict(_R("get_member", self._sexp, name))
+    def _fetch(self, name: str) -> tuple[bool, Any, str | None]:
+        """Whether there is such a member, its R value, and why not (R's own
+        ``$`` may say)."""
+        with get_session().entered():
+            res = as_dict(_R("get_member", self._sexp, name))
+            reason = res.get("reason")
+            return bool(res["found"][0]), res.get("value"), None if reason is None else str(reason[0])
 
-    def _missing_message(self, name: str, res: dict) -> str:
+    def _missing_message(self, name: str, reason: str | None) -> str:
         """Why ``name`` is not a member, with the reason R's own ``$`` gave."""
         message = f"{self._describe()} has no member {name!r}"
-        reason = res.get("reason")
-        return f"{message} ({reason[0]})" if reason is not None else message
+        return f"{message} ({reason})" if reason is not None else message
 
     def _converted(self, name: str, sexp) -> Any:
         """A member's value through the active converter; a function keeps its
@@ -199,5 +203,5 @@ def robject_to_r(obj: RObject):
     return obj.sexp
 
 
-for _key in (*PROXIED_CLASSES, *PROXIED_TYPES, "ANY"):
+for _key in (*PROXIED_TYPES, "ANY"):
     default.r2py.register(_key)(to_robject)
