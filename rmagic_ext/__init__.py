@@ -25,7 +25,13 @@ def load_ipython_extension(ipython) -> None:
 
 
 def unload_ipython_extension(ipython) -> None:
+    """Remove what loading added: the magics, the completion matcher and
+    R's device hooks. R itself keeps running (an embedded R cannot be
+    restarted), with its objects; ``%load_ext`` again picks them up."""
+    from . import completion, graphics
     magics = ipython.magics_manager.magics
     for kind in ("line", "cell"):
         for name in ("R", "Rpush", "Rpull", "Rget", "Rdevice"):
             magics[kind].pop(name, None)
+    completion.uninstall(ipython)
+    graphics.uninstall()

@@ -86,12 +86,26 @@ from typing import Any, Callable, Iterator
 
 # -- SEXPTYPE codes and NA values (R's Rinternals.h; fixed since R 3.0) ---------
 
-NILSXP, LGLSXP, INTSXP, REALSXP, CPLXSXP, STRSXP, VECSXP, RAWSXP = 0, 10, 13, 14, 15, 16, 19, 24
-TYPE_NAMES = {LGLSXP: "logical", INTSXP: "integer", REALSXP: "double", CPLXSXP: "complex",
-              STRSXP: "character", VECSXP: "list", RAWSXP: "raw"}
+#: SEXPTYPE name (as rpy2's RTYPES spells it) -> (code, R's typeof() name).
+#: R 4.4 renamed S4SXP to OBJSXP (typeof "object", ggplot2 4's S7 plots).
+SEXP_TYPES = {
+    "NILSXP": (0, "NULL"), "SYMSXP": (1, "symbol"), "LISTSXP": (2, "pairlist"), "CLOSXP": (3, "closure"),
+    "ENVSXP": (4, "environment"), "PROMSXP": (5, "promise"), "LANGSXP": (6, "language"),
+    "SPECIALSXP": (7, "special"), "BUILTINSXP": (8, "builtin"), "CHARSXP": (9, "char"),
+    "LGLSXP": (10, "logical"), "INTSXP": (13, "integer"), "REALSXP": (14, "double"),
+    "CPLXSXP": (15, "complex"), "STRSXP": (16, "character"), "DOTSXP": (17, "..."), "ANYSXP": (18, "any"),
+    "VECSXP": (19, "list"), "EXPRSXP": (20, "expression"), "BCODESXP": (21, "bytecode"),
+    "EXTPTRSXP": (22, "externalptr"), "WEAKREFSXP": (23, "weakref"), "RAWSXP": (24, "raw"),
+    "S4SXP": (25, "S4"), "OBJSXP": (25, "object"),
+}
+NILSXP, LGLSXP, INTSXP, REALSXP, CPLXSXP, STRSXP, VECSXP, RAWSXP = (
+    SEXP_TYPES[n][0] for n in ("NILSXP", "LGLSXP", "INTSXP", "REALSXP", "CPLXSXP", "STRSXP", "VECSXP", "RAWSXP"))
+#: typeof() name of each vector type's code, and back.
+TYPE_NAMES = {code: name for code, name in (SEXP_TYPES[n] for n in
+              ("LGLSXP", "INTSXP", "REALSXP", "CPLXSXP", "STRSXP", "VECSXP", "RAWSXP"))}
 SEXPTYPES = {name: code for code, name in TYPE_NAMES.items()}
 NA_INTEGER = -(2**31)  # NA_integer_ and NA_logical
-NA_REAL_BITS = 0x7FF00000000007A2  # NA_real_: a NaN with payload 1954
+NA_REAL_PAYLOAD = 1954  # NA_real_ is the NaN whose low 32 bits are 1954
 
 #: Bytes in one R string; past it R raises from C, which would end the process.
 MAX_R_STRING = 2**31 - 1

@@ -120,7 +120,7 @@ def _pyfunction_to_py(sexp):
 def _entry(op, *args):
     """What R calls: always returns a status list, never raises."""
     try:
-        with registry.default.activated():
+        with registry.active().activated():  # the cell's converter (-c), as for -i and -o
             value = _OPS[str(op[0])](*args)
         return _status(ok=True, value=value)
     except KeyboardInterrupt:

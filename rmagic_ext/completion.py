@@ -49,3 +49,8 @@ def r_matcher(context):
 def install(shell) -> None:
     if r_matcher not in shell.Completer.custom_matchers:
         shell.Completer.custom_matchers.append(r_matcher)
+
+
+def uninstall(shell) -> None:
+    while r_matcher in shell.Completer.custom_matchers:
+        shell.Completer.custom_matchers.remove(r_matcher)

@@ -140,7 +140,7 @@ class Plots:
     def __init__(self, session):
         self.session = session
         self.dir = session.tmpdir / "plots"
-        self.dir.mkdir()
+        self.dir.mkdir(exist_ok=True)
         self.spec: DeviceSpec | None = None
         self.opened = False
         self._callback = session.ri.rternalize(self._device_opened)  # kept: rpy2 needs it alive
@@ -220,14 +220,29 @@ _plots: Plots | None = None
 
 
 @on_start
-def _install(session) -> None:
+def install(session) -> None:
+    """Point R's device option at our per-cell device (again after
+    :func:`uninstall`)."""
     global _plots
-    _plots = Plots(session)
+    if _plots is None:
+        _plots = Plots(session)
+
+
+def uninstall() -> None:
+    """Give R its own device option and hooks back (``%unload_ext``)."""
+    global _plots
+    if _plots is not None:
+        with _plots.session.entered():
+            _R("graphics_uninstall")
+        _plots = None
 
 
 def cell(spec: DeviceSpec) -> CellGraphics:
     """The graphics context for a cell drawn with ``spec``."""
-    get_session()  # starts R (and with it our device) if needed
+    session = get_session()  # starts R (and with it our device) if needed
+    if _plots is None:
+        with session.entered():
+            install(session)
     return _plots.cell(spec)
 
 

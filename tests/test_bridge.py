@@ -18,11 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import R
 from rmagic_ext import RError, RInterrupt, RObject, r
-
-
-def R(ip, code):
-    return ip.run_line_magic("R", code)
 
 
 # -- py in R ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
+import rmagic_ext
 from rmagic_ext import RError, RParseError
 
 
@@ -165,7 +166,9 @@ def test_converter_option(ip):
 
     ip.user_ns.update(upper=upper, word="quiet", not_a_converter=3)
     assert ip.run_line_magic("R", "-c upper -i word word") == "QUIET"
+    assert ip.run_line_magic("R", "-c upper py$word") == "QUIET"  # what R reads through py$ too
     assert ip.run_line_magic("R", "-i word word") == "quiet"
+    assert ip.run_line_magic("R", "py$word") == "quiet"
     ip.run_line_magic("Rpush", "-c upper word")
     assert ip.run_line_magic("R", "word") == "QUIET"
     with pytest.raises(UsageError, match="not a rmagic_ext.Converter"):
@@ -198,3 +201,38 @@ def test_usage_error_is_one_line(run_cell, capsys):
 def test_code_on_the_magic_line_runs_before_the_cell(ip, capsys):
     ip.run_cell_magic("R", "first <- 1", "first + 1")
     assert capsys.readouterr().out == "[1] 2\n"
+
+
+OUR_DEVICE = ("is.function(d <- getOption('device')) && "
+              "exists('.graphics', envir = environment(d), inherits = FALSE)")
+
+
+def test_unload_takes_back_what_load_added_and_reload_works(ip):
+    from rmagic_ext import completion
+    ip.run_cell("%%R\nplot(1:3)")
+    assert ip.run_line_magic("R", OUR_DEVICE) is True
+    ip.run_line_magic("unload_ext", "rmagic_ext")
+    try:
+        assert "R" not in ip.magics_manager.magics["line"] and "R" not in ip.magics_manager.magics["cell"]
+        assert completion.r_matcher not in ip.Completer.custom_matchers
+        assert rmagic_ext.r(OUR_DEVICE) is False  # R's own device option again
+    finally:
+        ip.run_line_magic("load_ext", "rmagic_ext")
+    assert ip.Completer.custom_matchers.count(completion.r_matcher) == 1
+    ip.run_cell("%%R\nplot(1:3)")
+    assert ip.run_line_magic("R", OUR_DEVICE) is True
+    ip.run_line_magic("reload_ext", "rmagic_ext")
+    assert ip.Completer.custom_matchers.count(completion.r_matcher) == 1
+    assert ip.run_line_magic("R", "1L + 1L") == 2
+
+
+@pytest.mark.parametrize("trait, bad", [("max_rows", 0), ("max_cols", -3), ("width", 0.0), ("height", -1.0),
+                                        ("res", 0.0), ("pointsize", -2.0)])
+def test_traits_refuse_values_that_would_fail_later(ip, trait, bad):
+    from traitlets import TraitError
+    magics = ip.magics_manager.registry["RMagics"]
+    before = getattr(magics, trait)
+    with pytest.raises(TraitError, match=f"RMagics.{trait} must be above 0"):
+        setattr(magics, trait, bad)
+    ip.run_line_magic("config", f"RMagics.{trait} = {bad!r}")  # IPython reports it in one line
+    assert getattr(magics, trait) == before

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers import R
 from rmagic_ext import ConversionError, RError, _rapi, r
 from rmagic_ext.session import get_session
 
@@ -22,10 +23,6 @@ def push(ip, **values) -> None:
     ip.run_line_magic("Rpush", " ".join(values))
 
 
-def r_value(ip, code: str):
-    return ip.run_line_magic("R", code)
-
-
 @pytest.mark.parametrize("first, second", [
     (np.arange(1000.0), np.arange(1000.0)[::-1] * 2.5),
     (np.arange(1000, dtype=np.int64), np.arange(1000, dtype=np.int32) * -3),
@@ -37,7 +34,7 @@ def test_re_push_writes_into_the_same_vector(ip, first, second):
     where = address("a")
     push(ip, a=second)
     assert address("a") == where
-    np.testing.assert_array_equal(r_value(ip, "a"), second.astype(r_value(ip, "a").dtype))
+    np.testing.assert_array_equal(R(ip, "a"), second.astype(R(ip, "a").dtype))
 
 
 def test_r_code_that_only_reads_the_vector_leaves_it_overwritable(ip):
@@ -46,24 +43,24 @@ def test_r_code_that_only_reads_the_vector_leaves_it_overwritable(ip):
     ip.run_cell_magic("R", "", "s <- sum(a); m <- mean(a); f <- function(v) v[1]; x <- f(a)")
     push(ip, a=np.ones(1000))
     assert address("a") == where
-    assert r_value(ip, "c(s, sum(a))").tolist() == [499500.0, 1000.0]
+    assert R(ip, "c(s, sum(a))").tolist() == [499500.0, 1000.0]
 
 
 def test_a_copy_made_in_r_keeps_the_old_values(ip):
     push(ip, a=np.arange(1000.0))
     ip.run_cell_magic("R", "", "kept <- a; model <- lm(a ~ 1)")
     push(ip, a=np.zeros(1000))
-    assert r_value(ip, "sum(kept)") == 499500.0
-    assert r_value(ip, "coef(model)[[1]]") == 499.5
-    assert r_value(ip, "sum(a)") == 0.0
+    assert R(ip, "sum(kept)") == 499500.0
+    assert R(ip, "coef(model)[[1]]") == 499.5
+    assert R(ip, "sum(a)") == 0.0
 
 
 def test_a_pulled_view_keeps_the_old_values(ip):
     push(ip, a=np.arange(1000.0))
-    view = r_value(ip, "a")
+    view = R(ip, "a")
     push(ip, a=np.zeros(1000))
     assert view.sum() == 499500.0
-    assert r_value(ip, "sum(a)") == 0.0
+    assert R(ip, "sum(a)") == 0.0
 
 
 @pytest.mark.parametrize("setup", ["names(a) <- seq_along(a)", "dim(a) <- c(10L, 100L)",
@@ -72,7 +69,7 @@ def test_only_a_plain_vector_of_the_same_type_and_length_is_overwritten(ip, setu
     push(ip, a=np.arange(1000.0))
     ip.run_cell_magic("R", "", setup)
     push(ip, a=np.ones(1000))
-    assert r_value(ip, "identical(a, rep(1, 1000))")
+    assert R(ip, "identical(a, rep(1, 1000))")
 
 
 def test_a_failed_push_changes_nothing(ip):
@@ -80,7 +77,7 @@ def test_a_failed_push_changes_nothing(ip):
     ip.user_ns.update(a=np.zeros(1000), bad="nul\x00")
     with pytest.raises(ConversionError):
         ip.run_line_magic("Rpush", "a bad")
-    assert r_value(ip, "sum(a)") == 499500.0
+    assert R(ip, "sum(a)") == 499500.0
 
 
 def test_python_callback_inside_r_code_never_overwrites_what_that_code_holds(ip):
@@ -93,8 +90,8 @@ def test_python_callback_inside_r_code_never_overwrites_what_that_code_holds(ip)
     ip.user_ns["repush"] = repush
     # byte code keeps the value of `a` on its stack, uncounted, while the callback runs
     ip.run_cell_magic("R", "", "f <- compiler::cmpfun(function() sum(a + py$repush()))")
-    assert r_value(ip, "f()") == 499500.0
-    assert r_value(ip, "sum(a)") == 0.0
+    assert R(ip, "f()") == 499500.0
+    assert R(ip, "sum(a)") == 0.0
 
 
 def test_r_dot_name_assignment_overwrites_too(ip):
@@ -111,7 +108,7 @@ def test_locked_binding_is_r_s_error_and_keeps_the_value(ip):
     ip.user_ns["a"] = np.zeros(1000)
     with pytest.raises(RError, match="locked binding for 'a'"):
         ip.run_line_magic("Rpush", "a")
-    assert r_value(ip, "sum(a)") == 499500.0
+    assert R(ip, "sum(a)") == 499500.0
 
 
 def test_active_binding_receives_the_value_as_in_r(ip):
@@ -119,7 +116,7 @@ def test_active_binding_receives_the_value_as_in_r(ip):
                       "makeActiveBinding('a', function(v) if (missing(v)) store else store <<- v, globalenv())")
     push(ip, a=np.arange(1000.0))
     push(ip, a=np.ones(1000))
-    assert r_value(ip, "c(sum(store), bindingIsActive('a', globalenv()))").tolist() == [1000.0, 1.0]
+    assert R(ip, "c(sum(store), bindingIsActive('a', globalenv()))").tolist() == [1000.0, 1.0]
 
 
 def test_without_r_s_variable_lookup_every_push_makes_a_new_vector(ip, monkeypatch):
@@ -131,4 +128,4 @@ def test_without_r_s_variable_lookup_every_push_makes_a_new_vector(ip, monkeypat
     push(ip, a=np.ones(1000))
     monkeypatch.undo()
     assert address("a") != where
-    assert r_value(ip, "sum(a)") == 1000.0
+    assert R(ip, "sum(a)") == 1000.0

@@ -121,13 +121,6 @@ def test_error_in_function_from_an_earlier_cell_points_at_that_cell(session):
     assert info.value.r_traceback == ("helper(2)", 'stop("bad input: ", x) at In[3]#3')
 
 
-def test_parse_errors_name_line_and_column(session):
-    from rmagic_ext import RParseError
-    with pytest.raises(RParseError) as info:
-        session.run("a <- 1\nb <- c(1, 2))")
-    assert (info.value.line, info.value.column) == (2, 13)
-
-
 def test_invalid_utf8_output_is_shown_escaped(session, capsys):
     session.run(r'cat("caf\xe9 ok\n")')
     assert capsys.readouterr().out == "caf\\xe9 ok\n"

@@ -4,10 +4,12 @@ like R, expose members, call R functions and go back to R unchanged."""
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 import pytest
 
+import helpers
 import rmagic_ext
 from rmagic_ext import RError, RObject, py2r, r2py
 
@@ -15,9 +17,7 @@ from rmagic_ext import RError, RObject, py2r, r2py
 @pytest.fixture
 def R(ip):
     """``%R code`` from a test: the converted value of the last expression."""
-    def run(code: str):
-        return ip.run_line_magic("R", code)
-    return run
+    return functools.partial(helpers.R, ip)
 
 
 @pytest.fixture

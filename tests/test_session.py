@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 
 import pytest
 
@@ -121,6 +120,9 @@ def test_parse_error_reports_line_and_column_and_runs_nothing(session):
     assert (err.line, err.column) == (3, 3)
     assert err.message == "unexpected symbol"
     assert session.lookup("ran") is None
+    with pytest.raises(RParseError) as info:
+        session.run("a <- 1\nb <- c(1, 2))")
+    assert (info.value.line, info.value.column) == (2, 13)
 
 
 def test_incomplete_input_is_a_parse_error(session):
@@ -135,21 +137,9 @@ def test_comment_only_and_empty_cells(session, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_calls_from_other_threads_are_serialised(session):
-    session.run("counter <- 0L")
-    errors = []
-
-    def work():
-        try:
-            for _ in range(20):
-                session.run("counter <- counter + 1L")
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    assert session.run("counter", keep_last=True).value[0] == 80
+def test_a_print_method_that_warns_then_fails_warns_once(session, capsys):
+    session.run("print.careful <- function(x, ...) { warning('mind the step'); stop('broken print') }")
+    with pytest.raises(RError, match="broken print"):
+        session.run("structure(1, class = 'careful')")
+    err = capsys.readouterr().err
+    assert err.count("mind the step") == 1, err

@@ -11,9 +11,20 @@ graphics_install <- function(dir, opened) {
   .graphics$dir <- dir
   .graphics$opened <- opened
   .graphics$device <- NULL
+  .graphics$previous_device <- getOption("device")
   setHook("before.plot.new", .page_ending)
   setHook("before.grid.newpage", .page_ending)
   options(device = open_cell_device)
+  invisible()
+}
+
+# When the extension is unloaded: R's device option and hooks as they were.
+graphics_uninstall <- function() {
+  if (identical(getOption("device"), open_cell_device)) options(device = .graphics$previous_device)
+  for (hook in c("before.plot.new", "before.grid.newpage")) {
+    kept <- Filter(function(f) !identical(f, .page_ending), getHook(hook))
+    setHook(hook, if (length(kept)) kept else NULL, "replace")
+  }
   invisible()
 }
 

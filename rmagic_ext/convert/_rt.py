@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConversionError
+from ..session import get_session
 from . import _bulk
 
 
 @cache
 def ri():
     """``rpy2.rinterface``, with the embedded R started."""
-    from ..session import get_session
     return get_session().ri
 
 

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _rapi
 from ..errors import ConversionError
 from ._bulk import filled_vector, r_array, string_na
 from ._rt import attr, python_strings, ri, set_attr, strings
-from .builtins import int_fits_r, store_as_double
+from .builtins import int_fits_r, sequence_to_r, store_as_double
 from .registry import default, r_typeof
 
-NA_INTEGER = np.iinfo(np.int32).min
-_NA_REAL_PAYLOAD = 1954  # R's NA_real_ is the NaN whose low word is 1954
+NA_INTEGER = _rapi.NA_INTEGER
 
 
 def na_real_mask(values: np.ndarray) -> np.ndarray:
     """Where a float64 array holds R's NA_real_ (as opposed to a plain NaN)."""
     values = np.ascontiguousarray(values, dtype=np.float64)
-    return np.isnan(values) & ((values.view(np.uint64) & 0xFFFFFFFF) == _NA_REAL_PAYLOAD)
+    return np.isnan(values) & ((values.view(np.uint64) & 0xFFFFFFFF) == _rapi.NA_REAL_PAYLOAD)
 
 
 # -- Python -> R ---------------------------------------------------------------
@@ -99,7 +99,6 @@ def object_vector(values: np.ndarray, what: str):
     all_str, na = string_na(values)
     if all_str:
         return str_vector(values, na)
-    from .builtins import sequence_to_r  # builtins' list rule builds on this module's vectors
     return sequence_to_r(values.tolist() if na is None else [None if m else v for v, m in zip(values, na)])
 
 

@@ -19,6 +19,7 @@ import contextvars
 import warnings
 from typing import Any, Callable, Iterator
 
+from .._rapi import SEXP_TYPES
 from ..errors import ConversionError, RuleReplacedWarning
 from ..session import get_session
 
@@ -27,22 +28,10 @@ Rule = Callable[[Any], Any]
 _active: contextvars.ContextVar["Converter | None"] = contextvars.ContextVar(
     "rmagic_ext_active_converter", default=None)
 
-# R's typeof() names for rpy2's RTYPES, the fallback keys of r2py.
-_TYPEOF = {
-    "NILSXP": "NULL", "SYMSXP": "symbol", "LISTSXP": "pairlist", "CLOSXP": "closure",
-    "ENVSXP": "environment", "PROMSXP": "promise", "LANGSXP": "language",
-    "SPECIALSXP": "special", "BUILTINSXP": "builtin", "CHARSXP": "char",
-    "LGLSXP": "logical", "INTSXP": "integer", "REALSXP": "double",
-    "CPLXSXP": "complex", "STRSXP": "character", "DOTSXP": "...", "ANYSXP": "any",
-    "VECSXP": "list", "EXPRSXP": "expression", "BCODESXP": "bytecode",
-    "EXTPTRSXP": "externalptr", "WEAKREFSXP": "weakref", "RAWSXP": "raw",
-    "S4SXP": "S4",
-}
-
-
 def r_typeof(sexp) -> str:
-    """R's ``typeof()`` of an rpy2 Sexp, without a call into R."""
-    return _TYPEOF.get(sexp.typeof.name, sexp.typeof.name.lower())
+    """R's ``typeof()`` of an rpy2 Sexp, without a call into R (the fallback keys of r2py)."""
+    name = sexp.typeof.name
+    return SEXP_TYPES[name][1] if name in SEXP_TYPES else name.lower()
 
 
 def r_classes(sexp) -> tuple[str, ...]:

@@ -31,7 +31,7 @@ FUNCTION_TYPES = frozenset({"closure", "builtin", "special"})
 #: typeof() names that always become an RObject, whatever their class (a
 #: formula is a call, an R6 object an environment). Classed lists reach the
 #: proxy through "ANY" (registry.dispatch_keys).
-PROXIED_TYPES = ("environment", "closure", "builtin", "special", "S4", "language",
+PROXIED_TYPES = ("environment", "closure", "builtin", "special", "S4", "object", "language",
                  "symbol", "externalptr")
 
 

@@ -46,11 +46,7 @@ def split_options(parser, line: str) -> tuple[Any, str]:
                 raise UsageError(f"option {option} needs a value")
             argv.append(_unquote(value.group(1)))
             pos = value.end()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit:  # argparse already printed its message
-        raise UsageError(f"invalid options: {' '.join(argv)}") from None
-    return args, line[pos:].strip()
+    return parser.parse_args(argv), line[pos:].strip()  # IPython's parser raises UsageError itself
 
 
 def _known_option(token: str, actions: dict) -> tuple[str | None, bool]:

@@ -7,13 +7,12 @@ layers below.
 
 from __future__ import annotations
 
-import argparse
 import textwrap
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, needs_local_scope, no_var_expand
 from IPython.core.magic_arguments import argument, argument_group, magic_arguments
-from traitlets import CaselessStrEnum, Float, Int, Unicode
+from traitlets import CaselessStrEnum, Float, Int, TraitError, Unicode, validate
 
 from .. import convert, display, graphics
 from ..convert import push
@@ -50,6 +49,15 @@ class RMagics(Magics):
                             "(first and last halves).").tag(config=True)
     max_cols = Int(20, help="Columns shown in a data.frame or matrix's HTML table.").tag(config=True)
 
+    @validate("width", "height", "res", "pointsize", "max_rows", "max_cols")
+    def _positive(self, proposal):
+        """Sizes and counts above zero: a zero or negative one would fail
+        later, far from the %config line that set it."""
+        value = proposal["value"]
+        if value is not None and not value > 0:
+            raise TraitError(f"RMagics.{proposal['trait'].name} must be above 0 (got {value!r})")
+        return value
+
     # -- %R / %%R -----------------------------------------------------------
 
     @magic_arguments()
@@ -75,7 +83,6 @@ class RMagics(Magics):
     @argument("-r", "--res", type=float, help="Resolution in dots per inch (72 with -u in/cm/mm).")
     @argument("--noisolation", action="store_false", default=True, dest="isolate_svgs",
               help="Do not isolate SVG plots (they may then share ids and CSS with each other).")
-    @argument("code", nargs=argparse.REMAINDER)
     @needs_local_scope
     @no_var_expand
     @line_cell_magic
@@ -97,7 +104,7 @@ class RMagics(Magics):
         spec = graphics.resolve_spec(args, self._plot_settings(), self.shell)
         self._assign_in_r(inputs, converter)
         session = get_session()
-        with graphics.cell(spec) as plots:
+        with graphics.cell(spec) as plots, converter.activated():  # py$ in R converts with it too
             outcome = session.run(code, name=self._source_name(), show=show,
                                   keep_last=cell is None, after_each=plots.after_expression)
         self._pull_into_python(outputs, converter)
