@@ -141,3 +141,31 @@ def test_readme_point_example(run_cell, ip, scratch_rules):
     back = ip.user_ns["back"]
     assert type(back).__name__ == "Point" and (back.x, back.y) == (3, 4)
     assert ip.run_line_magic("R", "-i pt sqrt(pt$x^2 + pt$y^2)") == 5.0  # the rule made in a cell is what -i uses
+
+
+def test_registering_a_key_again_in_one_converter_warns_and_the_new_rule_wins(scratch_rules):
+    from rmagic_ext.errors import RuleReplacedWarning
+    mine = Converter("mine")
+
+    @mine.r2py.register("double")
+    def first(sexp):
+        return "first"
+
+    with pytest.warns(RuleReplacedWarning, match=r"mine converter: the rule for 'double'"):
+        @mine.r2py.register("double")
+        def second(sexp):
+            return "second"
+    assert mine.r2py.rules["double"] is second
+
+
+def test_the_default_rules_replace_none_of_each_other():
+    """numpy's R->Python rules stay numpy's (pandas used to overwrite them)."""
+    from rmagic_ext.convert import numpy as npconv
+    for key in ("logical", "integer", "double", "complex", "character"):
+        assert default.r2py.rules[key] is npconv.atomic_to_py
+
+
+def test_a_classed_list_goes_to_the_proxy_not_the_list_rule(ip):
+    value = ip.run_line_magic("R", "structure(list(x = 1), class = 'point')")
+    assert isinstance(value, rmagic_ext.RObject) and value.rclass == ("point",)
+    assert ip.run_line_magic("R", "list(x = 1)") == {"x": 1.0}

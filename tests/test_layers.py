@@ -1,0 +1,44 @@
+"""The layers of ARCHITECTURE.md hold in the code: each R file has one
+Python owner, named in its header; the session knows nothing of the layers
+above it; R helpers are called one way."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "rmagic_ext"
+HEADER = re.compile(r"^# Loaded by rmagic_ext/(\S+\.py)")
+
+
+def sources() -> dict[str, str]:
+    return {str(p.relative_to(PACKAGE)): p.read_text() for p in PACKAGE.rglob("*.py")}
+
+
+def test_each_r_file_is_loaded_by_the_one_module_its_header_names():
+    python = sources()
+    for r_file in sorted((PACKAGE / "R").glob("*.R")):
+        header = HEADER.match(r_file.read_text())
+        assert header, f"{r_file.name} does not name the module that loads it"
+        loaders = [name for name, text in python.items()
+                   if re.search(rf"""(RCode|source)\(["']{re.escape(r_file.name)}["']""", text)]
+        assert loaders == [header.group(1)], (r_file.name, loaders)
+
+
+def test_the_session_imports_nothing_from_the_layers_above():
+    session = (PACKAGE / "session.py").read_text()
+    above = ("convert", "graphics", "display", "bridge", "magics", "completion")
+    assert not re.findall(rf"^\s*(from \.({'|'.join(above)})|import rmagic_ext\.)", session, re.M)
+
+
+#: An R function looked up in an environment and called: env["name"](...)
+#: (base R's own functions, baseenv["ls"], are not rmagic_ext's helpers).
+HELPER_CALL = re.compile(r"""(?<!baseenv)\[(name|["']\w+["'])\]\(""")
+
+
+def test_r_helpers_are_called_only_through_session_call():
+    calls = {name: len(HELPER_CALL.findall(text)) for name, text in sources().items()}
+    assert {name: n for name, n in calls.items() if n and name != "session.py"} == {}
+    session = (PACKAGE / "session.py").read_text()
+    body = session[session.index("    def call(self"):session.index("    # -- entering R")]
+    assert len(HELPER_CALL.findall(session)) == len(HELPER_CALL.findall(body)) > 0
