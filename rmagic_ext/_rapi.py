@@ -338,11 +338,19 @@ def symbol(name: str):
     """R's symbol for ``name``. Names R would refuse (empty, NUL, longer than
     R's limit) raise ValueError here: from Rf_install, R's error would jump
     out of C and end the process."""
-    encoded = name.encode("utf-8", errors="surrogateescape")
-    if not encoded or b"\x00" in encoded or len(encoded) > MAX_SYMBOL_BYTES:
+    if not acceptable_name(name):
         raise ValueError(f"not a name R accepts: {_shown(name)} (R names are 1 to "
-                         f"{MAX_SYMBOL_BYTES} bytes without NUL)")
-    return rlib().Rf_install(ffi().new("char[]", encoded))
+                         f"{MAX_SYMBOL_BYTES} bytes of text, without NUL)")
+    return rlib().Rf_install(ffi().new("char[]", name.encode("utf-8")))
+
+
+def acceptable_name(name: str) -> bool:
+    """Whether R can have a variable called ``name`` (Rf_install would not raise)."""
+    try:
+        encoded = name.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: not text
+        return False
+    return 0 < len(encoded) <= MAX_SYMBOL_BYTES and b"\x00" not in encoded
 
 
 def _shown(name: str) -> str:

@@ -126,6 +126,8 @@ def _entry(op, *args):
     except KeyboardInterrupt:
         return _status(ok=False, kind="interrupt", type="KeyboardInterrupt", message="interrupted")
     except BaseException as exc:  # everything, so nothing unwinds through R
+        if get_session().interrupt_pending():  # an R call failed because of the SIGINT: say so
+            return _status(ok=False, kind="interrupt", type="KeyboardInterrupt", message="interrupted")
         return _status(ok=False, kind="error", type=type(exc).__name__, message=str(exc),
                        traceback="".join(traceback.format_exception(exc)))
 
@@ -241,7 +243,7 @@ class RNamespace:
             raise AttributeError(f"R has no global named {name!r}") from None
 
     def __getitem__(self, name: str):
-        found = get_session().lookup(name)
+        found = get_session().lookup(name) if isinstance(name, str) else None
         if found is None:
             raise KeyError(name)
         return default.r2py(found)
@@ -256,7 +258,10 @@ class RNamespace:
         del self[name]
 
     def __delitem__(self, name: str) -> None:
-        with get_session().entered():
+        session = get_session()
+        if not isinstance(name, str) or session.lookup(name) is None:  # also names R cannot have
+            raise KeyError(name)
+        with session.entered():
             removed = bool(_R("remove_global", name)[0])
         if not removed:
             raise KeyError(name)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import codecs
 import contextlib
+import os
 import shutil
 import signal
 import sys
@@ -82,8 +83,7 @@ class Session:
         _rapi.route_console(self._write_stdout, _write_stderr, self._decode_console)
         self._own = self.source("session.R", parent=ri.baseenv)
         self.globalenv = ri.globalenv
-        self.tmpdir = Path(tempfile.mkdtemp(prefix="rmagic_ext-"))  # cells' files, removed at exit
-        atexit.register(shutil.rmtree, self.tmpdir, True)
+        self.tmpdir = _private_tmpdir(Path(str(self.call(self._own, "r_tempdir")[0])))
         self.call(self._own, "refuse_quit")
 
     def source(self, file: str, parent=None):
@@ -110,6 +110,7 @@ class Session:
 
     def parse(self, code: str, name: str = "<cell>"):
         """Parse ``code`` into R's expression vector, or raise RParseError."""
+        _check_text(code)
         with self.entered():
             res = as_dict(self.call(self._own, "parse_cell", code, name))
             if "exprs" in res:
@@ -185,6 +186,8 @@ class Session:
     def lookup(self, name: str):
         """The R object called ``name`` as seen from the global environment
         (search path included), or None when there is none."""
+        if not _rapi.acceptable_name(name):
+            return None
         with self.entered():
             found = as_dict(self.call(self._own, "lookup", name))
             return found["value"] if scalar(found["found"]) else None
@@ -282,10 +285,15 @@ class Session:
         self._interrupted = False
         try:
             yield
+        except _rapi.rpy2_modules().RRuntimeError:
+            self.check_interrupt()  # R stopped inside an rpy2 call because of the SIGINT
+            raise
         finally:
             signal.signal(signal.SIGINT, previous)
             _rapi.request_interrupt(False)  # a late SIGINT must not hit the next cell
-            self._interrupted = False
+            interrupted, self._interrupted = self._interrupted, False
+        if interrupted:  # never lost on the way out, even where no checkpoint saw it
+            raise RInterrupt()
 
     def _request_interrupt(self, signum, frame) -> None:
         """Ask R to stop at its next check. When the user's own Python code is
@@ -312,6 +320,10 @@ class Session:
         """A safe point: raise RInterrupt if SIGINT arrived since R was entered."""
         if self._interrupted:
             raise RInterrupt()
+
+    def interrupt_pending(self) -> bool:
+        """Whether a SIGINT arrived since R was entered (and is not handled yet)."""
+        return self._interrupted
 
     def _flush_console(self) -> None:
         tail = self._console_decoder.decode(b"", final=True)
@@ -388,6 +400,57 @@ class RCode:
 
     def __call__(self, name: str, *args, **options):
         return get_session().call(self.env, name, *args, **options)
+
+
+def _check_text(code: str) -> None:
+    """Code R can read is text: a lone surrogate (a notebook's JSON can hold
+    one) is a parse error at its position, not an encoder's traceback."""
+    try:
+        code.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        before = code[:exc.start]
+        line, column = before.count("\n") + 1, exc.start - (before.rfind("\n") + 1) + 1
+        raise RParseError(f"character {code[exc.start]!r} is not text (a lone surrogate)", line, column) from None
+
+
+_TMP_PREFIX = "rmagic_ext-"
+
+
+def _private_tmpdir(r_tempdir: Path) -> Path:
+    """This process's folder for cells' files (``rmagic_ext-<pid>-*``),
+    removed at exit together with R's own temp folder (R's tempdir(), which
+    the embedding R never removes). Folders that killed processes left behind
+    are removed first: their pid is in the name, and R's folder is noted
+    inside."""
+    _remove_orphans()
+    tmpdir = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-"))
+    (tmpdir / "r-tempdir").write_text(str(r_tempdir))
+    atexit.register(_remove, tmpdir, r_tempdir)
+    return tmpdir
+
+
+def _remove(*folders: Path) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_orphans() -> None:
+    for folder in Path(tempfile.gettempdir()).glob(f"{_TMP_PREFIX}*-*"):
+        pid = folder.name[len(_TMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            noted = folder / "r-tempdir"
+            r_tempdir = Path(noted.read_text().strip()) if noted.is_file() else None
+            _remove(folder, *([r_tempdir] if r_tempdir and r_tempdir.name.startswith("Rtmp") else []))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _as_r(ri, value):

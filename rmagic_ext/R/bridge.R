@@ -77,6 +77,7 @@ names(.s3) <- vapply(.s3, function(m) paste(m[[1L]], m[[2L]]), "")
 
 # rm() of one global, reporting whether there was one.
 remove_global <- function(name) {
+  if (!nzchar(name) || nchar(name, "bytes") > 10000L) return(FALSE)
   if (!exists(name, envir = globalenv(), inherits = FALSE)) return(FALSE)
   rm(list = name, envir = globalenv())
   TRUE

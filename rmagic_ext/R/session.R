@@ -117,7 +117,7 @@ eval_toplevel <- reports_status(function(exprs, index, envir) {
   collected <- list()
   trace <- character()
   on_error <- function(e) trace <<- user_frames(first_frame, sys.function())
-  outcome <- tryCatch(
+  outcome <- withRestarts(tryCatch(
     withCallingHandlers(
       {
         result <- withVisible(eval(expr, envir))
@@ -130,7 +130,9 @@ eval_toplevel <- reports_status(function(exprs, index, envir) {
                              call = condition_call(e), classes = class(e),
                              trace = trace),
     interrupt = function(i) list(status = "interrupt")
-  )
+  ), abort = function() list(  # R's "back to the top level", as invokeRestart("abort") asks
+    status = "error", message = "the R code invoked the \"abort\" restart: the cell stopped there",
+    call = "", classes = c("rmagic_ext_abort", "error", "condition"), trace = trace))
   outcome$warnings <- collected
   outcome
 })
@@ -180,6 +182,8 @@ lookup <- function(name) {
   if (!exists(name, envir = globalenv())) return(list(found = FALSE))
   list(found = TRUE, value = get(name, envir = globalenv()))
 }
+
+r_tempdir <- function() tempdir()
 
 # q() and quit() would end the whole kernel process (and everything in the
 # notebook): replace them, in base's namespace and package environment, with

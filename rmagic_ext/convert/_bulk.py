@@ -204,7 +204,11 @@ def _join(items: np.ndarray) -> bytes | None:
         return None
     if "\x00" in joined:
         raise_nul()
-    return joined.encode("utf-8")
+    try:
+        return joined.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ConversionError(f"a string holds {joined[exc.start]!r}, a lone surrogate, "
+                              "which is not text R can hold") from None
 
 
 def strings_from_r(sexp) -> tuple[np.ndarray, np.ndarray] | None:

@@ -50,9 +50,21 @@ def strings(values, na: np.ndarray | None = None):
         if vector is not None:
             return vector
     items = array.tolist() if na is None else [None if m else v for v, m in zip(array.tolist(), na)]
+    _check_encodable(items)
     if any("\x00" in v for v in items if v is not None):
         _bulk.raise_nul()
     return r.StrSexpVector([r.NA_Character if v is None else v for v in items])
+
+
+def _check_encodable(items) -> None:
+    """R's strings are UTF-8 text: a str holding a lone surrogate is not."""
+    for item in items:
+        if item is not None:
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ConversionError(f"the string {item[:30]!r} holds {item[exc.start]!r}, a lone "
+                                      "surrogate, which is not text R can hold") from None
 
 
 def python_strings(sexp) -> tuple[np.ndarray, np.ndarray]:
@@ -65,6 +77,11 @@ def python_strings(sexp) -> tuple[np.ndarray, np.ndarray]:
     try:
         values = np.array([None if type(v).__name__.startswith("NA") else v for v in sexp], dtype=object)
         return values, pd.isna(values)
+    except KeyError:  # rpy2 knows no decoding for strings marked as bytes
+        raise ConversionError(
+            "an R character vector holds strings marked as bytes (Encoding(x) is \"bytes\"); "
+            "convert them in R first, e.g. iconv(x, from = 'latin1', to = 'UTF-8'), "
+            "or send them as raw vectors (charToRaw)") from None
     except UnicodeDecodeError as exc:
         raise ConversionError(
             f"an R character vector holds text that is not valid UTF-8 ({exc.reason} at byte "

@@ -128,6 +128,9 @@ def dict_to_r(mapping):
     keys = list(mapping)
     if not all(isinstance(k, str) for k in keys):
         raise ConversionError("only dicts with str keys convert to R (named lists)")
+    if "" in keys:
+        raise ConversionError("a dict with an empty key cannot become a named list: R cannot tell "
+                              "an empty name from no name")
     set_attr(rlist, "names", strings(keys))
     return rlist
 

@@ -82,8 +82,14 @@ def vector(values: np.ndarray, what: str = "array"):
         return bool_vector(values)
     if kind == "c":
         return ri().ComplexSexpVector(list(values.astype(np.complex128)))
-    if kind in "US":
+    if kind == "U":
         return str_vector(values.astype(str))
+    if kind == "S":
+        try:
+            return str_vector(np.char.decode(values, "utf-8").astype(object))
+        except UnicodeDecodeError as exc:
+            raise ConversionError(f"{what} of dtype {values.dtype} holds bytes that are not UTF-8 text "
+                                  f"({exc.object[:20]!r}); decode them, or send each one as bytes") from None
     if kind in "Mm":
         from . import datetimes  # datetimes builds on this module
         if kind == "M":
@@ -113,7 +119,33 @@ def ndarray_to_r(array: np.ndarray):
 
 @default.py2r.register(np.generic)
 def numpy_scalar_to_r(value: np.generic):
+    if isinstance(value, (np.datetime64, np.timedelta64)) and np.datetime_data(value.dtype)[0] == "generic":
+        value = value.astype(f"{value.dtype.kind == 'M' and 'datetime64' or 'timedelta64'}[s]")  # NaT has no unit
     return vector(np.asarray(value).reshape(1))
+
+
+@default.py2r.register(np.ma.MaskedArray)
+def masked_array_to_r(array: np.ma.MaskedArray):
+    """Masked positions are NA (R->Python gives masked arrays for NA)."""
+    mask = np.ma.getmaskarray(array)
+    data = np.ma.getdata(array)
+    if not mask.any():
+        return ndarray_to_r(data)
+    flat, flat_mask = data.ravel(order="F"), mask.ravel(order="F")
+    kind = flat.dtype.kind
+    if kind == "f":
+        rvector = float_vector(flat, flat_mask)
+    elif kind in "iu":
+        rvector = int_vector(np.where(flat_mask, 0, flat), flat_mask, "masked array")
+    elif kind == "b":
+        rvector = bool_vector(flat, flat_mask)
+    else:  # strings, objects, dates: NA through the object path
+        values = flat.astype(object)
+        values[flat_mask] = None
+        rvector = vector(values, "masked array")
+    if array.ndim != 1:
+        set_attr(rvector, "dim", ri().IntSexpVector(list(array.shape)))
+    return rvector
 
 
 # -- R -> Python ---------------------------------------------------------------

@@ -76,8 +76,19 @@ def object_column_to_r(values: np.ndarray, what: str):
     if kind == "date":
         return datetimes.date_objects_to_r(np.where(na, None, values) if na is not None else values, what)
     if kind == "datetime":
-        return column_to_r(pd.Series(pd.to_datetime(list(values))), what)
+        return column_to_r(_datetime_objects(values, what), what)
     return npconv.vector(values, what)
+
+
+def _datetime_objects(values: np.ndarray, what: str) -> pd.Series:
+    """A column of datetime objects; with several time zones, the same
+    instants in UTC (R's POSIXct has one zone per vector), said once."""
+    try:
+        return pd.Series(pd.to_datetime(list(values)))
+    except (ValueError, TypeError):
+        warnings.warn(f"{what}: datetimes in several time zones become the same instants in UTC",
+                      ConversionWarning, stacklevel=5)
+        return pd.Series(pd.to_datetime(list(values), utc=True))
 
 
 def factor_to_r(series: pd.Series, what: str):
@@ -112,13 +123,19 @@ def _row_names(index: pd.Index):
                               "(R's row names are unique); reset_index() first")
     if isinstance(index, pd.MultiIndex):
         raise ConversionError("a MultiIndex has no data.frame counterpart; reset_index() first")
-    if pd.api.types.is_integer_dtype(index.dtype) and npconv.fits_r_integer(index.to_numpy()):
-        return npconv.int_vector(index.to_numpy(dtype=np.int64))
+    if pd.api.types.is_integer_dtype(index.dtype):
+        if npconv.fits_r_integer(index.to_numpy()):
+            return npconv.int_vector(index.to_numpy(dtype=np.int64))
+        warnings.warn("index values beyond R's integer range become character row names "
+                      "(they come back as a str index)", ConversionWarning, stacklevel=4)
     return strings(index.astype(str).to_numpy(dtype=object))
 
 
 @default.py2r.register(pd.DataFrame)
 def dataframe_to_r(frame: pd.DataFrame):
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise ConversionError("a DataFrame with MultiIndex columns has no data.frame counterpart; "
+                              "flatten them first (frame.columns = ['_'.join(c) for c in frame.columns])")
     names = [str(c) for c in frame.columns]
     if len(set(names)) != len(names):
         raise ConversionError("a DataFrame with duplicate column names cannot become a data.frame")
@@ -132,6 +149,9 @@ def dataframe_to_r(frame: pd.DataFrame):
 
 @default.py2r.register(pd.Series)
 def series_to_r(series: pd.Series):
+    if isinstance(series.index, pd.MultiIndex):
+        raise ConversionError("a Series with a MultiIndex has no R counterpart (R's names are one "
+                              "string each); reset_index() first")
     vector = column_to_r(series, f"Series {series.name!r}" if series.name is not None else "Series")
     if not _has_default_index(series.index):
         set_attr(vector, "names", strings(series.index.astype(str).to_numpy(dtype=object)))
@@ -189,7 +209,10 @@ def factor_to_series(sexp, name=None) -> pd.Series:
     codes = r_array(sexp).astype(np.int64) - 1
     codes[codes < 0] = -1  # NA_integer_ - 1 wraps far below zero
     levels = attr(sexp, "levels")
-    categories = python_strings(levels)[0] if levels is not None else []
+    categories = python_strings(levels)[0] if levels is not None else np.array([], dtype=object)
+    if len(codes) and codes.max() >= len(categories):
+        raise ConversionError(f"an R factor has codes up to {codes.max() + 1} but {len(categories)} levels: "
+                              "it is not a valid factor (see levels(x))")
     ordered = "ordered" in r_classes(sexp)
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories, ordered=ordered), name=name)
 
@@ -215,9 +238,9 @@ def column_to_py(sexp, name) -> pd.Series:
 def _index(rframe) -> pd.Index:
     """Automatic row names (R's compact 1..n) give a RangeIndex; others an index."""
     n = ri().baseenv[".row_names_info"](rframe, 1)[0]  # negative when automatic
-    if n < 0 or attr(rframe, "row.names") is None:
-        return pd.RangeIndex(abs(n))
     row_names = attr(rframe, "row.names")
+    if n < 0 or row_names is None or not len(row_names):
+        return pd.RangeIndex(abs(n))
     if r_typeof(row_names) == "integer":
         return pd.Index(npconv.numpy_values(row_names)[0])
     return pd.Index(python_strings(row_names)[0])
@@ -258,7 +281,9 @@ def posixct_to_py(sexp):
 @default.r2py.register("Date")
 def date_to_py(sexp):
     value = datetimes.scalar_or_series(datetimes.date_to_series(sexp), sexp)
-    return value.date() if isinstance(value, pd.Timestamp) else value
+    if isinstance(value, pd.Timestamp) and dt.MINYEAR <= value.year <= dt.MAXYEAR:
+        return value.date()
+    return value  # a Timestamp: datetime.date holds years 1 to 9999 only
 
 
 @default.r2py.register("difftime")

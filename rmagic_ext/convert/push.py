@@ -39,6 +39,7 @@ def assign(pairs: Iterable[tuple[str, Any]], converter: Converter) -> None:
                 if views[name] is None:
                     sexp, views[name] = _bulk.unwrapped_vector(r_type, len(array))
                     fresh.append((name, sexp))
+            session.check_interrupt()  # all or nothing: a SIGINT so far binds no name
             for name, (array, _) in plain.items():
                 np.copyto(views[name], array, casting="unsafe")
             for name, sexp in converted + fresh:

@@ -79,7 +79,13 @@ def split_names(values: Iterable[str] | None) -> list[str]:
     return names
 
 
+#: R refuses longer names (Rf_install); see _rapi.MAX_SYMBOL_BYTES.
+MAX_R_NAME = 10_000
+
+
 def check_r_name(name: str, option: str) -> str:
+    if len(name) > MAX_R_NAME:
+        raise UsageError(f"{option}: an R name has at most {MAX_R_NAME} characters (got {len(name)})")
     if not _R_NAME.match(name) or name in _R_RESERVED:
         raise UsageError(f"{option}: {name!r} is not a valid R name")
     return name
