@@ -15,10 +15,12 @@ set on the cell (``-w -h -u -r -p -b``, as in rpy2) or by ``%config RMagics``.
 from __future__ import annotations
 
 import base64
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from IPython.core.error import UsageError
 from IPython.display import display
 
 from .session import RCode, as_dict, get_session, is_null, on_start
@@ -127,9 +129,26 @@ def resolve_spec(args, settings: PlotSettings, shell=None) -> DeviceSpec:
         per_unit = _PER_INCH.get(units, None)
         width = settings.width or (fig_w * res if units == "px" else fig_w * per_unit)
         height = settings.height or (fig_h * res if units == "px" else fig_h * per_unit)
-    return DeviceSpec(format=fmt, width=float(width), height=float(height), units=units, res=float(res),
+    spec = DeviceSpec(format=fmt, width=float(width), height=float(height), units=units, res=float(res),
                       pointsize=float(args.pointsize or settings.pointsize), bg=args.bg or settings.bg,
                       isolate_svg=args.isolate_svgs)
+    check_size(spec)
+    return spec
+
+
+#: The largest image a cell may draw: a side, and the whole (pixels, after
+#: retina's doubling). Beyond, R's device would need gigabytes and minutes.
+MAX_SIDE = 20_000
+MAX_PIXELS = 100_000_000
+
+
+def check_size(spec: DeviceSpec) -> None:
+    """Refuse sizes no notebook can show, with the limit, before R draws."""
+    scale = 2 if spec.format == "retina" else 1
+    width, height = (side * scale for side in spec.pixels)
+    if width <= 0 or height <= 0 or width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise UsageError(f"plot size {width} x {height} px is out of bounds: each side at most {MAX_SIDE} px, "
+                         f"at most {MAX_PIXELS // 1_000_000} megapixels (check -w/-h/-u/-r)")
 
 
 class Plots:
@@ -163,9 +182,12 @@ class CellGraphics:
 
     def __init__(self, plots: Plots):
         self.plots, self.session, self.spec = plots, plots.session, plots.spec
-        self.handles: dict[int, object] = {}  # page number -> display handle
+        self.handles: dict[tuple[int, int], object] = {}  # (device, page) -> its display
 
     def __enter__(self) -> "CellGraphics":
+        if self.plots.opened:  # our device was opened outside any cell since the last one ended
+            with self.session.entered():
+                _R("graphics_discard")
         self.plots.opened = False
         return self
 
@@ -176,34 +198,40 @@ class CellGraphics:
             return  # what the last expression drew is shown when the cell ends
         with self.session.entered():
             res = as_dict(_R("graphics_poll", True))
-            completed = [(int(page), Path(path)) for page, path in zip(res["pages"], res["completed"])]
-            snapshot = None if is_null(res["snapshot"]) else (int(res["page"][0]), Path(res["snapshot"][0]))
-        for page, path in completed + ([snapshot] if snapshot else []):
-            self._show(page, path)
+            completed = [Path(path) for path in res["completed"]]
+            closed = [Path(path) for path, page in zip(res["completed"], res["pages"]) if not page]
+            snapshot = None if is_null(res["snapshot"]) else Path(res["snapshot"][0])
+        for path in completed + ([snapshot] if snapshot else []):
+            self._show(_key(path), path)
+        for path in closed:  # pages of a device closed by dev.off(): shown, and gone
+            path.unlink(missing_ok=True)
 
     def __exit__(self, *exc) -> None:
         if not self.plots.opened:
             return
         try:
             with self.session.entered():
-                published, same = (int(v) for v in _R("graphics_end"))
-            pages = sorted(self.plots.dir.glob("page*"))
+                res = as_dict(_R("graphics_end"))
+                published, same = int(res["published"][0]), int(res["same"][0])
+                closed, pages = [Path(p) for p in res["closed"]], [Path(p) for p in res["pages"]]
+            for path in closed:
+                self._show(_key(path), path)
             for page, path in enumerate(pages[published:], start=published + 1):
                 if page != same:
-                    self._show(page, path)
+                    self._show(_key(path), path)
         finally:
             self.plots.opened = False
             for path in self.plots.dir.iterdir():
                 path.unlink(missing_ok=True)
 
-    def _show(self, page: int, path: Path) -> None:
+    def _show(self, key, path: Path) -> None:
         data, metadata = self._image(path)
         sys.stdout.flush()  # text printed before the plot goes out before it
         sys.stderr.flush()
-        if page in self.handles:
-            self.handles[page].update(data, raw=True, metadata=metadata)
+        if key in self.handles:
+            self.handles[key].update(data, raw=True, metadata=metadata)
         else:
-            self.handles[page] = display(data, raw=True, metadata=metadata, display_id=True)
+            self.handles[key] = display(data, raw=True, metadata=metadata, display_id=True)
 
     def _image(self, path: Path) -> tuple[dict, dict]:
         fmt = self.spec.format
@@ -214,6 +242,16 @@ class CellGraphics:
         width, height = self.spec.pixels
         meta = {"width": width, "height": height} if fmt == "retina" else {}
         return {mime: base64.b64encode(path.read_bytes()).decode("ascii")}, {mime: meta}
+
+
+_PAGE_FILE = re.compile(r"^d(\d+)-(?:page|snapshot)(\d+)")
+
+
+def _key(path: Path) -> tuple[int, int]:
+    """(device, page) of a page's file or snapshot (R names them so): a
+    snapshot and the finished page are one display, updated in place."""
+    found = _PAGE_FILE.match(path.name)
+    return int(found.group(1)), int(found.group(2))
 
 
 _plots: Plots | None = None

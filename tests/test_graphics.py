@@ -7,6 +7,8 @@ import base64
 import contextlib
 import struct
 
+import pytest
+
 
 def outputs(run):
     """The cell's outputs in order: ('text', s), ('image', mime, display_id, data, metadata),
@@ -161,3 +163,53 @@ def test_format_follows_the_inline_backend(kernel):
         assert images(run)[0][1] == "image/svg+xml"
     finally:
         kernel.execute("%config InlineBackend.figure_formats = ['png']")
+
+
+def plot_files(kernel) -> list[str]:
+    run = kernel.execute("from rmagic_ext.session import get_session\n"
+                         "print(sorted(p.name for p in (get_session().tmpdir / 'plots').iterdir()))")
+    return eval(run.text())  # noqa: S307 - our own list of names
+
+
+def test_a_plot_drawn_outside_a_cell_does_not_break_later_cells(kernel):
+    kernel.execute("from rmagic_ext import r\nr('plot(1:10)')")
+    for _ in range(2):
+        run = kernel.execute("%%R\nplot(1:3)")
+        assert run.error is None and len(images(run)) == 1
+    assert plot_files(kernel) == []
+
+
+def test_dev_new_in_a_cell_starts_a_page_and_later_cells_still_plot(kernel):
+    run = kernel.execute("%%R\nplot(1)\ndev.new()\nplot(2)")
+    assert run.error is None and len(images(run)) == 2
+    kernel.execute("%%R\nplot(1)\ndev.new()")
+    run = kernel.execute("%%R\nplot(3)")
+    assert len(images(run)) == 1
+    assert plot_files(kernel) == []
+
+
+def test_dev_off_in_a_cell_shows_its_pages_once_and_nothing_stale_later(kernel):
+    run = kernel.execute("%%R\nplot(1)\ndev.off()\nplot(2)")
+    assert run.error is None and len(images(run)) == 2
+    run = kernel.execute("%%R\nplot(1)\ninvisible(dev.off())")
+    assert len(images(run)) == 1
+    run = kernel.execute("%%R\nplot(4)")
+    assert len(images(run)) == 1
+    assert plot_files(kernel) == []
+
+
+@pytest.mark.parametrize("options", ["-u in -w 400 -h 400", "-w 30000 -h 10", "-w 12000 -h 12000"])
+def test_absurd_plot_sizes_are_refused_with_the_limit(kernel, options):
+    run = kernel.execute(f"%%R {options}\nplot(1)")
+    assert run.error["ename"] == "UsageError" and "at most 20000 px" in run.error["evalue"]
+
+
+def test_plot_cells_beside_a_thread_calling_r_show_each_image_once(kernel):
+    kernel.execute("import threading\nstop_loop = threading.Event()\n"
+                   "def loop():\n    while not stop_loop.is_set(): get_ipython().run_line_magic('R', '1')\n"
+                   "looping = threading.Thread(target=loop); looping.start()")
+    try:
+        counts = [len(images(kernel.execute("%%R\nplot(1:3)"))) for _ in range(30)]
+    finally:
+        kernel.execute("stop_loop.set(); looping.join()")
+    assert counts == [1] * 30

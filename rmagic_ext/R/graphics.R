@@ -11,6 +11,7 @@ graphics_install <- function(dir, opened) {
   .graphics$dir <- dir
   .graphics$opened <- opened
   .graphics$device <- NULL
+  .graphics$serial <- 0L  # devices opened so far: each writes files of its own
   .graphics$previous_device <- getOption("device")
   setHook("before.plot.new", .page_ending)
   setHook("before.grid.newpage", .page_ending)
@@ -34,13 +35,20 @@ graphics_spec <- function(spec) {
   invisible()
 }
 
+# R opens this when something draws and no device is open, and for dev.new():
+# while our device is open, that only means "a new page on it".
 open_cell_device <- function(...) {
+  if (.cell_device_open()) {
+    grDevices::dev.set(.graphics$device)
+    return(invisible())
+  }
   spec <- .graphics$spec
+  .graphics$serial <- .graphics$serial + 1L
   .graphics$published <- 0L      # finished pages already handed to Python
   .graphics$shown <- c(page = 0L, length = -1L)  # page in progress as last snapshotted
   .graphics$snapshots <- 0L
   .graphics$final_length <- integer()  # display-list length of each page as it ended
-  open_device(spec, file.path(.graphics$dir, paste0("page%03d.", spec$ext)))
+  open_device(spec, file.path(.graphics$dir, sprintf("d%03d-page%%03d.%s", .graphics$serial, spec$ext)))
   grDevices::dev.control("enable")  # keep a display list: snapshots replay it
   .graphics$device <- grDevices::dev.cur()
   .graphics$opened()
@@ -85,9 +93,17 @@ open_device <- function(spec, file) {
 }
 
 # Cairo devices create a page's file when the page starts and fill it when
-# the page ends: every file but the last is a finished page.
+# the page ends: every file of the open device but the last is a finished page.
 .page_files <- function() {
-  sort(list.files(.graphics$dir, pattern = "^page[0-9]+\\.", full.names = TRUE))
+  sort(list.files(.graphics$dir, pattern = sprintf("^d%03d-page[0-9]+\\.", .graphics$serial),
+                  full.names = TRUE))
+}
+
+# Pages of our devices that are closed now (dev.off() in a cell): all finished.
+.closed_pages <- function() {
+  files <- sort(list.files(.graphics$dir, pattern = "^d[0-9]+-page[0-9]+\\.", full.names = TRUE))
+  if (.cell_device_open()) files <- setdiff(files, .page_files())
+  files
 }
 
 # Finished pages not reported yet, leaving out a page whose last snapshot
@@ -106,10 +122,13 @@ open_device <- function(spec, file) {
 # `snapshot` is TRUE, an image of the page in progress if it changed since it
 # was last shown.
 graphics_poll <- function(snapshot) {
-  if (!.cell_device_open()) return(list(completed = character(), pages = integer(), snapshot = NULL, page = 0L))
+  closed <- .closed_pages()
+  if (!.cell_device_open()) return(list(completed = closed, pages = rep(0L, length(closed)), snapshot = NULL, page = 0L))
   files <- .page_files()
   page <- length(files)
   out <- .report(files, page - 1L)
+  out$completed <- c(closed, out$completed)
+  out$pages <- c(rep(0L, length(closed)), out$pages)
   out$page <- page
   out["snapshot"] <- list(NULL)
   if (snapshot && page > 0L) {
@@ -125,7 +144,8 @@ graphics_poll <- function(snapshot) {
 .snapshot <- function(page) {
   spec <- .graphics$spec
   .graphics$snapshots <- .graphics$snapshots + 1L
-  file <- file.path(.graphics$dir, sprintf("snapshot%03d-%d.%s", page, .graphics$snapshots, spec$ext))
+  file <- file.path(.graphics$dir, sprintf("d%03d-snapshot%03d-%d.%s", .graphics$serial, page,
+                                           .graphics$snapshots, spec$ext))
   dev <- .graphics$device
   previous <- grDevices::dev.cur()
   grDevices::dev.set(dev)
@@ -142,7 +162,8 @@ graphics_poll <- function(snapshot) {
 # its last page is written. Python lists the page files; this says how many
 # were already shown, and which page (if any) its snapshot shows as it ended.
 graphics_end <- function() {
-  if (!.cell_device_open()) return(c(published = 0L, same = 0L))
+  if (!.cell_device_open()) return(list(published = 0L, same = 0L, closed = .closed_pages(), pages = character()))
+  closed <- .closed_pages()
   shown <- .graphics$shown
   same <- 0L
   if (shown[["page"]] > 0L) {
@@ -150,7 +171,18 @@ graphics_end <- function() {
     ended <- .graphics$final_length[shown[["page"]]]
     if (!is.na(ended) && ended == shown[["length"]]) same <- shown[["page"]]
   }
+  pages <- .page_files()
   grDevices::dev.off(.graphics$device)
   .graphics$device <- NULL
-  c(published = .graphics$published, same = same)
+  list(published = .graphics$published, same = same, closed = closed, pages = pages)
+}
+
+# A cell starts while our device is still open from drawing outside any cell
+# (a plot from Python code): close it and drop its pages, so that they are
+# neither lost in this cell's count nor shown here as if this cell drew them.
+graphics_discard <- function() {
+  if (.cell_device_open()) grDevices::dev.off(.graphics$device)
+  .graphics$device <- NULL
+  unlink(list.files(.graphics$dir, full.names = TRUE))
+  invisible()
 }

@@ -102,12 +102,13 @@ class RMagics(Magics):
         outputs = parse_pairs(split_names(args.output), "-o", python_first=True)
         show = self._display(args, namespaces, converter)
         spec = graphics.resolve_spec(args, self._plot_settings(), self.shell)
-        self._assign_in_r(inputs, converter)
         session = get_session()
-        with graphics.cell(spec) as plots, converter.activated():  # py$ in R converts with it too
-            outcome = session.run(code, name=self._source_name(), show=show,
-                                  keep_last=cell is None, after_each=plots.after_expression)
-        self._pull_into_python(outputs, converter)
+        with session.entered():  # the whole cell holds R: another thread's R calls wait, not interleave
+            self._assign_in_r(inputs, converter)
+            with graphics.cell(spec) as plots, converter.activated():  # py$ in R converts with it too
+                outcome = session.run(code, name=self._source_name(), show=show,
+                                      keep_last=cell is None, after_each=plots.after_expression)
+            self._pull_into_python(outputs, converter)
         if cell is None and not args.noreturn and not outcome.printed:
             return converter.r2py(outcome.value)
         return None
