@@ -76,3 +76,32 @@ def test_ten_megabytes_of_output_stream_through(kernel):
     assert run.error is None
     assert len(run.text()) == 10000 * 1024
     assert_alive_with_state(kernel)
+
+
+# Long work of every kind, each interrupted at several moments: the cell
+# ends with KeyboardInterrupt (RInterrupt is one) within the 5 s promised,
+# never an R error, never a finished cell, and the kernel keeps its state.
+HEAVY_SETUP = ("import numpy as np, pandas as pd\nfrom rmagic_ext import r\n"
+               "big = pd.DataFrame({'s': np.arange(1_000_000).astype(str), 'f': np.arange(1_000_000.0)})\n"
+               "%R big_r <- data.frame(s = as.character(1:1e6), f = as.numeric(1:1e6))\n"
+               "rr = lambda code: r(code)")
+HEAVY = {
+    "push": "for _ in range(60):\n    %Rpush big",
+    "pull": "for _ in range(60):\n    pulled = %Rget big_r",
+    "display": "%%R\n" + "mtcars\n" * 3000,
+    "nested": "%%R\nfor (i in 1:1e6) py$rr('1 + 1')",
+}
+
+
+@pytest.fixture(scope="module")
+def heavy(kernel):
+    assert kernel.execute(HEAVY_SETUP, timeout=120).error is None
+
+
+@pytest.mark.parametrize("after", [0.4, 0.9, 1.6])
+@pytest.mark.parametrize("work", sorted(HEAVY))
+def test_interrupting_heavy_work_at_any_moment(kernel, heavy, work, after):
+    reply = interrupt_cell(kernel, HEAVY[work], wait=after)
+    assert reply["status"] == "error", reply
+    assert reply["ename"] in ("RInterrupt", "KeyboardInterrupt"), (reply["ename"], reply["evalue"])
+    assert_alive_with_state(kernel)
