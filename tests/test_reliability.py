@@ -53,13 +53,15 @@ def test_sigint_while_python_runs_between_r_calls_ends_the_cell(session):
     assert r2py(session.run("ok", keep_last=True).value) is True
 
 
-def test_sigint_stops_a_long_conversion(ip):
+def test_sigint_stops_a_long_conversion_and_binds_nothing(ip):
     ip.user_ns["many"] = list(range(3_000_000)) + ["mixed"]  # converted element by element
+    ip.user_ns["first"] = 1.5
     interrupt_after(0.3)
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        ip.run_line_magic("Rpush", "many")
+        ip.run_line_magic("Rpush", "first many")
     assert time.monotonic() - started < 5
+    assert ip.run_line_magic("R", "c(exists('first'), exists('many'))").tolist() == [False, False]
     assert ip.run_line_magic("R", "1L") == 1
 
 
