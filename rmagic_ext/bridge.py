@@ -25,7 +25,7 @@ import traceback
 import types
 from typing import Any, Callable
 
-from .convert import attr, default, push, registry, strings
+from .convert import attr, default, push, python_strings, registry, strings
 from .session import RCode, get_session, on_start
 
 _R = RCode("bridge.R")
@@ -176,7 +176,7 @@ def _list_globals():
 def _call(ref, arglist):
     func = _obj(ref)
     names = attr(arglist, "names")
-    keys = list(names) if names is not None else [""] * len(arglist)
+    keys = [k or "" for k in python_strings(names)[0]] if names is not None else [""] * len(arglist)
     args = [registry.to_py(v) for k, v in zip(keys, arglist) if not k]
     kwargs = {k: registry.to_py(v) for k, v in zip(keys, arglist) if k}
     with get_session().user_code():

@@ -224,3 +224,13 @@ def test_folders_of_a_killed_process_are_removed_at_the_next_start(tmp_path):
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert not ours.exists() and not r_tmp.exists()
+
+
+def test_names_marked_as_bytes_are_a_clear_error_not_a_crash(ip):
+    """R >= 4.5 raises from C when such strings are read: never let rpy2 read them."""
+    with pytest.raises(ConversionError, match="marked as bytes"):
+        R(ip, "x <- list(1); n <- 'é'; Encoding(n) <- 'bytes'; names(x) <- n; x")
+    with pytest.raises(ConversionError, match="marked as bytes"):
+        R(ip, "d <- data.frame(a = 1); n <- 'é'; Encoding(n) <- 'bytes'; names(d) <- n; d")
+    with pytest.raises(ConversionError, match="marked as bytes"):
+        R(ip, "x <- rep('é', 600); Encoding(x) <- 'bytes'; x")

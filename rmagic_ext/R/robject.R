@@ -34,7 +34,7 @@ member_names <- function(x) {
     slots <- if (isS4(x) && is.null(env)) methods::slotNames(x) else character()
     listed <- if (!is.null(env)) ls(env) else names(x)
     methods <- if (methods::is(x, "envRefClass")) x$getRefClass()$methods() else character()
-    unique(c(slots, as.character(listed), methods))
+    as_text(unique(c(slots, as.character(listed), methods)))
   }, error = function(e) character())
 }
 

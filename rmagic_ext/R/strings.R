@@ -20,6 +20,8 @@ split_strings <- function(joined, counts, na) {
   x
 }
 
+marked_as_bytes <- function(x) any(Encoding(x) == "bytes")
+
 join_strings <- function(x) {
   distinct <- unique(x)
   # Bytes that are not text in any known encoding: let the element-by-element

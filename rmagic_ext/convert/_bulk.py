@@ -232,6 +232,12 @@ def strings_from_r(sexp) -> tuple[np.ndarray, np.ndarray] | None:
     return distinct[codes], distinct_na[codes]
 
 
+def marked_as_bytes(sexp) -> bool:
+    """Whether some string of a character vector has R's "bytes" encoding,
+    which R refuses to translate (an R error raised from C, if read)."""
+    return bool(_R("marked_as_bytes", sexp)[0])
+
+
 # -- Overwriting in place -------------------------------------------------------
 
 

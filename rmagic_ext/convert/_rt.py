@@ -74,14 +74,14 @@ def python_strings(sexp) -> tuple[np.ndarray, np.ndarray]:
     bulk = _bulk.strings_from_r(sexp)
     if bulk is not None:
         return bulk
-    try:
-        values = np.array([None if type(v).__name__.startswith("NA") else v for v in sexp], dtype=object)
-        return values, pd.isna(values)
-    except KeyError:  # rpy2 knows no decoding for strings marked as bytes
+    if _bulk.marked_as_bytes(sexp):  # reading one would make R raise from C (R >= 4.5), ending the process
         raise ConversionError(
             "an R character vector holds strings marked as bytes (Encoding(x) is \"bytes\"); "
             "convert them in R first, e.g. iconv(x, from = 'latin1', to = 'UTF-8'), "
-            "or send them as raw vectors (charToRaw)") from None
+            "or send them as raw vectors (charToRaw)")
+    try:
+        values = np.array([None if type(v).__name__.startswith("NA") else v for v in sexp], dtype=object)
+        return values, pd.isna(values)
     except UnicodeDecodeError as exc:
         raise ConversionError(
             f"an R character vector holds text that is not valid UTF-8 ({exc.reason} at byte "

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from ..errors import ConversionError, ConversionWarning
-from ._rt import attr, ri, set_attr, strings
+from ._rt import attr, python_strings, ri, set_attr, strings
 from .registry import active, default, to_py, to_r
 
 R_INT_MAX = 2**31 - 1  # -2**31 is NA_integer_, so R's range is symmetric
@@ -151,7 +151,7 @@ def list_to_py(rlist):
     names = attr(rlist, "names")
     if names is None:
         return items
-    keys = list(names)
+    keys = python_strings(names)[0].tolist()
     if all(isinstance(k, str) and k for k in keys) and len(set(keys)) == len(keys):
         return dict(zip(keys, items))
     return items

@@ -248,7 +248,8 @@ def _index(rframe) -> pd.Index:
 
 @default.r2py.register("data.frame")
 def dataframe_to_py(rframe) -> pd.DataFrame:
-    names = list(attr(rframe, "names") or [])
+    names_attr = attr(rframe, "names")
+    names = python_strings(names_attr)[0].tolist() if names_attr is not None else []
     columns = {position: column_to_py(column, name)
                for position, (name, column) in enumerate(zip(names, rframe))}
     index = _index(rframe)
