@@ -253,6 +253,13 @@ def route_console(stdout: Callable[[str], None], stderr: Callable[[str], None],
     rp.conversion._cchar_to_str_with_maxlen = lambda buf, maxlen, encoding: decode(ffi().string(buf, maxlen))
 
 
+def on_process_events(hook: Callable[[], None]) -> None:
+    """Run ``hook`` each time R processes events (R_ProcessEvents, which R's
+    own interrupt check R_CheckUserInterrupt calls while R code runs): the
+    one moment at which asking R to stop is safe, since R's check follows."""
+    rpy2_modules().callbacks.processevents = hook
+
+
 # -- addresses and rpy2 wrappers -------------------------------------------------
 
 def cdata(sexp):
@@ -429,8 +436,11 @@ def _has_no_attributes() -> Callable[[int], bool] | None:
 # -- interrupts and the C stack ------------------------------------------------------
 
 def request_interrupt(pending: bool) -> bool:
-    """Set R's pending-interrupt flag (R stops at its next check). False when
-    R does not export the flag."""
+    """Set R's pending-interrupt flag. Only while R runs R code (from an
+    :func:`on_process_events` hook): R also acts on the flag at the end of
+    each garbage collection, and one that a direct call such as
+    Rf_allocVector triggers would jump out of C over Python's frames. False
+    when R does not export the flag."""
     flag = _variable("R_interrupts_pending", ctypes.c_int)
     if flag is None:
         return False

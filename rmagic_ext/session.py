@@ -70,6 +70,7 @@ class Session:
         self._wrote_stdout = False
         self._depth = threading.local()  # nesting of entered() per thread
         self._interrupted = False
+        self._forwarded = False  # the SIGINT was handed to R (see _process_events)
         self._user_code = 0  # depth of user Python code run for R (callbacks)
         with self.lock:
             self._start()
@@ -80,6 +81,7 @@ class Session:
         ri = self.ri
         start_embedded_r()  # a no-op when R is already up (e.g. started by rpy2)
         self._stack_check = _rapi.c_stack() is not None
+        _rapi.on_process_events(self._process_events)
         _rapi.route_console(self._write_stdout, _write_stderr, self._decode_console)
         self._own = self.source("session.R", parent=ri.baseenv)
         self.globalenv = ri.globalenv
@@ -296,15 +298,25 @@ class Session:
             raise RInterrupt()
 
     def _request_interrupt(self, signum, frame) -> None:
-        """Ask R to stop at its next check. When the user's own Python code is
-        what runs (code R called back into, a display function), stop it at
-        once. Other code (rpy2's, ours, which may hold R's protect stack) is
-        never interrupted mid-way: it stops at its next checkpoint
-        (check_interrupt)."""
+        """Note the SIGINT. R code stops at its next interrupt check (see
+        :meth:`_process_events`). When the user's own Python code is what runs
+        (code R called back into, a display function), it stops at once.
+        Other code (rpy2's, ours, which may hold R's protect stack) is never
+        interrupted mid-way: it stops at its next checkpoint (check_interrupt)."""
         self._interrupted = True
-        _rapi.request_interrupt(True)
+        self._forwarded = False
         if self._user_code:
             raise RInterrupt()
+
+    def _process_events(self) -> None:
+        """R checks for interrupts while its code runs, processing events
+        first (Python's SIGINT handler runs then too): a noted SIGINT becomes
+        R's own interrupt right there, where R is ready for it. Once: R's
+        handling of it checks for interrupts again, and a second one there
+        would escape R's handlers."""
+        if self._interrupted and not self._forwarded:
+            self._forwarded = True
+            _rapi.request_interrupt(True)
 
     @contextlib.contextmanager
     def user_code(self) -> Iterator[None]:
