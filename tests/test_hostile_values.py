@@ -151,8 +151,11 @@ def test_a_series_with_a_multiindex_is_refused():
         py2r(pd.Series([1, 2], index=pd.MultiIndex.from_tuples([(1, "a"), (2, "b")])))
 
 
-@pytest.mark.parametrize("nat", [np.datetime64("NaT"), np.timedelta64("NaT")])
-def test_a_unitless_nat_is_na(nat):
+@pytest.mark.parametrize("kind", [np.datetime64, np.timedelta64])
+def test_a_unitless_nat_is_na(kind):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # newer numpy deprecates unitless timedeltas
+        nat = kind("NaT")
     assert roundtrip(nat) is None
 
 
