@@ -52,7 +52,8 @@ R_existsVarInFrame     is there a binding (before the checks       eapi     ever
 R_BindingIsActive,     active and locked bindings go through       eapi     every push goes through R's assign
 R_BindingIsLocked      R's assign (R's errors, R's semantics)
 R_EnvironmentIsLocked  may a new binding be added                  eapi     every push goes through R's assign
-R_interrupts_pending   SIGINT asks R to stop at its next check     not API  Ctrl-C stops Python code only
+R_interrupts_pending   a SIGINT handed to R from its own check     not API  Ctrl-C stops Python code only
+                       (process-events hook), never elsewhere [4]
 R_CStackLimit,         R's C stack check, pointed at the calling   not API  no stack check: runaway recursion
 R_CStackStart          thread's own stack (rpy2 turns it off)               in C code may crash
 =====================  ==========================================  =======  ==================================
@@ -62,12 +63,16 @@ R_CStackStart          thread's own stack (rpy2 turns it off)               in C
 [2] Functions from R 4.5 on; macros (not exported) before.
 [3] R_getVarEx, the API lookup of R 4.5, forces promises: that runs R code
     whose error would jump over Python's frames.
+[4] R also acts on the flag at the end of any garbage collection: set while
+    Python converts, the next direct Rf_allocVector would jump out of C.
 
 rpy2 3.5 and 3.6 differ in start-up (``initr_checkenv`` is gone in 3.6,
 where ``initr`` checks the environment itself and logs), in cffi mode (ABI
 vs API: a declaration that libR lacks fails at first use vs at import), and
 in what their cdef declares (3.6 lacks ``Rf_findVarInFrame3``); everything
-else used here is shared.
+else used here is shared. Both free an R object (R_ReleaseObject) whenever
+Python frees its wrapper, on any thread and without their lock: here that
+waits for the lock (:func:`release_pending`).
 """
 
 from __future__ import annotations
