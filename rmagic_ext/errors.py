@@ -19,7 +19,16 @@ class RSetupError(RuntimeError):
 _EDGE = 10  # a runaway recursion shows its first and last frames, not thousands
 
 
-class RError(Exception):
+class _Rpy2RuntimeError(Exception):
+    """Stands in for rpy2's RRuntimeError until rpy2 is loaded (same layout,
+    so that the session can swap it for rpy2's class: adopt_rpy2_bases)."""
+
+
+class _Rpy2ParsingError(Exception):
+    """Stands in for rpy2's RParsingError until rpy2 is loaded."""
+
+
+class RError(_Rpy2RuntimeError):
     """An error raised by R code.
 
     ``message`` is R's condition message, ``call`` the deparsed call R blames
@@ -65,7 +74,7 @@ class RError(Exception):
         return [self.render()]
 
 
-class RParseError(Exception):
+class RParseError(_Rpy2ParsingError):
     """R could not parse a cell; nothing in it was run.
 
     ``line`` and ``column`` are 1-based positions in the cell's text (None
@@ -87,6 +96,16 @@ class RParseError(Exception):
 
     def _render_traceback_(self) -> list[str]:
         return [f"{self}\n{self.detail}"]
+
+
+def adopt_rpy2_bases(runtime_error: type, parsing_error: type) -> None:
+    """Make RError also an rpy2 ``RRuntimeError`` and RParseError also an
+    rpy2 ``RParsingError``, so that ``except RRuntimeError:`` in code written
+    for rpy2 catches ours. Done once rpy2 is loaded (the session does it),
+    never at import: ``import rmagic_ext`` must not need rpy2 or libR."""
+    for ours, theirs in ((RError, runtime_error), (RParseError, parsing_error)):
+        if theirs not in ours.__mro__:
+            ours.__bases__ = (theirs,)
 
 
 class RInterrupt(KeyboardInterrupt):

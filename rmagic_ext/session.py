@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from . import _rapi
-from .errors import ConversionError, RError, RInterrupt, RParseError, RSetupError
+from .errors import ConversionError, RError, RInterrupt, RParseError, RSetupError, adopt_rpy2_bases
 from .rsetup import mismatch_advice
 
 
@@ -44,7 +44,8 @@ def start_embedded_r() -> None:
     """Load libR through rpy2 and start R, as the session and doctor's probe
     both do; RSetupError (with the fix) when that fails."""
     with _setup_errors("load R through rpy2"):
-        _rapi.rpy2_modules()
+        rp = _rapi.rpy2_modules()
+    adopt_rpy2_bases(rp.RRuntimeError, rp.capi.RParsingError)
     with _setup_errors("start the embedded R"):
         _rapi.start_r()
 

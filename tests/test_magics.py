@@ -113,13 +113,17 @@ def test_option_errors_are_usage_errors(ip):
         ip.run_line_magic("Rpush", "-c")
 
 
-def test_display_function(ip, capsys):
+def test_display_function_is_called_once_with_the_last_value_as_rpy2_does(ip, capsys):
     seen = []
     ip.user_ns["show_it"] = lambda value, args: seen.append((value, args.display))
     ip.run_cell_magic("R", "-d show_it", "x <- 3\nx\nc(a = 1)")
-    assert seen[0] == (3, "show_it")
-    assert seen[1][0].to_dict() == {"a": 1.0}
-    assert capsys.readouterr().out == ""
+    assert len(seen) == 1 and seen[0][1] == "show_it"
+    assert seen[0][0].to_dict() == {"a": 1.0}
+    assert capsys.readouterr().out == "[1] 3\n"  # earlier visible values print as R prints them
+    seen.clear()
+    ip.run_cell_magic("R", "-d show_it", "y <- 1")
+    assert seen == []  # nothing visible: not called
+    assert ip.run_line_magic("R", "-d show_it 2L") is None and seen[0][0] == 2
 
 
 def test_display_must_exist_and_be_callable(ip):

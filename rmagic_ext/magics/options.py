@@ -113,6 +113,25 @@ def parse_pairs(names: Iterable[str], option: str, *, python_first: bool) -> lis
     return pairs
 
 
+class MissingPythonName(UsageError, NameError):
+    """A magic names a Python object that does not exist: a one-line usage
+    error, and the NameError rpy2's magics raise for it."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shortens UsageError itself, not subclasses
+        return [f"UsageError: {self}"]
+
+
+class MissingRName(UsageError, KeyError):
+    """A magic names an R object that does not exist: a one-line usage
+    error, and the KeyError rpy2's magics raise for it (from R's lookup)."""
+
+    def __str__(self) -> str:  # KeyError would show the message quoted
+        return str(self.args[0]) if self.args else ""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"UsageError: {self}"]
+
+
 _MISSING = object()
 
 
@@ -126,7 +145,7 @@ def resolve(path: str, namespaces: Iterable[dict], option: str) -> Any:
             value = namespace[head]
             break
     if value is _MISSING:
-        raise UsageError(f"{option}: name {head!r} is not defined in Python")
+        raise MissingPythonName(f"{option}: name {head!r} is not defined in Python")
     for i, name in enumerate(attrs):
         try:
             value = getattr(value, name)

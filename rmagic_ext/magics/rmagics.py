@@ -17,7 +17,7 @@ from traitlets import CaselessStrEnum, Float, Int, TraitError, Unicode, validate
 from .. import convert, display, graphics
 from ..convert import push
 from ..session import get_session
-from .options import (check_r_name, parse_pairs, resolve, split_names, split_options)
+from .options import MissingRName, check_r_name, parse_pairs, resolve, split_names, split_options
 
 
 def _converter_option(f):
@@ -100,16 +100,20 @@ class RMagics(Magics):
         converter = self._converter(args.converter, namespaces)
         inputs = self._resolve_inputs(split_names(args.input), "-i", namespaces)
         outputs = parse_pairs(split_names(args.output), "-o", python_first=True)
-        show = self._display(args, namespaces, converter)
+        display_fn = self._display_function(args, namespaces)
+        show = self._show(session := get_session())
         spec = graphics.resolve_spec(args, self._plot_settings(), self.shell)
-        session = get_session()
         with session.entered():  # the whole cell holds R: another thread's R calls wait, not interleave
             self._assign_in_r(inputs, converter)
             with graphics.cell(spec) as plots, converter.activated():  # py$ in R converts with it too
                 outcome = session.run(code, name=self._source_name(), show=show,
-                                      keep_last=cell is None, after_each=plots.after_expression)
+                                      keep_last=cell is None or display_fn is not None,
+                                      after_each=plots.after_expression)
+                if display_fn is not None and outcome.visible:
+                    self._call_display(display_fn, converter.r2py(outcome.value), args)
             self._pull_into_python(outputs, converter)
-        if cell is None and not args.noreturn and not outcome.printed:
+        if cell is None and not args.noreturn and not outcome.printed and display_fn is None \
+                and not code.rstrip().endswith(";"):  # rpy2: a line ending with ";" returns nothing
             return converter.r2py(outcome.value)
         return None
 
@@ -190,21 +194,26 @@ class RMagics(Magics):
     def _r_object(self, r_name: str):
         found = get_session().lookup(r_name)
         if found is None:
-            raise UsageError(f"R has no object named {r_name!r}")
+            raise MissingRName(f"R has no object named {r_name!r}")
         return found
 
-    def _display(self, args, namespaces, converter):
+    def _show(self, session):
+        return lambda value: display.show_value(session, value, self.max_rows, self.max_cols)
+
+    def _display_function(self, args, namespaces):
+        """``-d FUNC``: called once, as in rpy2, with the converted value of the
+        cell's last expression when it is visible (earlier values print as usual)."""
         if args.display is None:
-            session = get_session()
-            return lambda value: display.show_value(session, value, self.max_rows, self.max_cols)
+            return None
         display_fn = resolve(args.display, namespaces, "-d")
         if not callable(display_fn):
             raise UsageError(f"-d: {args.display!r} is not callable")
-        def show(value):
-            converted = converter.r2py(value)
-            with get_session().user_code():  # the user's code: SIGINT stops it at once
-                display_fn(converted, args)
-        return show
+        return display_fn
+
+    @staticmethod
+    def _call_display(display_fn, value, args) -> None:
+        with get_session().user_code():  # the user's code: SIGINT stops it at once
+            display_fn(value, args)
 
     def _plot_settings(self) -> graphics.PlotSettings:
         return graphics.PlotSettings(device=self.device, width=self.width, height=self.height, units=self.units,

@@ -1,0 +1,66 @@
+"""What code written for rpy2's magics relies on, checked against rpy2's
+documented behaviour: its exception classes catch our errors, a line ending
+with ";" returns nothing, ``-d`` is called once with the last value."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from IPython.core.error import UsageError
+
+from helpers import R
+from rmagic_ext import RError, RParseError
+
+
+def test_r_errors_are_rpy2_runtime_errors(ip):
+    from rpy2.rinterface_lib.embedded import RRuntimeError
+    with pytest.raises(RRuntimeError) as info:
+        R(ip, "stop('boom')")
+    assert isinstance(info.value, RError) and info.value.message == "boom"
+
+
+def test_parse_errors_are_rpy2_parsing_errors(ip):
+    from rpy2.rinterface_lib._rinterface_capi import RParsingError
+    with pytest.raises(RParsingError) as info:
+        R(ip, "1 +* 2")
+    assert isinstance(info.value, RParseError) and info.value.line == 1
+
+
+@pytest.mark.parametrize("magic, line", [("R", "-i missing_py 1"), ("Rpush", "missing_py"),
+                                         ("R", "-d missing_py 1"), ("R", "-c missing_py 1")])
+def test_a_missing_python_name_is_a_name_error(ip, magic, line):
+    with pytest.raises(NameError, match="missing_py"):
+        ip.run_line_magic(magic, line)
+    with pytest.raises(UsageError):
+        ip.run_line_magic(magic, line)
+
+
+@pytest.mark.parametrize("magic, line", [("R", "-o missing_r 1"), ("Rpull", "missing_r"), ("Rget", "missing_r")])
+def test_a_missing_r_name_is_a_key_error_as_rpy2_s_lookup_gives(ip, magic, line):
+    with pytest.raises(KeyError, match="missing_r"):
+        ip.run_line_magic(magic, line)
+
+
+def test_missing_names_still_show_one_line(run_cell, capsys):
+    run_cell("%Rget missing_r")
+    captured = capsys.readouterr()
+    assert (captured.out + captured.err).strip() == "UsageError: R has no object named 'missing_r'"
+
+
+def test_importing_the_package_still_loads_neither_rpy2_nor_libr():
+    code = ("import sys, rmagic_ext\n"
+            "print(sorted(m for m in sys.modules if m.startswith('rpy2')))\n"
+            "print(any('libR' in line for line in open('/proc/self/maps')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "False"]
+
+
+def test_a_line_ending_with_a_semicolon_returns_none(ip, capsys):
+    assert R(ip, "x <- 5;") is None
+    assert R(ip, "x <- 5") == 5.0
+    assert R(ip, 'paste("a;b")') == "a;b"  # a ";" inside a string is R's, not a separator
+    assert R(ip, "cat('a\\n'); 2") == 2.0
+    assert capsys.readouterr().out == "a\n"
