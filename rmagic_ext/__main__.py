@@ -1,11 +1,12 @@
-"""``python -m rmagic_ext install-kernel | doctor``: the command line (logic in cli.py)."""
+"""``python -m rmagic_ext install-kernel | doctor | migrate``: the command line
+(logic in cli.py and migrate.py)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from . import cli
+from . import cli, migrate
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,6 +31,13 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("doctor", help="check R, rpy2, graphics devices, R packages and the kernelspec",
                         description="Check everything R cells need; print the fix for each problem. "
                                     "Exit status 1 when something is broken.")
+
+    move = commands.add_parser("migrate", help="make notebooks written for rpy2's magics load rmagic_ext",
+                               description="Rewrite '%%load_ext rpy2.ipython' (and '%%load_ext rmagic') in the "
+                                           "code cells of each notebook to '%%load_ext rmagic_ext', in place; "
+                                           "nothing else in the file changes.")
+    move.add_argument("notebooks", nargs="+", metavar="NOTEBOOK.ipynb")
+    move.add_argument("--dry-run", action="store_true", help="show the diff, change nothing")
     return main
 
 
@@ -40,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         path = cli.install_kernel(args.name, args.display_name, location, args.prefix)
         print(f'Installed kernelspec {args.name} ("{args.display_name}") in {path}')
         return 0
+    if args.command == "migrate":
+        return migrate.main(args.notebooks, args.dry_run)
     return cli.doctor()
 
 

@@ -64,3 +64,52 @@ def test_a_line_ending_with_a_semicolon_returns_none(ip, capsys):
     assert R(ip, 'paste("a;b")') == "a;b"  # a ";" inside a string is R's, not a separator
     assert R(ip, "cat('a\\n'); 2") == 2.0
     assert capsys.readouterr().out == "a\n"
+
+
+# -- python -m rmagic_ext migrate -------------------------------------------------------------
+
+def rpy2_notebook(path):
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("We use `%load_ext rpy2.ipython` below."),
+                nbformat.v4.new_code_cell("import pandas as pd\n%load_ext rpy2.ipython"),
+                nbformat.v4.new_code_cell("  %load_ext rmagic  "),
+                nbformat.v4.new_code_cell("%%R\nx <- 1")]
+    nbformat.write(nb, str(path))
+    return path.read_text()
+
+
+def migrate_cmd(*args):
+    return subprocess.run([sys.executable, "-m", "rmagic_ext", "migrate", *args], capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_migrate_rewrites_the_load_lines_and_nothing_else(tmp_path):
+    path = tmp_path / "old.ipynb"
+    before = rpy2_notebook(path)
+    done = migrate_cmd(str(path))
+    assert done.returncode == 0 and "rewrote 2 lines" in done.stdout, done.stdout + done.stderr
+    after = path.read_text()
+    assert after == before.replace('"%load_ext rpy2.ipython"', '"%load_ext rmagic_ext"') \
+                          .replace('"  %load_ext rmagic  "', '"  %load_ext rmagic_ext  "')
+    assert "We use `%load_ext rpy2.ipython` below." in after  # markdown untouched
+    assert "nothing to change" in migrate_cmd(str(path)).stdout
+
+
+def test_migrate_dry_run_shows_the_diff_and_changes_nothing(tmp_path):
+    path = tmp_path / "old.ipynb"
+    before = rpy2_notebook(path)
+    done = migrate_cmd("--dry-run", str(path))
+    assert done.returncode == 0 and "would rewrite 2 lines" in done.stdout
+    assert '-    "%load_ext rpy2.ipython"' in done.stdout and '+    "%load_ext rmagic_ext"' in done.stdout
+    assert path.read_text() == before
+
+
+def test_migrate_reports_a_broken_notebook_and_leaves_it(tmp_path):
+    broken, good = tmp_path / "broken.ipynb", tmp_path / "good.ipynb"
+    broken.write_text('{"cells": [')
+    rpy2_notebook(good)
+    done = migrate_cmd(str(broken), str(good))
+    assert done.returncode == 1
+    assert "broken.ipynb: not changed" in done.stdout and "good.ipynb: rewrote 2 lines" in done.stdout
+    assert broken.read_text() == '{"cells": ['
