@@ -113,3 +113,26 @@ def test_migrate_reports_a_broken_notebook_and_leaves_it(tmp_path):
     assert done.returncode == 1
     assert "broken.ipynb: not changed" in done.stdout and "good.ipynb: rewrote 2 lines" in done.stdout
     assert broken.read_text() == '{"cells": ['
+
+
+# -- structured arrays ----------------------------------------------------------------------------
+
+def test_a_structured_array_becomes_a_data_frame(ip):
+    import numpy as np
+    ip.user_ns["rec"] = np.array([(1, 2.5, b"ab", "x"), (2, -1.0, b"c", "yz")],
+                                 dtype=[("i", "i4"), ("f", "f8"), ("b", "S2"), ("u", "U2")])
+    ip.run_line_magic("Rpush", "rec")
+    assert R(ip, "class(rec)") == "data.frame"
+    assert R(ip, "names(rec)").tolist() == ["i", "f", "b", "u"]
+    assert R(ip, "vapply(rec, typeof, '')").tolist() == ["integer", "double", "character", "character"]
+    assert R(ip, "rec$b").tolist() == ["ab", "c"] and R(ip, "rec$f").tolist() == [2.5, -1.0]
+    ip.user_ns["recarray"] = ip.user_ns["rec"].view(np.recarray)
+    ip.run_line_magic("Rpush", "recarray")
+    assert R(ip, "nrow(recarray)") == 2
+
+
+def test_a_structured_array_with_sub_arrays_is_refused(ip):
+    import numpy as np
+    from rmagic_ext import ConversionError, py2r
+    with pytest.raises(ConversionError, match="sub-arrays"):
+        py2r(np.zeros(2, dtype=[("v", "f8", (3,))]))

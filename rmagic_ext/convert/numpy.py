@@ -110,6 +110,8 @@ def object_vector(values: np.ndarray, what: str):
 
 @default.py2r.register(np.ndarray)
 def ndarray_to_r(array: np.ndarray):
+    if array.dtype.names is not None:
+        return structured_to_r(array)
     if array.ndim == 1:
         return vector(array)
     flat = vector(array.ravel(order="F"))  # R stores arrays column-major
@@ -122,6 +124,23 @@ def numpy_scalar_to_r(value: np.generic):
     if isinstance(value, (np.datetime64, np.timedelta64)) and np.datetime_data(value.dtype)[0] == "generic":
         value = value.astype(f"{value.dtype.kind == 'M' and 'datetime64' or 'timedelta64'}[s]")  # NaT has no unit
     return vector(np.asarray(value).reshape(1))
+
+
+def structured_to_r(array: np.ndarray):
+    """A structured (or record) array is a table, as rpy2 has it: a
+    data.frame with one column per field; bytes fields become character."""
+    from .pandas import dataframe_to_r  # pandas builds on this module
+    if array.ndim != 1:
+        raise ConversionError(f"a structured array of shape {array.shape} has no data.frame counterpart "
+                              "(only 1-D ones are tables)")
+    columns = {}
+    for name in array.dtype.names:
+        field = np.asarray(array[name])
+        if field.ndim != 1:
+            raise ConversionError(f"field {name!r} of a structured array holds sub-arrays: no R column can")
+        columns[name] = np.char.decode(field, "utf-8").astype(object) if field.dtype.kind == "S" else field
+    import pandas as pd
+    return dataframe_to_r(pd.DataFrame(columns))
 
 
 @default.py2r.register(np.ma.MaskedArray)
