@@ -45,6 +45,7 @@ class DeviceSpec:
     pointsize: float = 12.0
     bg: str = "white"
     isolate_svg: bool = True
+    type: str = "cairo"  # png()/jpeg()'s type (rpy2's --type)
 
     @property
     def inches(self) -> tuple[float, float]:
@@ -70,6 +71,7 @@ class DeviceSpec:
                 "ext": "svg" if self.format == "svg" else ("jpeg" if self.format == "jpeg" else "png"),
                 "width": float(width), "height": float(height), "units": units,
                 "res": float(self.res * scale), "pointsize": float(self.pointsize), "bg": self.bg,
+                "type": self.type,
                 "width_in": float(w_in), "height_in": float(h_in)}
 
 
@@ -118,22 +120,31 @@ def resolve_spec(args, settings: PlotSettings, shell=None) -> DeviceSpec:
     mpl = matplotlib_defaults(shell)
     fmt = settings.device or mpl["format"] or "png"
     if args.width is not None or args.height is not None or args.units is not None:
-        units = args.units or "px"
+        units = args.units or ("in" if fmt == "svg" else "px")  # rpy2: svg sizes are inches
         res = args.res or (72 if units != "px" else mpl["dpi"])
-        default_w, default_h = (480, 480) if units == "px" else (7, 7)
-        width, height = args.width or default_w, args.height or default_h
     else:
         units = settings.units
         res = args.res or settings.res or mpl["dpi"]
-        fig_w, fig_h = mpl["figsize"]
-        per_unit = _PER_INCH.get(units, None)
-        width = settings.width or (fig_w * res if units == "px" else fig_w * per_unit)
-        height = settings.height or (fig_h * res if units == "px" else fig_h * per_unit)
+    default_w, default_h = (_in_units(inches, units, res) for inches in _default_inches(settings, mpl))
+    width = args.width if args.width is not None else default_w  # the other side: the default, same units
+    height = args.height if args.height is not None else default_h
     spec = DeviceSpec(format=fmt, width=float(width), height=float(height), units=units, res=float(res),
                       pointsize=float(args.pointsize or settings.pointsize), bg=args.bg or settings.bg,
-                      isolate_svg=args.isolate_svgs)
+                      isolate_svg=args.isolate_svgs, type=getattr(args, "type", None) or "cairo")
     check_size(spec)
     return spec
+
+
+def _default_inches(settings: PlotSettings, mpl: dict) -> tuple[float, float]:
+    """The configured plot size (``%config RMagics``), else matplotlib's figure size, in inches."""
+    fig_w, fig_h = mpl["figsize"]
+    per_unit = (settings.res or mpl["dpi"]) if settings.units == "px" else _PER_INCH[settings.units]
+    return (settings.width / per_unit if settings.width else fig_w,
+            settings.height / per_unit if settings.height else fig_h)
+
+
+def _in_units(inches: float, units: str, res: float) -> float:
+    return inches * res if units == "px" else inches * _PER_INCH[units]
 
 
 #: The largest image a cell may draw: a side, and the whole (pixels, after

@@ -213,3 +213,24 @@ def test_plot_cells_beside_a_thread_calling_r_show_each_image_once(kernel):
     finally:
         kernel.execute("stop_loop.set(); looping.join()")
     assert counts == [1] * 30
+
+
+def test_rpy2_plot_options_keep_rpy2_s_meaning(kernel):
+    run = kernel.execute("%%R -w 800 --type=cairo\nplot(1)")
+    assert run.error is None and len(images(run)) == 1
+    assert png_size(images(run)[0][3]) == (800, 480)  # the other side: the default, in the same units
+    run = kernel.execute("%%R -w 150 -u mm\nplot(1)")  # used to be 7 mm high: "figure margins too large"
+    assert run.error is None and len(images(run)) == 1
+    with device(kernel, "svg"):
+        run = kernel.execute("%%R -w 6 -h 4\nplot(1)")  # inches for svg, as in rpy2
+        svg = images(run)[0][3]
+        assert 'width="432pt"' in svg and 'height="288pt"' in svg
+    run = kernel.execute("%%R --type=Xlib\nplot(1)")
+    assert run.error is None and len(images(run)) == 1  # no X display here: cairo, with a note
+    assert "--type Xlib cannot draw here" in run.text("stderr")
+
+
+def test_rdevice_x11_is_accepted_and_changes_nothing(kernel):
+    run = kernel.execute("%Rdevice X11")
+    assert run.error is None and "stay inline" in run.text()
+    assert len(images(kernel.execute("%%R\nplot(1)"))) == 1

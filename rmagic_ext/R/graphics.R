@@ -56,14 +56,25 @@ open_cell_device <- function(...) {
 }
 
 open_device <- function(spec, file) {
+  type <- .device_type(spec$type)
   switch(spec$format,
     png = grDevices::png(file, width = spec$width, height = spec$height, units = spec$units,
-                         res = spec$res, pointsize = spec$pointsize, bg = spec$bg, type = "cairo"),
+                         res = spec$res, pointsize = spec$pointsize, bg = spec$bg, type = type),
     jpeg = grDevices::jpeg(file, width = spec$width, height = spec$height, units = spec$units,
                            res = spec$res, pointsize = spec$pointsize, bg = spec$bg,
-                           quality = 90, type = "cairo"),
+                           quality = 90, type = type),
     svg = grDevices::svg(file, width = spec$width_in, height = spec$height_in,
                          pointsize = spec$pointsize, bg = spec$bg, onefile = FALSE))
+}
+
+# rpy2's --type, where this R can draw with it; cairo (with a note) elsewhere:
+# Xlib needs an X display, quartz macOS.
+.device_type <- function(type) {
+  usable <- switch(type, Xlib = capabilities("X11"), quartz = capabilities("aqua"), TRUE)
+  if (isTRUE(usable)) return(type)
+  message(sprintf("--type %s cannot draw here (no %s); plotting with cairo", type,
+                  if (type == "Xlib") "X display" else "macOS"))
+  "cairo"
 }
 
 # Runs before base or grid graphics start a page (or a panel of one): note

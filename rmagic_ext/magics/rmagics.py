@@ -81,6 +81,8 @@ class RMagics(Magics):
     @argument("-b", "--bg", help="Background colour of the plots.")
     @argument("-u", "--units", choices=["px", "in", "cm", "mm"], help="Units of -w and -h.")
     @argument("-r", "--res", type=float, help="Resolution in dots per inch (72 with -u in/cm/mm).")
+    @argument("--type", choices=["cairo", "cairo-png", "Xlib", "quartz"],
+              help="Type of the png/jpeg device (as in rpy2): passed to R's png().")
     @argument("--noisolation", action="store_false", default=True, dest="isolate_svgs",
               help="Do not isolate SVG plots (they may then share ids and CSS with each other).")
     @needs_local_scope
@@ -120,8 +122,13 @@ class RMagics(Magics):
     @line_magic
     def Rdevice(self, line):
         """Set the format of R plots: ``%Rdevice png|svg|retina|jpeg``; with
-        no argument, plots follow the matplotlib inline backend's format again."""
+        no argument, plots follow the matplotlib inline backend's format again.
+        rpy2's ``X11`` (an on-screen window) is accepted and changes nothing."""
         choice = line.strip()
+        if choice == "X11":
+            print(f"%Rdevice X11: R's plots stay inline in a notebook ({self.device or 'following matplotlib'}); "
+                  "X11 would open windows outside it")
+            return
         if choice and choice not in graphics.FORMATS:
             raise UsageError(f"%Rdevice: choose one of {', '.join(graphics.FORMATS)} (got {choice!r})")
         self.device = choice
