@@ -303,10 +303,6 @@ def allocate(sexptype: int, n: int):
     return lib.Rf_protect(lib.Rf_allocVector(sexptype, n))
 
 
-def protect(pointer):
-    return rlib().Rf_protect(pointer)
-
-
 def unprotect(count: int) -> None:
     """Release the newest ``count`` of R's protections."""
     if count:

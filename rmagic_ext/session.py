@@ -28,7 +28,6 @@ from .errors import ConversionError, RError, RInterrupt, RParseError, RSetupErro
 from .rsetup import mismatch_advice
 
 
-
 @contextlib.contextmanager
 def _setup_errors(doing: str) -> Iterator[None]:
     """Failures of loading or starting R become RSetupError with the fix."""
@@ -218,11 +217,7 @@ class Session:
         with self.entered():
             self.check_interrupt()  # a SIGINT since R was entered: R would stop before our handlers
             boxed = self.ri.ListSexpVector([_as_r(self.ri, a) for a in args])
-            try:
-                res = as_dict(self._own["call_helper"](helpers[name], boxed))
-            except _rapi.rpy2_modules().RRuntimeError:
-                self.check_interrupt()  # R stopped for a SIGINT before call_helper's handlers ran
-                raise
+            res = as_dict(self._own["call_helper"](helpers[name], boxed))  # see _interruptible for rpy2's errors
             outcome = scalar(res["status"])
             if (outcome != "ok" or warnings) and len(res["warnings"]):
                 self._own["print_warnings"](res["warnings"])  # with an error: R's "In addition: ..."
@@ -262,9 +257,10 @@ class Session:
 
     @contextlib.contextmanager
     def _stack_check_for_this_thread(self) -> Iterator[None]:
-        """R measures C stack use from the top of the thread it started on. On
-        another thread, point that measure at this thread's own stack for the
-        time it holds R, so deep recursion there is an R error, not a crash."""
+        """R measures C stack use from the top of the thread it started on
+        (and rpy2 turns the check off): point it at the entering thread's own
+        stack for the time that thread holds R, so deep recursion on any
+        thread, whichever one started R, is an R error, not a crash."""
         mine = _rapi.c_stack_for_this_thread() if self._stack_check else None
         before = _rapi.c_stack() if mine is not None else None
         if before is None:
