@@ -129,6 +129,7 @@ class Rpy2:
     conversion: Any  # rpy2.rinterface_lib.conversion
     capi: Any  # rpy2.rinterface_lib._rinterface_capi
     openrlib: Any  # rpy2.rinterface_lib.openrlib
+    embedded: Any  # rpy2.rinterface_lib.embedded
     version: str
     RRuntimeError: type  # what rpy2 raises when R code it ran failed outside our handlers
 
@@ -141,7 +142,8 @@ def rpy2_modules() -> Rpy2:
     errors) when R and rpy2 do not fit: the session turns that into advice."""
     import rpy2.rinterface as ri
     from rpy2.rinterface_lib import _rinterface_capi, callbacks, conversion, embedded, openrlib
-    return Rpy2(ri, callbacks, conversion, _rinterface_capi, openrlib, _rpy2_version(), embedded.RRuntimeError)
+    return Rpy2(ri, callbacks, conversion, _rinterface_capi, openrlib, embedded, _rpy2_version(),
+                embedded.RRuntimeError)
 
 
 def _rpy2_version() -> str:
@@ -256,6 +258,11 @@ def route_console(stdout: Callable[[str], None], stderr: Callable[[str], None],
     rp.callbacks.consolewrite_warnerror = stderr
     rp.callbacks.showmessage = stderr
     rp.conversion._cchar_to_str_with_maxlen = lambda buf, maxlen, encoding: decode(ffi().string(buf, maxlen))
+
+
+def r_ready() -> bool:
+    """Whether the embedded R runs (false once rpy2 has ended it at exit)."""
+    return bool(rpy2_modules().embedded.isready())
 
 
 def on_process_events(hook: Callable[[], None]) -> None:

@@ -220,7 +220,8 @@ def _uninstall() -> None:
     """Runs before rpy2's own exit handler (atexit is last-in, first-out),
     which collects R's garbage: R's side stops calling Python first."""
     global _entry_closure
-    _R("bridge_uninstall")
+    if get_session().running():  # rpy2.robjects registers an exit handler of its own, which may have ended R first
+        _R("bridge_uninstall")
     _entry_closure = None
 
 

@@ -180,6 +180,11 @@ class Session:
         except ValueError as exc:
             raise ConversionError(str(exc)) from None
 
+    @staticmethod
+    def running() -> bool:
+        """Whether R still runs (at exit, rpy2 may have ended it already)."""
+        return _rapi.r_ready()
+
     def inside_r(self) -> bool:
         """Whether this thread is already in R, e.g. in Python code that R
         code called and that R code is still running."""

@@ -217,3 +217,12 @@ def test_references_r_collects_at_exit_do_not_crash_python():
             "for i in range(50): r[f'x{i}'] = A()\nr('rm(list = ls())')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0 and "Fatal" not in done.stderr, done.stderr
+
+
+def test_exit_is_quiet_when_rpy2_robjects_ended_r_first():
+    """rpy2.robjects registers an exit handler that ends R before ours runs."""
+    code = ("from rmagic_ext import r\nr('x <- 1')\nimport rpy2.robjects\n"
+            "class A: pass\nr['ref'] = A()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr
