@@ -136,3 +136,10 @@ def test_a_structured_array_with_sub_arrays_is_refused(ip):
     from rmagic_ext import ConversionError, py2r
     with pytest.raises(ConversionError, match="sub-arrays"):
         py2r(np.zeros(2, dtype=[("v", "f8", (3,))]))
+
+
+def test_a_structured_array_with_bytes_that_are_not_text_is_a_clear_error():
+    import numpy as np
+    from rmagic_ext import ConversionError, py2r
+    with pytest.raises(ConversionError, match="field 'b'.*not UTF-8"):
+        py2r(np.array([(1, b"\xff")], dtype=[("i", "i4"), ("b", "S1")]))

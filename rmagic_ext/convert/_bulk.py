@@ -137,6 +137,10 @@ def _view(cdata, sexptype: int, length: int, owner, writable: bool) -> np.ndarra
     return np.asarray(memory)
 
 
+def raise_surrogate(text: str, position: int):
+    raise ConversionError(f"a string holds {text[position]!r}, a lone surrogate, which is not text R can hold")
+
+
 def raise_nul():
     raise ConversionError("R strings cannot contain NUL characters ('\\x00'); "
                           "send such data as bytes (R raw vectors) instead")
@@ -207,8 +211,7 @@ def _join(items: np.ndarray) -> bytes | None:
     try:
         return joined.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ConversionError(f"a string holds {joined[exc.start]!r}, a lone surrogate, "
-                              "which is not text R can hold") from None
+        raise_surrogate(joined, exc.start)
 
 
 def strings_from_r(sexp) -> tuple[np.ndarray, np.ndarray] | None:

@@ -50,21 +50,23 @@ def strings(values, na: np.ndarray | None = None):
         if vector is not None:
             return vector
     items = array.tolist() if na is None else [None if m else v for v, m in zip(array.tolist(), na)]
-    _check_encodable(items)
-    if any("\x00" in v for v in items if v is not None):
-        _bulk.raise_nul()
+    _check_text(items)
     return r.StrSexpVector([r.NA_Character if v is None else v for v in items])
 
 
-def _check_encodable(items) -> None:
-    """R's strings are UTF-8 text: a str holding a lone surrogate is not."""
+def _check_text(items) -> None:
+    """R's strings are UTF-8 text ending at the first NUL: a str holding NUL
+    (it would arrive cut short) or a lone surrogate (not text) is refused.
+    The bulk path checks the same on its joined buffer (_bulk._join)."""
     for item in items:
-        if item is not None:
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise ConversionError(f"the string {item[:30]!r} holds {item[exc.start]!r}, a lone "
-                                      "surrogate, which is not text R can hold") from None
+        if item is None:
+            continue
+        if "\x00" in item:
+            _bulk.raise_nul()
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            _bulk.raise_surrogate(item, exc.start)
 
 
 def python_strings(sexp) -> tuple[np.ndarray, np.ndarray]:

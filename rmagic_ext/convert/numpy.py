@@ -8,6 +8,7 @@ from __future__ import annotations
 
 
 import numpy as np
+import pandas as pd
 
 from .. import _rapi
 from ..errors import ConversionError
@@ -85,11 +86,7 @@ def vector(values: np.ndarray, what: str = "array"):
     if kind == "U":
         return str_vector(values.astype(str))
     if kind == "S":
-        try:
-            return str_vector(np.char.decode(values, "utf-8").astype(object))
-        except UnicodeDecodeError as exc:
-            raise ConversionError(f"{what} of dtype {values.dtype} holds bytes that are not UTF-8 text "
-                                  f"({exc.object[:20]!r}); decode them, or send each one as bytes") from None
+        return str_vector(decoded_bytes(values, what))
     if kind in "Mm":
         from . import datetimes  # datetimes builds on this module
         if kind == "M":
@@ -98,6 +95,16 @@ def vector(values: np.ndarray, what: str = "array"):
     if kind == "O":
         return object_vector(values, what)
     raise ConversionError(f"{what} of dtype {values.dtype} has no R counterpart")
+
+
+def decoded_bytes(values: np.ndarray, what: str) -> np.ndarray:
+    """A bytes array (dtype S) as an object array of str: R's character
+    vectors hold text, so bytes that are not UTF-8 are a clear error."""
+    try:
+        return np.char.decode(values, "utf-8").astype(object)
+    except UnicodeDecodeError as exc:
+        raise ConversionError(f"{what} of dtype {values.dtype} holds bytes that are not UTF-8 text "
+                              f"({exc.object[:20]!r}); decode them, or send each one as bytes") from None
 
 
 def object_vector(values: np.ndarray, what: str):
@@ -122,7 +129,7 @@ def ndarray_to_r(array: np.ndarray):
 @default.py2r.register(np.generic)
 def numpy_scalar_to_r(value: np.generic):
     if isinstance(value, (np.datetime64, np.timedelta64)) and np.datetime_data(value.dtype)[0] == "generic":
-        value = value.astype(f"{value.dtype.kind == 'M' and 'datetime64' or 'timedelta64'}[s]")  # NaT has no unit
+        value = value.astype(f"{value.dtype.name}[s]")  # a bare NaT has no unit
     return vector(np.asarray(value).reshape(1))
 
 
@@ -138,8 +145,7 @@ def structured_to_r(array: np.ndarray):
         field = np.asarray(array[name])
         if field.ndim != 1:
             raise ConversionError(f"field {name!r} of a structured array holds sub-arrays: no R column can")
-        columns[name] = np.char.decode(field, "utf-8").astype(object) if field.dtype.kind == "S" else field
-    import pandas as pd
+        columns[name] = decoded_bytes(field, f"field {name!r}") if field.dtype.kind == "S" else field
     return dataframe_to_r(pd.DataFrame(columns))
 
 
