@@ -120,7 +120,9 @@ def _pyfunction_to_py(sexp):
 def _entry(op, *args):
     """What R calls: always returns a status list, never raises."""
     try:
-        with registry.active().activated():  # the cell's converter (-c), as for -i and -o
+        # The cell's converter (-c), as for -i and -o; Python shapes, as reticulate
+        # gives them, even when the magics shape their own values as arrays.
+        with registry.active().activated(), registry.shaped("python"):
             value = _OPS[str(op[0])](*args)
         return _status(ok=True, value=value)
     except KeyboardInterrupt:

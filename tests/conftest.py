@@ -17,6 +17,18 @@ def ip():
     return shell
 
 
+@pytest.fixture
+def python_shapes(ip):
+    """``RMagics.vectors = "python"`` for one test: for modules that check
+    values (fidelity, R facts) as Python scalars and Series. The default,
+    rpy2's arrays, is what test_shapes.py and the kernel tests check."""
+    magics = ip.magics_manager.registry["RMagics"]
+    before = magics.vectors
+    magics.vectors = "python"
+    yield
+    magics.vectors = before
+
+
 @pytest.fixture(scope="session")
 def session():
     return get_session()

@@ -21,6 +21,9 @@ import pytest
 from helpers import R
 from rmagic_ext import RError, RInterrupt, RObject, r
 
+# R facts are checked as Python scalars; test_shapes.py checks the magics' arrays.
+pytestmark = pytest.mark.usefixtures("python_shapes")
+
 
 # -- py in R ------------------------------------------------------------------------
 

@@ -16,6 +16,9 @@ from helpers import R, r_eval
 from rmagic_ext import ConversionError, ConversionWarning, py2r, r2py
 from rmagic_ext.session import get_session
 
+# Values are checked as Python scalars and Series; test_shapes.py checks rpy2's arrays.
+pytestmark = pytest.mark.usefixtures("python_shapes")
+
 
 def through_cell(ip, value):
     ip.user_ns["x_in"] = value

@@ -123,7 +123,7 @@ def test_plots_drawn_before_an_error_are_shown(kernel):
     run = kernel.execute("%%R\nplot(1:10)\nstop('after the plot')")
     assert run.error["ename"] == "RError"
     assert len(images(run)) == 1
-    assert kernel.execute("%R as.integer(dev.cur())").messages[-1]["content"]["data"]["text/plain"] == "1"
+    assert kernel.execute("%R as.integer(dev.cur())").messages[-1]["content"]["data"]["text/plain"] == "array([1])"
 
 
 def test_no_files_left_behind(kernel):

@@ -131,7 +131,7 @@ def test_a_factor_without_levels_is_a_clear_error(ip):
         R(ip, 'structure(3L, class = "factor")')
 
 
-def test_a_date_before_year_one_comes_back_as_a_timestamp(ip):
+def test_a_date_before_year_one_comes_back_as_a_timestamp(ip, python_shapes):
     value = R(ip, 'as.Date(-1e6, origin = "1970-01-01")')
     assert isinstance(value, pd.Timestamp) and value.year == -768
     assert R(ip, 'as.Date("2024-03-01")').isoformat() == "2024-03-01"

@@ -51,4 +51,4 @@ def test_kernel_survives_errors(kernel):
     kernel.execute("%R -i no_such_name 1")
     run = kernel.execute("%R 1L + 1L")
     assert run.error is None
-    assert run.messages[-1]["content"]["data"]["text/plain"] == "2"
+    assert run.messages[-1]["content"]["data"]["text/plain"] == "array([2])"  # rpy2's shape

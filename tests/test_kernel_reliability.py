@@ -15,7 +15,7 @@ def state_before(kernel):
 def assert_alive_with_state(kernel):
     run = kernel.execute("%R before")
     assert run.error is None
-    assert run.messages[-1]["content"]["data"]["text/plain"] == "'kept'"
+    assert run.messages[-1]["content"]["data"]["text/plain"] == "array(['kept'], dtype=object)"
 
 
 def interrupt_cell(kernel, code, wait=1.0):

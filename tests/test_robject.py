@@ -13,6 +13,9 @@ import helpers
 import rmagic_ext
 from rmagic_ext import RError, RObject, py2r, r2py
 
+# Values are checked as Python scalars and Series; test_shapes.py checks rpy2's arrays.
+pytestmark = pytest.mark.usefixtures("python_shapes")
+
 
 @pytest.fixture
 def R(ip):

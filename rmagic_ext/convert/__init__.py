@@ -7,8 +7,8 @@ cover; none of it starts R.
 
 from . import builtins, numpy, pandas, robject  # noqa: F401  (register their rules)
 from ._rt import attr, python_strings, strings
-from .registry import Converter, active, default, py2r, r2py, to_py, to_r
+from .registry import SHAPES, Converter, active, default, py2r, r2py, shaped, to_py, to_r
 from .robject import RObject
 
-__all__ = ["Converter", "RObject", "active", "attr", "default", "py2r", "python_strings", "r2py", "strings",
-           "to_py", "to_r"]
+__all__ = ["SHAPES", "Converter", "RObject", "active", "attr", "default", "py2r", "python_strings", "r2py",
+           "shaped", "strings", "to_py", "to_r"]

@@ -29,6 +29,7 @@ from ..errors import ConversionError, ConversionWarning
 from ._rt import attr, python_strings, ri, set_attr, strings
 from ._bulk import new_vector, r_array
 from .numpy import float_vector
+from .registry import as_arrays
 
 NAT = np.iinfo(np.int64).min
 _US_PER_S = 1_000_000
@@ -221,9 +222,15 @@ def difftime_to_series(sexp, name=None) -> pd.Series:
     return pd.Series(_micros_from_seconds(sexp, scale).view("timedelta64[us]"), name=name)
 
 
-def scalar_or_series(series: pd.Series, sexp, scalar: bool = True):
-    """A length-1 vector with no names is a scalar (Timestamp, date, Timedelta);
-    others a Series, indexed by the vector's names when it has them."""
+def shaped(series: pd.Series, sexp, scalar: bool = True):
+    """A classed vector (factor, POSIXct, Date, difftime) in the shape the
+    conversion asks for (registry.shaped). As arrays: a numpy array, or
+    pandas' own array where numpy has no dtype for it (Categorical,
+    datetimes with a time zone), names dropped. For Python: a length-1
+    vector with no names is a scalar (Timestamp, date, Timedelta) when
+    ``scalar``; others a Series, indexed by the vector's names."""
+    if as_arrays():
+        return series.array if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) else series.to_numpy()
     if scalar and len(series) == 1 and attr(sexp, "names") is None:
         value = series.iloc[0]
         return None if pd.isna(value) else value
@@ -231,4 +238,3 @@ def scalar_or_series(series: pd.Series, sexp, scalar: bool = True):
     if names is not None:
         series.index = pd.Index(python_strings(names)[0])
     return series
-

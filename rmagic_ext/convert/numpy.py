@@ -1,5 +1,6 @@
 """Rules for numpy: arrays of any rank and numpy scalars to R, R's atomic
-vectors and arrays back to numpy (length-1 vectors to Python scalars).
+vectors and arrays back to numpy (length-1 vectors to Python scalars, unless
+the conversion is shaped as arrays).
 
 Whole arrays move in one pass (see _bulk.py), never element by element.
 """
@@ -15,7 +16,7 @@ from ..errors import ConversionError
 from ._bulk import filled_vector, r_array, string_na
 from ._rt import attr, python_strings, ri, set_attr, strings
 from .builtins import int_fits_r, sequence_to_r, store_as_double
-from .registry import default, r_typeof
+from .registry import as_arrays, default, r_typeof
 
 NA_INTEGER = _rapi.NA_INTEGER
 
@@ -213,18 +214,19 @@ def with_na(values: np.ndarray, na: np.ndarray | None):
 
 
 def atomic_to_py(sexp):
-    """Length-1 plain vectors become Python scalars (NA: None); longer ones
-    ndarrays; vectors with ``dim`` ndarrays of that shape; named vectors
-    Series indexed by their names."""
+    """Vectors with ``dim`` become ndarrays of that shape. Shaped as arrays
+    (registry.shaped), every other vector is a 1-D ndarray, names dropped.
+    Shaped for Python, length-1 plain vectors are scalars (NA: None), named
+    vectors Series indexed by their names, the others ndarrays."""
     dim, names = attr(sexp, "dim"), attr(sexp, "names")
-    if names is not None and dim is None:
+    if names is not None and dim is None and not as_arrays():
         from .pandas import named_vector_to_series  # pandas builds on this module
         return named_vector_to_series(sexp, names)
     values, na = numpy_values(sexp)
     if dim is not None:
         shape = tuple(int(d) for d in dim)
         return with_na(values, na).reshape(shape, order="F")
-    if len(values) == 1 and not sexp.list_attrs():
+    if len(values) == 1 and not sexp.list_attrs() and not as_arrays():
         value = values[0]
         if na is not None or (values.dtype.kind == "f" and na_real_mask(values)[0]):
             return None

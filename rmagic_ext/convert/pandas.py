@@ -163,6 +163,13 @@ def categorical_to_r(categorical: pd.Categorical):
     return factor_to_r(pd.Series(categorical), "Categorical")
 
 
+@default.py2r.register(pd.api.extensions.ExtensionArray)
+def extension_array_to_r(values: pd.api.extensions.ExtensionArray):
+    """pandas' own arrays (datetimes with a time zone as the magics return
+    them, nullable integers, strings...) convert as the column they would be."""
+    return column_to_r(pd.Series(values), type(values).__name__)
+
+
 @default.py2r.register(pd.Index)
 def index_to_r(index: pd.Index):
     return column_to_r(index.to_series(index=pd.RangeIndex(len(index))), "Index")
@@ -271,17 +278,19 @@ def named_vector_to_series(sexp, names) -> pd.Series:
 
 @default.r2py.register("factor")
 def factor_to_py(sexp):
-    return datetimes.scalar_or_series(factor_to_series(sexp), sexp, scalar=False)
+    return datetimes.shaped(factor_to_series(sexp), sexp, scalar=False)
 
 
 @default.r2py.register("POSIXct")
 def posixct_to_py(sexp):
-    return datetimes.scalar_or_series(datetimes.posixct_to_series(sexp), sexp)
+    return datetimes.shaped(datetimes.posixct_to_series(sexp), sexp)
 
 
 @default.r2py.register("Date")
 def date_to_py(sexp):
-    value = datetimes.scalar_or_series(datetimes.date_to_series(sexp), sexp)
+    value = datetimes.shaped(datetimes.date_to_series(sexp), sexp)
+    if isinstance(value, np.ndarray):
+        return value.astype("datetime64[D]")  # numpy's own unit for dates
     if isinstance(value, pd.Timestamp) and dt.MINYEAR <= value.year <= dt.MAXYEAR:
         return value.date()
     return value  # a Timestamp: datetime.date holds years 1 to 9999 only
@@ -289,4 +298,4 @@ def date_to_py(sexp):
 
 @default.r2py.register("difftime")
 def difftime_to_py(sexp):
-    return datetimes.scalar_or_series(datetimes.difftime_to_series(sexp), sexp)
+    return datetimes.shaped(datetimes.difftime_to_series(sexp), sexp)

@@ -28,6 +28,10 @@ Rule = Callable[[Any], Any]
 _active: contextvars.ContextVar["Converter | None"] = contextvars.ContextVar(
     "rmagic_ext_active_converter", default=None)
 
+#: The shapes R's atomic vectors may take in Python (see :func:`shaped`).
+SHAPES = ("python", "arrays")
+_shape: contextvars.ContextVar[str] = contextvars.ContextVar("rmagic_ext_vector_shape", default="python")
+
 def r_typeof(sexp) -> str:
     """R's ``typeof()`` of an rpy2 Sexp, without a call into R (the fallback keys of r2py)."""
     name = sexp.typeof.name
@@ -194,6 +198,31 @@ def active() -> Converter:
 def to_r(value):
     """Convert ``value`` to R with the active converter (for rules of containers)."""
     return active().py2r.convert(value)
+
+
+@contextlib.contextmanager
+def shaped(shape: str) -> Iterator[None]:
+    """Shape the atomic vectors converted inside the block.
+
+    "python" (what the bridge and every plain conversion use): length-1
+    vectors are scalars, named vectors, factors and dates pandas Series.
+    "arrays" (the magics' default, as rpy2's magics return them): every
+    atomic vector a numpy array, length 1 too, names dropped; factors
+    ``pandas.Categorical``; dates and times datetime64/timedelta64 arrays.
+    Fidelity (NA, dtypes, time zones) is the same in both; data.frames and
+    R objects are not affected."""
+    if shape not in SHAPES:
+        raise ValueError(f"vector shape must be one of {SHAPES} (got {shape!r})")
+    token = _shape.set(shape)
+    try:
+        yield
+    finally:
+        _shape.reset(token)
+
+
+def as_arrays() -> bool:
+    """Whether the conversion under way shapes vectors as arrays (see :func:`shaped`)."""
+    return _shape.get() == "arrays"
 
 
 def to_py(sexp):

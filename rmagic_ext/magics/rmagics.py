@@ -48,6 +48,11 @@ class RMagics(Magics):
     max_rows = Int(20, help="Rows of a data.frame or matrix shown in its HTML table "
                             "(first and last halves).").tag(config=True)
     max_cols = Int(20, help="Columns shown in a data.frame or matrix's HTML table.").tag(config=True)
+    vectors = CaselessStrEnum(convert.SHAPES, default_value="arrays", help=(
+        "Shape of the R vectors the magics return (%R's value, -o, %Rpull, %Rget, -d): "
+        "'arrays' as rpy2's magics (numpy arrays, length 1 too, names dropped; factors "
+        "pandas.Categorical); 'python' for scalars at length 1 and Series for named vectors, "
+        "factors and dates.")).tag(config=True)
 
     @validate("width", "height", "res", "pointsize", "max_rows", "max_cols")
     def _positive(self, proposal):
@@ -112,11 +117,11 @@ class RMagics(Magics):
                                       keep_last=cell is None or display_fn is not None,
                                       after_each=plots.after_expression)
                 if display_fn is not None and outcome.visible:
-                    self._call_display(display_fn, converter.r2py(outcome.value), args)
+                    self._call_display(display_fn, self._to_python(outcome.value, converter), args)
             self._pull_into_python(outputs, converter)
         if cell is None and not args.noreturn and not outcome.printed and display_fn is None \
                 and not code.rstrip().endswith(";"):  # rpy2: a line ending with ";" returns nothing
-            return converter.r2py(outcome.value)
+            return self._to_python(outcome.value, converter)
         return None
 
     @line_magic
@@ -171,7 +176,7 @@ class RMagics(Magics):
         if len(names) != 1:
             raise UsageError("%Rget takes exactly one R name")
         converter = self._converter(args.converter, (local_ns, self.shell.user_ns))
-        return converter.r2py(self._r_object(check_r_name(names[0], "%Rget")))
+        return self._to_python(self._r_object(check_r_name(names[0], "%Rget")), converter)
 
     # -- steps --------------------------------------------------------------
 
@@ -195,8 +200,13 @@ class RMagics(Magics):
         if check_first:
             for r_name, _ in outputs:
                 self._r_object(r_name)
-        values = {py_name: converter.r2py(self._r_object(r_name)) for r_name, py_name in outputs}
+        values = {py_name: self._to_python(self._r_object(r_name), converter) for r_name, py_name in outputs}
         self.shell.push(values)
+
+    def _to_python(self, sexp, converter):
+        """A value the magics hand back, shaped as ``RMagics.vectors`` says."""
+        with convert.shaped(self.vectors):
+            return converter.r2py(sexp)
 
     def _r_object(self, r_name: str):
         found = get_session().lookup(r_name)
