@@ -201,19 +201,26 @@ def _release_under_the_lock() -> None:
     capi = rpy2_modules().capi
     if getattr(capi._release, "rmagic_ext_original", None) is not None:
         return
-    original, rlock = capi._release, lock()
+    original, rlock, pending = capi._release, lock(), _pending_releases
+
+    # Everything the two functions use is bound here, not looked up in this
+    # module: rpy2 still releases objects while Python tears modules down.
+    def drain() -> None:
+        while pending:
+            original(pending.popleft())
 
     def release(pointer) -> None:
         if not rlock.acquire(blocking=False):
-            _pending_releases.append(pointer)
+            pending.append(pointer)
             return
         try:
-            release_pending()
+            drain()
             original(pointer)
         finally:
             rlock.release()
 
     release.rmagic_ext_original = original
+    release.drain = drain
     capi._release = release
 
 
@@ -221,9 +228,7 @@ def release_pending() -> None:
     """Release the R objects Python let go of while another thread held R
     (call with the R lock held)."""
     if _pending_releases:
-        original = rpy2_modules().capi._release.rmagic_ext_original
-        while _pending_releases:
-            original(_pending_releases.popleft())
+        rpy2_modules().capi._release.drain()
 
 
 @contextlib.contextmanager

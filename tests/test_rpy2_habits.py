@@ -11,7 +11,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from helpers import R
-from rmagic_ext import RError, RParseError
+from rmagic_ext import ConversionError, RError, RParseError
 
 
 def test_r_errors_are_rpy2_runtime_errors(ip):
@@ -143,3 +143,79 @@ def test_a_structured_array_with_bytes_that_are_not_text_is_a_clear_error():
     from rmagic_ext import ConversionError, py2r
     with pytest.raises(ConversionError, match="field 'b'.*not UTF-8"):
         py2r(np.array([(1, b"\xff")], dtype=[("i", "i4"), ("b", "S1")]))
+
+
+# -- item 7: rpy2 converters with -c --------------------------------------------
+
+@pytest.fixture
+def rpy2_converters(ip):
+    """Converters as an rpy2 notebook builds them (rpy2's documented recipe:
+    a Converter from a template, rules registered on py2rpy/rpy2py)."""
+    import rpy2.robjects as ro
+    from rpy2.robjects import pandas2ri
+
+    class Celsius:
+        def __init__(self, degrees):
+            self.degrees = degrees
+
+    with_pandas = ro.default_converter + pandas2ri.converter
+    mine = ro.conversion.Converter("temperatures", template=with_pandas)
+
+    class Broken:
+        pass
+
+    @mine.py2rpy.register(Celsius)
+    def _(value):
+        return ro.FloatVector([value.degrees])
+
+    @mine.py2rpy.register(Broken)
+    def _(value):
+        raise NotImplementedError("Broken has no R form")  # rpy2's way to say "cannot convert"
+
+    ip.push({"ro": ro, "with_pandas": with_pandas, "mine": mine, "Celsius": Celsius,
+             "Broken": Broken})
+    return ro
+
+
+def test_an_rpy2_converter_converts_inputs_with_its_own_rules(ip, rpy2_converters):
+    ip.push({"t": ip.user_ns["Celsius"](21.5)})
+    assert R(ip, "-c mine -i t t * 2")[0] == 43.0
+    assert R(ip, "-i t class(t)")[0] != "numeric"  # without -c: ours, which has no rule (a reference)
+
+
+def test_an_rpy2_converter_gives_rpy2s_results(ip, rpy2_converters):
+    value = R(ip, "-c ro.default_converter c(a = 1, b = 2)")
+    assert isinstance(value, rpy2_converters.vectors.FloatVector)
+    assert list(value.names) == ["a", "b"] and list(value) == [1.0, 2.0]
+    ip.run_cell_magic("R", "-c with_pandas -o frame", "frame <- data.frame(x = 1:2, s = c('a', 'b'))")
+    assert ip.user_ns["frame"]["s"].tolist() == ["a", "b"]
+
+
+def test_py_dollar_in_an_rpy2_converter_cell_uses_it(ip, rpy2_converters):
+    ip.push({"t": ip.user_ns["Celsius"](10.0), "double": lambda x: 2 * x[0]})
+    # py$t by the rpy2 rule; py$double, a function rpy2 has no rule for, by ours
+    assert list(R(ip, "-c mine py$double(py$t)")) == [20.0]  # x: rpy2's FloatVector
+
+
+def test_a_failing_rpy2_conversion_is_a_one_line_error(ip, rpy2_converters, run_cell, capsys):
+    R(ip, "kept <- 1")
+    ip.push({"obj": ip.user_ns["Broken"](), "fine": 2.0})
+    result = run_cell("%R -c mine -i fine,obj kept <- 3")
+    assert isinstance(result.error_in_exec, ConversionError)
+    assert "rpy2 converter 'temperatures': Broken has no R form" in str(result.error_in_exec)
+    assert "Traceback" not in capsys.readouterr().out
+    assert R(ip, "c(kept, exists('fine'))").tolist() == [1.0, 0.0]  # nothing ran, nothing was bound
+
+
+def test_a_notebook_that_started_r_through_rpy2_first_works_and_exits_cleanly():
+    code = ("import rpy2.robjects as ro\n"
+            "ro.r('zz <- 5')\n"
+            "from IPython.testing.globalipapp import start_ipython\n"
+            "ip = start_ipython()\n"
+            "ip.run_line_magic('load_ext', 'rmagic_ext')\n"
+            "ip.push({'cv': ro.default_converter})\n"
+            "print(ip.run_line_magic('R', 'zz + 1').tolist(), list(ip.run_line_magic('R', '-c cv zz')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[6.0] [5.0]"
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr

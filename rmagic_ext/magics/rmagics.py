@@ -16,6 +16,7 @@ from traitlets import CaselessStrEnum, Float, Int, TraitError, Unicode, validate
 
 from .. import convert, display, graphics
 from ..convert import push
+from ..convert.rpy2_converter import Rpy2Converter, is_rpy2_converter
 from ..session import get_session
 from .options import MissingRName, check_r_name, parse_pairs, resolve, split_names, split_options
 
@@ -23,7 +24,8 @@ from .options import MissingRName, check_r_name, parse_pairs, resolve, split_nam
 def _converter_option(f):
     return argument(
         "-c", "--converter", default=None,
-        help="Name of a rmagic_ext.Converter in the Python namespace to use for this call "
+        help="Name of a rmagic_ext.Converter (or an rpy2.robjects.conversion.Converter, "
+             "as with rpy2's magics) in the Python namespace to use for this call "
              "instead of the default one.")(f)
 
 
@@ -184,8 +186,11 @@ class RMagics(Magics):
         if name is None:
             return convert.default
         found = resolve(name, namespaces, "-c")
+        if is_rpy2_converter(found):
+            return Rpy2Converter(found)
         if not isinstance(found, convert.Converter):
-            raise UsageError(f"-c: {name!r} is a {type(found).__name__}, not a rmagic_ext.Converter")
+            raise UsageError(f"-c: {name!r} is a {type(found).__name__}, not a rmagic_ext.Converter "
+                             "(or an rpy2 one)")
         return found
 
     def _resolve_inputs(self, names, option, namespaces):
