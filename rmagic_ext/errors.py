@@ -8,6 +8,8 @@ ran it.
 
 from __future__ import annotations
 
+import sys
+
 
 class RSetupError(RuntimeError):
     """R or rpy2 is missing, or the two do not fit; the message says what to do."""
@@ -39,11 +41,13 @@ class RError(_Rpy2RuntimeError):
 
     def __init__(self, message: str, call: str = "", r_traceback: tuple[str, ...] = (),
                  classes: tuple[str, ...] = ("simpleError", "error", "condition")):
-        super().__init__(message)
+        _adopt_rpy2_magics_error()
+        Exception.__init__(self, message)  # not the base's __init__: rpy2's takes other arguments
         self.message = message
         self.call = call
         self.r_traceback = tuple(r_traceback)
         self.classes = tuple(classes)
+        self.err, self.stdout = self.headline(), ""  # what rpy2's RInterpreterError holds
 
     def __str__(self) -> str:
         return self.headline()
@@ -106,6 +110,17 @@ def adopt_rpy2_bases(runtime_error: type, parsing_error: type) -> None:
     for ours, theirs in ((RError, runtime_error), (RParseError, parsing_error)):
         if theirs not in ours.__mro__:
             ours.__bases__ = (theirs,)
+
+
+def _adopt_rpy2_magics_error() -> None:
+    """Make RError also rpy2's ``RInterpreterError`` (what rpy2's magics
+    raise, itself an ``RRuntimeError``) once a notebook has imported it to
+    catch it; checked as each RError is made, since the import may come at
+    any time, and never importing rpy2.ipython ourselves (it loads R)."""
+    rmagic = sys.modules.get("rpy2.ipython.rmagic")
+    theirs = getattr(rmagic, "RInterpreterError", None)
+    if isinstance(theirs, type) and theirs not in RError.__mro__:
+        RError.__bases__ = (theirs,)
 
 
 class RInterrupt(KeyboardInterrupt):

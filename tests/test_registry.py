@@ -131,7 +131,8 @@ def test_readme_point_example(run_cell, ip, scratch_rules):
 
         @rmagic_ext.r2py.register("point")          # R's class(), in order, then typeof()
         def _(sexp):
-            x, y = (rmagic_ext.r2py(element) for element in sexp)
+            with rmagic_ext.convert.shaped("python"):   # scalars, whichever surface asks
+                x, y = (rmagic_ext.r2py(element) for element in sexp)
             return Point(x, y)
 
         pt = Point(3, 4)
@@ -139,8 +140,8 @@ def test_readme_point_example(run_cell, ip, scratch_rules):
     """))
     assert result.success
     back = ip.user_ns["back"]
-    assert type(back).__name__ == "Point" and (back.x, back.y) == (3, 4)
-    assert ip.run_line_magic("R", "-i pt sqrt(pt$x^2 + pt$y^2)") == 5.0  # the rule made in a cell is what -i uses
+    assert type(back).__name__ == "Point" and (back.x, back.y) == (3, 4) and type(back.x) is int
+    assert ip.run_line_magic("R", "-i pt sqrt(pt$x^2 + pt$y^2)").tolist() == [5.0]  # the rule made in a cell is what -i uses
 
 
 def test_registering_a_key_again_in_one_converter_warns_and_the_new_rule_wins(scratch_rules):

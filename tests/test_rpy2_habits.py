@@ -21,6 +21,21 @@ def test_r_errors_are_rpy2_runtime_errors(ip):
     assert isinstance(info.value, RError) and info.value.message == "boom"
 
 
+def test_r_errors_are_the_error_rpy2s_magics_raise_once_a_notebook_imports_it():
+    code = ("from IPython.testing.globalipapp import start_ipython\n"
+            "ip = start_ipython()\n"
+            "ip.run_line_magic('load_ext', 'rmagic_ext')\n"
+            "ip.run_line_magic('R', '1')\n"  # R already up when the notebook imports rpy2's error
+            "from rpy2.ipython.rmagic import RInterpreterError\n"
+            "try:\n"
+            "    ip.run_line_magic('R', 'stop(\"boom\")')\n"
+            "except RInterpreterError as e:\n"
+            "    print('caught:', e.err, '|', e.message)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "caught: Error: boom | boom"
+
+
 def test_parse_errors_are_rpy2_parsing_errors(ip):
     from rpy2.rinterface_lib._rinterface_capi import RParsingError
     with pytest.raises(RParsingError) as info:
