@@ -185,6 +185,9 @@ def start_r() -> None:
     library_path = os.environ.get("LD_LIBRARY_PATH")
     with warnings.catch_warnings(), _quiet_logger("rpy2"):
         warnings.filterwarnings("ignore", message="Environment variable", category=UserWarning)
+        # Started from a thread, rpy2 warns that Ctrl-C cannot interrupt R:
+        # not so here, the session interrupts R through R's own event check.
+        warnings.filterwarnings("ignore", message="R is not initialized by the main thread", category=UserWarning)
         start()
     _restore_library_path(library_path)
     _release_under_the_lock()

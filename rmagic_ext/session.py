@@ -68,6 +68,7 @@ class Session:
         self.lock: threading.RLock = _rapi.lock()
         self._console_decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")
         self._wrote_stdout = False
+        self._last_stream = None
         self._depth = threading.local()  # nesting of entered() per thread
         self._interrupted = False
         self._forwarded = False  # the SIGINT was handed to R (see _process_events)
@@ -82,7 +83,7 @@ class Session:
         start_embedded_r()  # a no-op when R is already up (e.g. started by rpy2)
         self._stack_check = _rapi.c_stack() is not None
         _rapi.on_process_events(self._process_events)
-        _rapi.route_console(self._write_stdout, _write_stderr, self._decode_console)
+        _rapi.route_console(self._write_stdout, self._write_stderr, self._decode_console)
         self._own = self.source("session.R", parent=ri.baseenv)
         self.globalenv = ri.globalenv
         self.tmpdir = _private_tmpdir(Path(str(self.call(self._own, "r_tempdir")[0])))
@@ -106,7 +107,20 @@ class Session:
 
     def _write_stdout(self, text: str) -> None:
         self._wrote_stdout = True
-        sys.stdout.write(text)
+        self._write_in_order(sys.stdout, sys.stderr, text)
+
+    def _write_stderr(self, text: str) -> None:
+        self._write_in_order(sys.stderr, sys.stdout, text)
+
+    def _write_in_order(self, stream, other, text: str) -> None:
+        """R's text in the order R wrote it: ipykernel buffers stdout and
+        stderr apart and sends each on its own schedule, so when R switches
+        from one to the other, what is buffered on the other goes out first.
+        Text on one stream still streams as it comes."""
+        if self._last_stream is other:
+            other.flush()
+        self._last_stream = stream
+        stream.write(text)
 
     # -- running code -----------------------------------------------------
 
@@ -345,8 +359,6 @@ class Session:
             sys.stdout.write(tail)
 
 
-def _write_stderr(text: str) -> None:
-    sys.stderr.write(text)
 
 
 def as_dict(rlist) -> dict:
