@@ -16,11 +16,12 @@ __version__ = "0.1.0"
 
 
 def load_ipython_extension(ipython) -> None:
-    from . import completion
+    from . import completion, graphics
     from .bridge import use_namespace
     from .magics import RMagics
     use_namespace(lambda: ipython.user_ns, lambda: ipython.user_ns_hidden)  # what py$ sees in R
     ipython.register_magics(RMagics)
+    graphics.follow_settings(ipython.magics_manager.registry["RMagics"].plot_settings)  # r("plot(1)") too
     completion.install(ipython)
 
 
@@ -34,4 +35,5 @@ def unload_ipython_extension(ipython) -> None:
         for name in ("R", "Rpush", "Rpull", "Rget", "Rdevice"):
             magics[kind].pop(name, None)
     completion.uninstall(ipython)
+    graphics.follow_settings(None)
     graphics.uninstall()

@@ -10,6 +10,12 @@ are shown and the cell's private folder is removed.
 
 Sizes, resolution and format follow the notebook's matplotlib settings unless
 set on the cell (``-w -h -u -r -p -b``, as in rpy2) or by ``%config RMagics``.
+
+R code that Python runs outside a cell (``r("plot(1)")``, ``r.hist(x)``, an
+``RObject`` function) draws the same way: its pages show after each call into
+R, updated in place by later calls, until the IPython cell ends. Matplotlib
+figures that Python code called from R makes are shown after the top-level R
+expression that made them, in order with R's own.
 """
 
 from __future__ import annotations
@@ -19,7 +25,10 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Callable
 
+from IPython import get_ipython
 from IPython.core.error import UsageError
 from IPython.display import display
 
@@ -135,6 +144,24 @@ def resolve_spec(args, settings: PlotSettings, shell=None) -> DeviceSpec:
     return spec
 
 
+#: What a cell with no plot options asks for (what Python's own drawing uses).
+_NO_OPTIONS = SimpleNamespace(width=None, height=None, units=None, res=None, pointsize=None, bg=None,
+                              isolate_svgs=True, type=None)
+_settings_source: Callable[[], PlotSettings] = PlotSettings
+
+
+def follow_settings(source: Callable[[], PlotSettings] | None) -> None:
+    """Where the plot defaults come from for drawing outside a cell (the
+    magics' ``%config RMagics`` traits while the extension is loaded)."""
+    global _settings_source
+    _settings_source = source or PlotSettings
+
+
+def python_spec() -> DeviceSpec:
+    """How plots drawn by Python's calls into R look: as a cell with no options."""
+    return resolve_spec(_NO_OPTIONS, _settings_source(), get_ipython())
+
+
 def _default_inches(settings: PlotSettings, mpl: dict) -> tuple[float, float]:
     """The configured plot size (``%config RMagics``), else matplotlib's figure size, in inches."""
     fig_w, fig_h = mpl["figsize"]
@@ -173,12 +200,53 @@ class Plots:
         self.dir.mkdir(exist_ok=True)
         self.spec: DeviceSpec | None = None
         self.opened = False
+        self.active: CellGraphics | None = None  # the magic cell running now
+        self.python: CellGraphics | None = None  # what Python's own calls into R drew this IPython cell
         self._callback = session.ri.rternalize(self._device_opened)  # kept: rpy2 needs it alive
         _R("graphics_install", str(self.dir), self._callback)
+        session.on_leave(self._after_python_call)
+        self.shell = get_ipython()
+        if self.shell is not None:
+            self.shell.events.register("post_run_cell", self.end_python_drawing)
 
     def _device_opened(self):
+        """R opens our device: in a magic cell, with the cell's spec (already
+        R's); otherwise Python code is drawing, with the defaults, which R
+        takes from what this returns."""
         self.opened = True
-        return self.session.ri.BoolSexpVector([True])  # R ignores it; rpy2 wants an R vector
+        if self.active is not None:
+            return self.session.ri.BoolSexpVector([True])  # not a list: R keeps the cell's spec
+        self.spec = python_spec()
+        self.python = CellGraphics(self)
+        return _r_list(self.session, self.spec.for_r())
+
+    def _after_python_call(self) -> None:
+        """After each call from Python into R: show what it drew (finished
+        pages, and the page in progress as a snapshot later calls update)."""
+        if self.python is None or self.active is not None:
+            return
+        self.python.after_expression(last=False)
+        if self.shell is None:  # no cell to wait for: the drawing ends with the call
+            self.end_python_drawing()
+
+    def end_python_drawing(self, *_) -> None:
+        """The IPython cell ended (or a magic cell starts): close the device
+        Python's calls drew on and show its last pages."""
+        drawing, self.python = self.python, None
+        if drawing is not None:
+            with self.session.entered():
+                drawing.__exit__(None, None, None)
+
+    def uninstall(self) -> None:
+        self.end_python_drawing()
+        self.session.forget_leave_hook(self._after_python_call)
+        if self.shell is not None:
+            try:
+                self.shell.events.unregister("post_run_cell", self.end_python_drawing)
+            except ValueError:
+                pass
+        with self.session.entered():
+            _R("graphics_uninstall")
 
     def cell(self, spec: DeviceSpec) -> "CellGraphics":
         if spec != self.spec:
@@ -196,15 +264,19 @@ class CellGraphics:
         self.handles: dict[tuple[int, int], object] = {}  # (device, page) -> its display
 
     def __enter__(self) -> "CellGraphics":
-        if self.plots.opened:  # our device was opened outside any cell since the last one ended
+        self.plots.end_python_drawing()  # Python's plots so far go out before the cell's
+        if self.plots.opened:  # our device is open from elsewhere (a device R opened on its own)
             with self.session.entered():
                 _R("graphics_discard")
         self.plots.opened = False
+        self.plots.active = self
         return self
 
     def after_expression(self, last: bool) -> None:
-        """Show what the expression drew; the last expression's page is shown
-        when the device closes (one rendering instead of two)."""
+        """Show what the expression drew, matplotlib's figures (from Python
+        that R called) first; the last expression's page is shown when the
+        device closes (one rendering instead of two)."""
+        _flush_matplotlib()
         if last or not self.plots.opened:
             return  # what the last expression drew is shown when the cell ends
         with self.session.entered():
@@ -218,6 +290,8 @@ class CellGraphics:
             path.unlink(missing_ok=True)
 
     def __exit__(self, *exc) -> None:
+        if self.plots.active is self:
+            self.plots.active = None
         if not self.plots.opened:
             return
         try:
@@ -255,6 +329,19 @@ class CellGraphics:
         return {mime: base64.b64encode(path.read_bytes()).decode("ascii")}, {mime: meta}
 
 
+def _flush_matplotlib() -> None:
+    """Show the figures matplotlib's inline backend holds (as it does at the
+    end of a cell); nothing when matplotlib is not in use."""
+    pyplot, inline = sys.modules.get("matplotlib.pyplot"), sys.modules.get("matplotlib_inline.backend_inline")
+    if pyplot is None or inline is None or not pyplot.get_fignums():
+        return
+    if "inline" not in str(pyplot.get_backend()).lower():
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    inline.flush_figures()
+
+
 _PAGE_FILE = re.compile(r"^d(\d+)-(?:page|snapshot)(\d+)")
 
 
@@ -281,8 +368,7 @@ def uninstall() -> None:
     """Give R its own device option and hooks back (``%unload_ext``)."""
     global _plots
     if _plots is not None:
-        with _plots.session.entered():
-            _R("graphics_uninstall")
+        _plots.uninstall()
         _plots = None
 
 

@@ -73,6 +73,7 @@ class Session:
         self._interrupted = False
         self._forwarded = False  # the SIGINT was handed to R (see _process_events)
         self._user_code = 0  # depth of user Python code run for R (callbacks)
+        self._leave_hooks: list[Callable[[], None]] = []
         with self.lock:
             self._start()
 
@@ -269,10 +270,24 @@ class Session:
             _rapi.release_pending()
             try:
                 with self._stack_check_for_this_thread(), self._interruptible():
-                    yield
+                    try:
+                        yield
+                    finally:
+                        self._flush_console()
+                        for hook in self._leave_hooks:
+                            hook()
             finally:
                 self._depth.value = 0
-                self._flush_console()
+
+    def on_leave(self, hook: Callable[[], None]) -> None:
+        """Run ``hook()`` as each outermost :meth:`entered` ends, still holding
+        R (graphics shows what Python's calls into R drew this way)."""
+        if hook not in self._leave_hooks:
+            self._leave_hooks.append(hook)
+
+    def forget_leave_hook(self, hook: Callable[[], None]) -> None:
+        if hook in self._leave_hooks:
+            self._leave_hooks.remove(hook)
 
     @contextlib.contextmanager
     def _stack_check_for_this_thread(self) -> Iterator[None]:

@@ -78,3 +78,28 @@ class Kernel:
     def shutdown(self) -> None:
         self.client.stop_channels()
         self.manager.shutdown_kernel(now=True)
+
+
+def outputs(run: Execution) -> list[tuple]:
+    """The cell's outputs in order: ('text', s), ('image', mime, display_id,
+    data, metadata), ('update', mime, display_id, data, metadata) for images,
+    ('display', data) for other rich displays."""
+    seen = []
+    for m in run.messages:
+        kind, content = m["msg_type"], m["content"]
+        if kind == "stream":
+            seen.append(("text", content["text"]))
+        elif kind in ("display_data", "update_display_data", "execute_result"):
+            mime = next((k for k in content["data"] if k.startswith("image/")), None)
+            if mime is None:
+                seen.append(("display", content["data"]))
+                continue
+            seen.append(("image" if kind != "update_display_data" else "update", mime,
+                         content.get("transient", {}).get("display_id"), content["data"][mime],
+                         content["metadata"].get(mime, {})))
+    return seen
+
+
+def images(run: Execution) -> list[tuple]:
+    """The images a cell displayed (first displays, not updates)."""
+    return [o for o in outputs(run) if o[0] == "image"]

@@ -10,26 +10,7 @@ import struct
 
 import pytest
 
-
-def outputs(run):
-    """The cell's outputs in order: ('text', s), ('image', mime, display_id, data, metadata),
-    ('update', mime, display_id, data, metadata)."""
-    seen = []
-    for m in run.messages:
-        kind, content = m["msg_type"], m["content"]
-        if kind == "stream":
-            seen.append(("text", content["text"]))
-        elif kind in ("display_data", "update_display_data"):
-            mime = next(k for k in content["data"] if k.startswith("image/"))
-            seen.append(("image" if kind == "display_data" else "update", mime,
-                         content["transient"]["display_id"], content["data"][mime],
-                         content["metadata"].get(mime, {})))
-    return seen
-
-
-def images(run):
-    """The images a cell displayed (first displays, not updates)."""
-    return [o for o in outputs(run) if o[0] == "image"]
+from kernel_helpers import images, outputs
 
 
 @contextlib.contextmanager

@@ -4,9 +4,12 @@ Python code and from both languages in order, text in the order R wrote it."""
 
 from __future__ import annotations
 
+import base64
+import struct
+
 import pytest
 
-from kernel_helpers import Kernel
+from kernel_helpers import Kernel, images, outputs
 
 
 def merged_streams(run) -> list[tuple[str, str]]:
@@ -43,3 +46,68 @@ def test_r_started_from_a_thread_gives_no_false_ctrl_c_warning():
         assert fresh.interrupt("%R while (TRUE) {}", after=1.0, reply_within=10)["ename"] == "RInterrupt"
     finally:
         fresh.shutdown()
+
+
+# -- item 4: plots from Python code -------------------------------------------------
+
+def png_size(data: str) -> tuple[int, int]:
+    raw = base64.b64decode(data)
+    return struct.unpack(">II", raw[16:24])
+
+
+def test_r_called_from_python_shows_its_plot(kernel):
+    run = kernel.execute("from rmagic_ext import r\nr('plot(1:10)')\nprint('after')")
+    assert run.error is None, run.error
+    shown = outputs(run)
+    assert [o[0] for o in shown] == ["image", "text"] and shown[1][1] == "after\n"  # in order with Python's output
+
+
+def test_r_functions_called_from_python_draw_too(kernel):
+    run = kernel.execute("from rmagic_ext import r\nh = r.hist([1, 2, 2, 3, 3, 3])")
+    assert run.error is None, run.error
+    assert len(images(run)) == 1
+
+
+def test_later_calls_update_the_same_plot_in_place(kernel):
+    run = kernel.execute("from rmagic_ext import r\nr('plot(1:10)')\nr('abline(h = 5)')\nr('plot(2:3)')")
+    assert run.error is None, run.error
+    kinds = [(o[0], o[2]) for o in outputs(run)]
+    first, second = images(run)
+    assert first[2] != second[2]  # two pages, two displays
+    assert ("update", first[2]) in kinds  # abline changed the first page where it is shown
+
+
+def test_python_plots_take_the_cells_default_size_and_format(kernel):
+    kernel.execute("%config RMagics.width = 3\n%config RMagics.height = 2\n%config RMagics.res = 100")
+    try:
+        run = kernel.execute("from rmagic_ext import r\nr('plot(1)')")
+        (image,) = images(run)
+        assert image[1] == "image/png" and png_size(image[3]) == (300, 200)
+    finally:
+        kernel.execute("%config RMagics.width = None\n%config RMagics.height = None\n%config RMagics.res = None")
+
+
+def test_python_drawing_then_a_magic_cell_in_one_cell_keeps_both(kernel):
+    run = kernel.execute("from rmagic_ext import r\nr('plot(1:3)')\nget_ipython().run_cell_magic('R', '', 'plot(4:6)')")
+    assert run.error is None, run.error
+    assert len(images(run)) == 2
+    nothing = kernel.execute("print(1)")
+    assert images(nothing) == []  # the device Python drew on was closed with its cell
+
+
+def test_session_run_draws_inline(kernel):
+    run = kernel.execute("from rmagic_ext.session import get_session\n_ = get_session().run('barplot(1:3)')")
+    assert run.error is None, run.error
+    assert len(images(run)) == 1
+
+
+# -- item 6: matplotlib figures made by Python that R called, in order ------------
+
+def test_matplotlib_figures_from_r_callbacks_show_in_order(kernel):
+    setup = kernel.execute("%matplotlib inline\nimport matplotlib.pyplot as plt\n"
+                           "def draw():\n    plt.figure(); plt.plot([1, 2]); return 1")
+    assert setup.error is None, setup.error
+    run = kernel.execute('%%R\ncat("before\\n")\ninvisible(py$draw())\ncat("after\\n")')
+    assert run.error is None, run.error
+    kinds = [o[0] if o[0] != "text" else o[1] for o in outputs(run)]
+    assert kinds == ["before\n", "image", "after\n"]

@@ -42,7 +42,8 @@ open_cell_device <- function(...) {
     grDevices::dev.set(.graphics$device)
     return(invisible())
   }
-  spec <- .graphics$spec
+  spec <- .graphics$opened()  # outside a cell, Python says how this device looks
+  if (is.list(spec)) .graphics$spec <- spec else spec <- .graphics$spec
   .graphics$serial <- .graphics$serial + 1L
   .graphics$published <- 0L      # finished pages already handed to Python
   .graphics$shown <- c(page = 0L, length = -1L)  # page in progress as last snapshotted
@@ -51,7 +52,6 @@ open_cell_device <- function(...) {
   open_device(spec, file.path(.graphics$dir, sprintf("d%03d-page%%03d.%s", .graphics$serial, spec$ext)))
   grDevices::dev.control("enable")  # keep a display list: snapshots replay it
   .graphics$device <- grDevices::dev.cur()
-  .graphics$opened()
   invisible()
 }
 

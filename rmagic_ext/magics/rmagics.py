@@ -111,7 +111,7 @@ class RMagics(Magics):
         outputs = parse_pairs(split_names(args.output), "-o", python_first=True)
         display_fn = self._display_function(args, namespaces)
         show = self._show(session := get_session())
-        spec = graphics.resolve_spec(args, self._plot_settings(), self.shell)
+        spec = graphics.resolve_spec(args, self.plot_settings(), self.shell)
         with session.entered():  # the whole cell holds R: another thread's R calls wait, not interleave
             self._assign_in_r(inputs, converter)
             with graphics.cell(spec) as plots, converter.activated():  # py$ in R converts with it too
@@ -237,7 +237,8 @@ class RMagics(Magics):
         with get_session().user_code():  # the user's code: SIGINT stops it at once
             display_fn(value, args)
 
-    def _plot_settings(self) -> graphics.PlotSettings:
+    def plot_settings(self) -> graphics.PlotSettings:
+        """The plot defaults of ``%config RMagics`` (also for plots drawn from Python code)."""
         return graphics.PlotSettings(device=self.device, width=self.width, height=self.height, units=self.units,
                                      res=self.res, pointsize=self.pointsize, bg=self.bg)
 
