@@ -11,6 +11,11 @@ STAMP := $(VENV)/.setup-done
 # Debian packages: R itself, headers for rpy2, and the R packages that the
 # tests and notebooks use.
 R_DEBS := r-base-core r-base-dev r-cran-ggplot2 r-cran-lattice r-cran-rlang r-cran-r6 r-cran-tibble
+# Jupyter-aware R packages (IRdisplay, repr, htmlwidgets and two widgets),
+# installed where the Debian release has them (Debian testing has no plotly
+# now); the tests that need one skip, saying so, where it is missing.
+R_JUPYTER_DEBS := r-cran-irdisplay r-cran-repr r-cran-htmlwidgets r-cran-plotly r-cran-dt
+UNAVAILABLE := .setup-unavailable-debs
 # Headless Chromium and its WebDriver for tests/test_browser.py (JupyterLab in a
 # real browser); selenium uses these and never downloads a browser or driver.
 BROWSER_DEBS := chromium chromium-driver
@@ -24,20 +29,30 @@ LAB_PORT ?= 8888
 
 setup: r $(STAMP)
 
-# Install whatever of R_DEBS, BROWSER_DEBS and PY_DEBS is missing; never touches apt
-# when all is there, and runs `apt-get update` at most once.
+# Install whatever of R_DEBS, R_JUPYTER_DEBS, BROWSER_DEBS and PY_DEBS is
+# missing; never touches apt when all is there (or known to be unavailable,
+# in $(UNAVAILABLE)), and runs `apt-get update` at most once.
 r:
-	@missing=$$(for p in $(R_DEBS) $(BROWSER_DEBS) $(PY_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
+	@installed() { dpkg-query -W -f='$${Status}\n' $$1 2>/dev/null | grep -q '^install ok installed'; }; \
+	missing=$$(for p in $(R_DEBS) $(BROWSER_DEBS) $(PY_DEBS); do installed $$p || echo $$p; done); \
+	optional=$$(for p in $(R_JUPYTER_DEBS); do installed $$p || grep -qx $$p $(UNAVAILABLE) 2>/dev/null || echo $$p; done); \
+	if [ -n "$$missing$$optional" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing from Debian:" $$missing; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    apt-get update -qq; \
+	    for p in $$optional; do \
+	      if apt-cache policy $$p 2>/dev/null | grep -q 'Candidate: [^(]'; then missing="$$missing $$p"; \
+	      else echo "note: this Debian release has no $$p; the tests that need it skip" >&2; echo $$p >> $(UNAVAILABLE); fi; \
+	    done; \
+	    if [ -n "$${missing// /}" ]; then \
+	      echo "Installing from Debian:" $$missing; \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    fi; \
 	  elif ! command -v R >/dev/null; then \
 	    echo "R is not installed and cannot be installed here (needs apt-get as root)." >&2; \
 	    echo "Install R >= 4.2 (https://cloud.r-project.org, or your distribution's r-base package) with ggplot2, then rerun make." >&2; \
 	    exit 1; \
 	  else \
-	    echo "warning: Debian packages missing and apt-get unavailable: $$missing" >&2; \
+	    echo "warning: Debian packages missing and apt-get unavailable: $$missing $$optional" >&2; \
 	  fi; \
 	fi
 
@@ -66,4 +81,4 @@ bench: setup
 	$(VPY) benchmarks/transfer.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis $(UNAVAILABLE)

@@ -1,40 +1,69 @@
-"""How a visible R value is shown in the notebook.
+"""How a visible R value is shown in the notebook, and how R's own rich
+output reaches it (as IRkernel does it).
 
-A data.frame, tibble or matrix is shown as an HTML table (its kind and
-dimensions, a row of column types, the first and last rows and columns with
-an ellipsis between them) with R's own print beside it as text/plain;
-anything else is printed by R, exactly as R's console prints it.
+- A data.frame, tibble or matrix is an HTML table (its kind and dimensions,
+  a row of column types, the first and last rows and columns with an
+  ellipsis between them) with R's own print beside it as text/plain.
+- A help page (``?mean``, ``help(mean)``) goes to IPython's pager as R
+  renders it: HTML (links inert) and text; R's pager (``??topic``,
+  ``help(package = ...)``) sends its text there too.
+- Values that R packages written for Jupyter give a rich representation
+  (htmlwidgets such as plotly and DT, HTML tags, repr methods) are shown as
+  IRkernel shows them: the mime bundle of IRdisplay/repr, the widgets'
+  JavaScript included, so nothing needs the network.
+- ``IRdisplay::display_*()``, ``publish_mimebundle`` and ``clear_output``
+  work: R's ``jupyter.*`` options point here. ``View(df)`` shows the table.
+- Anything else is printed by R, exactly as R's console prints it.
 
-The table's content comes from R (``R/display.R`` formats the cells, so
-numbers, factors, dates and NA look as they do in R); this module writes HTML.
+The content comes from R (``R/display.R`` formats table cells, renders help,
+builds bundles); this module writes HTML and talks to IPython.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import sys
 
-from IPython.display import display
+from IPython.core import page
+from IPython.display import clear_output, display
 
-from .session import RCode, as_dict, get_session, is_null, scalar
+from .session import RCode, as_dict, get_session, is_null, on_start, scalar
 
 _R = RCode("display.R")
 
 _ELLIPSIS = "⋮"
 _H_ELLIPSIS = "⋯"
+_LISTS = ("names", "types", "cells", "row_names")
+_TABLE_LIMITS = {"max_rows": 20, "max_cols": 20}  # RMagics' traits say otherwise while loaded
 
 
 def show_value(session, value, max_rows: int, max_cols: int) -> None:
-    """Show one visible value: a table, or what R's console prints."""
-    preview = table_preview(value, max_rows, max_cols)
-    if preview is None:
+    """Show one visible value: a table, a help page, a rich bundle, or what
+    R's console prints."""
+    with session.entered():
+        plan = _R("display_plan", value, max_rows, max_cols)
+        if is_null(plan):
+            kind = None
+        else:
+            plan = as_dict(plan)
+            kind = scalar(plan["show"])
+            if kind == "table":
+                preview = _table_fields(plan)
+                preview["text"] = scalar(_R("print_text", value, max_rows))
+            else:
+                data, metadata = mime_bundle(plan["data"]), _metadata(plan.get("metadata"))
+    if kind is None:
         session.print_value(value)
-        return
-    sys.stdout.flush()  # keep text printed before the table above it
-    display({"text/html": table_html(preview), "text/plain": preview["text"]}, raw=True)
-
-
-_LISTS = ("names", "types", "cells", "row_names")
+    elif kind == "table":
+        _flush()
+        display({"text/html": table_html(preview), "text/plain": preview["text"]}, raw=True)
+    elif kind == "page":
+        _flush()
+        page.page(data)
+    else:
+        _flush()
+        display(data, raw=True, metadata=metadata)
 
 
 def table_preview(value, max_rows: int, max_cols: int) -> dict | None:
@@ -44,9 +73,38 @@ def table_preview(value, max_rows: int, max_cols: int) -> dict | None:
         res = _R("table_preview", value, max_rows, max_cols)
         if is_null(res):  # NULL: not a table
             return None
-        data = {k: (list(v) if k in _LISTS else scalar(v)) for k, v in as_dict(res).items()}
+        data = _table_fields(as_dict(res))
         data["text"] = scalar(_R("print_text", value, max_rows))
     return data
+
+
+def _table_fields(res: dict) -> dict:
+    return {k: (list(v) if k in _LISTS else scalar(v)) for k, v in res.items() if k != "show"}
+
+
+def mime_bundle(rdata) -> dict:
+    """An R list of mime type -> character or raw (IRdisplay's data) as
+    Jupyter's data: text joined by lines, bytes base64-encoded."""
+    bundle = {}
+    for mime, value in as_dict(rdata).items():
+        if value.typeof.name == "RAWSXP":
+            bundle[mime] = base64.b64encode(bytes(value)).decode("ascii")
+        else:
+            bundle[mime] = "\n".join(str(line) for line in value)
+    return bundle
+
+
+def _metadata(rmeta) -> dict:
+    if rmeta is None or is_null(rmeta):
+        return {}
+    from .convert import default  # display sits above convert; imported when R is up
+    meta = default.r2py(rmeta)
+    return meta if isinstance(meta, dict) else {}
+
+
+def _flush() -> None:
+    sys.stdout.flush()  # keep text printed before a display above it
+    sys.stderr.flush()
 
 
 def table_html(preview: dict) -> str:
@@ -79,3 +137,56 @@ def table_html(preview: dict) -> str:
 
 def _e(text) -> str:
     return html.escape(str(text))
+
+
+# -- R's side of Jupyter's display: called by R --------------------------------------
+
+def _answer(session):
+    return session.ri.BoolSexpVector([True])  # R ignores it; rpy2 wants an R vector
+
+
+def _callback(fn):
+    """An R-callable Python function: it shows, and never lets an error
+    unwind through R (it is said in one line instead)."""
+    def call(*args):
+        session = get_session()
+        try:
+            fn(*args)
+        except Exception as exc:  # noqa: BLE001 - reported, R continues
+            print(f"rmagic_ext: could not show R's output: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return _answer(session)
+    return get_session().ri.rternalize(call)
+
+
+def _publish(data, metadata=None) -> None:
+    _flush()
+    display(mime_bundle(data), raw=True, metadata=_metadata(metadata))
+
+
+def _page(data) -> None:
+    _flush()
+    page.page(mime_bundle(data))
+
+
+def _clear(wait) -> None:
+    clear_output(wait=bool(wait[0]))
+
+
+def _view(value) -> None:
+    show_value(get_session(), value, _TABLE_LIMITS["max_rows"], _TABLE_LIMITS["max_cols"])
+
+
+def use_table_limits(max_rows: int, max_cols: int) -> None:
+    """The table size ``View()`` uses (the magics' traits)."""
+    _TABLE_LIMITS.update(max_rows=max_rows, max_cols=max_cols)
+
+
+_callbacks: tuple = ()
+
+
+@on_start
+def install(session) -> None:
+    """Point R's jupyter.* options, pager and View at this module."""
+    global _callbacks
+    _callbacks = tuple(_callback(fn) for fn in (_publish, _page, _clear, _view))  # kept: rpy2 needs them alive
+    _R("display_install", *_callbacks)

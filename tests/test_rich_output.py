@@ -5,6 +5,7 @@ Python code and from both languages in order, text in the order R wrote it."""
 from __future__ import annotations
 
 import base64
+import re
 import struct
 
 import pytest
@@ -111,3 +112,117 @@ def test_matplotlib_figures_from_r_callbacks_show_in_order(kernel):
     assert run.error is None, run.error
     kinds = [o[0] if o[0] != "text" else o[1] for o in outputs(run)]
     assert kinds == ["before\n", "image", "after\n"]
+
+
+# -- item 1: help as HTML ------------------------------------------------------------
+
+def page_payload(run) -> dict:
+    (payload,) = [p for p in run.reply["content"].get("payload", []) if p["source"] == "page"]
+    return payload["data"]
+
+
+def test_help_is_an_html_page_in_the_pager(kernel):
+    run = kernel.execute("%%R\n?mean")
+    assert run.error is None, run.error
+    data = page_payload(run)
+    html, text = data["text/html"], data["text/plain"]
+    assert "<h3>Description</h3>" in html and "arithmetic mean" in html
+    assert not re.search(r'href="(?!https?:|#)', html)  # links to R's help server are inert, not broken
+    assert "Arithmetic Mean" in text and "\b" not in text  # clean text, no overstrikes
+    assert outputs(run) == []  # the page, not printed text
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("help(lm)", "Fitting Linear Models"),
+    ("??regression", "regression"),
+    ('help(package = "tools")', "Information on package"),
+])
+def test_every_kind_of_help_reaches_the_pager(kernel, code, expected):
+    run = kernel.execute(f"%%R\n{code}")
+    assert run.error is None, run.error
+    text = page_payload(run)["text/plain"]
+    assert expected in text and "\b" not in text
+
+
+def test_missing_help_says_so_in_one_line(kernel):
+    run = kernel.execute("%%R\n?no_such_topic_anywhere")
+    assert run.error is None
+    assert "No documentation for" in run.text()
+
+
+def test_help_in_terminal_ipython_is_clean_text(ip, capsys):
+    ip.run_cell_magic("R", "", "?median")
+    out = capsys.readouterr().out
+    assert "Median Value" in out and "\b" not in out and "<h3>" not in out
+
+
+# -- item 3: IRkernel's display protocol ---------------------------------------------
+
+def r_has(package: str) -> bool:
+    import rmagic_ext
+    return bool(rmagic_ext.r(f'requireNamespace("{package}", quietly = TRUE)'))
+
+
+def displays(run) -> list[dict]:
+    return [m["content"] for m in run.messages if m["msg_type"] == "display_data"]
+
+
+def test_irdisplay_functions_display_inline(kernel):
+    if not r_has("IRdisplay"):
+        pytest.skip("r-cran-irdisplay is not in this Debian release")
+    run = kernel.execute('%%R\nIRdisplay::display_html("<b>bold</b>")\n'
+                         'f <- tempfile(fileext = ".png"); png(f); plot(1); invisible(dev.off())\n'
+                         "IRdisplay::display_png(file = f)\n"
+                         'IRdisplay::publish_mimebundle(list("text/markdown" = "*md*"), list("text/markdown" = list(k = 1L)))')
+    assert run.error is None, run.error
+    shown = displays(run)
+    assert shown[0]["data"] == {"text/html": "<b>bold</b>"}
+    assert base64.b64decode(shown[1]["data"]["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shown[2]["data"] == {"text/markdown": "*md*"} and shown[2]["metadata"] == {"text/markdown": {"k": 1}}
+
+
+def test_clear_output_reaches_the_front_end(kernel):
+    if not r_has("IRdisplay"):
+        pytest.skip("r-cran-irdisplay is not in this Debian release")
+    run = kernel.execute('%%R\ncat("gone\\n"); IRdisplay::clear_output(wait = FALSE); cat("kept\\n")')
+    assert run.error is None, run.error
+    kinds = [m["msg_type"] for m in run.messages]
+    assert "clear_output" in kinds and kinds.index("clear_output") < len(kinds) - 1
+
+
+def test_a_plotly_widget_renders_with_its_javascript_inline(kernel):
+    if not r_has("plotly"):
+        pytest.skip("r-cran-plotly is not in this Debian release")
+    run = kernel.execute('%%R\nsuppressPackageStartupMessages(library(plotly))\n'
+                         'plot_ly(x = 1:3, y = c(2, 1, 3), type = "scatter", mode = "markers")')
+    assert run.error is None, run.error
+    (shown,) = displays(run)
+    html = shown["data"]["text/html"]
+    assert 'class="plotly html-widget' in html
+    assert re.search(r'<script title="plotly[^"]*" src="data:application/javascript;base64,', html)  # no network
+    assert "text/plain" in shown["data"]
+
+
+def test_a_dt_table_widget_renders(kernel):
+    if not r_has("DT"):
+        pytest.skip("r-cran-dt is not in this Debian release")
+    run = kernel.execute("%%R\nDT::datatable(head(iris))")
+    assert run.error is None, run.error
+    (shown,) = displays(run)
+    assert "datatables html-widget" in shown["data"]["text/html"]
+
+
+def test_plain_values_still_print_as_r_prints_them(kernel):
+    run = kernel.execute("%%R\nc(a = 1, b = 2)\nlist(x = 1)")
+    assert run.error is None and displays(run) == []
+    assert "a b \n1 2 \n" in run.text() and "$x" in run.text()
+
+
+# -- item 8: View ---------------------------------------------------------------------
+
+def test_view_shows_the_html_table(kernel):
+    run = kernel.execute("%%R\nView(head(mtcars, 3))\ncat('after\\n')")
+    assert run.error is None, run.error
+    (shown,) = displays(run)
+    assert "A data.frame: 3 × 11" in shown["data"]["text/html"]
+    assert run.text() == "after\n"

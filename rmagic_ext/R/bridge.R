@@ -24,10 +24,7 @@
 bridge_install <- function(entry) {
   .bridge$entry <- entry
   py <- structure(new.env(parent = emptyenv()), class = "rmagic_ext_py")
-  if (!"rmagic_ext" %in% search()) {
-    base::attach(NULL, pos = 2L, name = "rmagic_ext", warn.conflicts = FALSE)
-  }
-  assign("py", py, envir = as.environment("rmagic_ext"))
+  assign("py", py, envir = tools_env())
   for (m in names(.s3)) registerS3method(.s3[[m]][[1L]], .s3[[m]][[2L]], .s3[[m]][[3L]], envir = baseenv())
   invisible()
 }

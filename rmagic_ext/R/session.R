@@ -205,3 +205,12 @@ refuse_quit <- function() {
   invisible()
 }
 
+# The environment attached to R's search path as "rmagic_ext" (attached on
+# first use): what the extension offers R code (py, View), found before
+# base and utils' own.
+tools_env <- function() {
+  if (!"rmagic_ext" %in% search()) {
+    base::attach(NULL, pos = 2L, name = "rmagic_ext", warn.conflicts = FALSE)
+  }
+  as.environment("rmagic_ext")
+}
