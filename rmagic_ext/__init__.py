@@ -4,13 +4,15 @@
 ``%Rget`` and ``%Rdevice``. R itself starts on first use, not at import or load time.
 """
 
+from . import display, graphics  # noqa: F401  (their start-up work and rules, for r(...) too)
 from .bridge import r
 from .convert import Converter, RObject, py2r, r2py
 from .errors import ConversionError, ConversionWarning, RError, RInterrupt, RParseError, RSetupError
+from .graphics import RPlot
 
 __all__ = [
     "Converter", "ConversionError", "ConversionWarning", "RError", "RInterrupt", "RParseError", "RSetupError",
-    "RObject", "load_ipython_extension", "py2r", "r", "r2py", "unload_ipython_extension",
+    "RObject", "RPlot", "load_ipython_extension", "py2r", "r", "r2py", "unload_ipython_extension",
 ]
 __version__ = "0.1.0"
 

@@ -21,6 +21,7 @@ builds bundles); this module writes HTML and talks to IPython.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import html
 import sys
@@ -190,3 +191,10 @@ def install(session) -> None:
     global _callbacks
     _callbacks = tuple(_callback(fn) for fn in (_publish, _page, _clear, _view))  # kept: rpy2 needs them alive
     _R("display_install", *_callbacks)
+    atexit.register(_let_go)
+
+
+def _let_go() -> None:
+    """At exit, while rpy2 can still free them (at teardown it cannot)."""
+    global _callbacks
+    _callbacks = ()

@@ -16,13 +16,21 @@ R code that Python runs outside a cell (``r("plot(1)")``, ``r.hist(x)``, an
 R, updated in place by later calls, until the IPython cell ends. Matplotlib
 figures that Python code called from R makes are shown after the top-level R
 expression that made them, in order with R's own.
+
+A plot object that comes to Python (a ggplot, a lattice plot, a grob, a
+recorded plot) is an :class:`RPlot`: an ``RObject`` that IPython shows as an
+image in the notebook's format and size, and that saves itself as png, svg,
+jpeg or pdf.
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
+import dataclasses
 import re
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,6 +40,7 @@ from IPython import get_ipython
 from IPython.core.error import UsageError
 from IPython.display import display
 
+from .convert import RObject, default
 from .session import RCode, as_dict, get_session, is_null, on_start
 
 _R = RCode("graphics.R")
@@ -225,9 +234,11 @@ class Plots:
         pages, and the page in progress as a snapshot later calls update)."""
         if self.python is None or self.active is not None:
             return
+        if self.shell is None:  # plain Python: nowhere to show it (RPlot.save writes files)
+            self.python, self.opened = None, False
+            _R("graphics_discard")
+            return
         self.python.after_expression(last=False)
-        if self.shell is None:  # no cell to wait for: the drawing ends with the call
-            self.end_python_drawing()
 
     def end_python_drawing(self, *_) -> None:
         """The IPython cell ended (or a magic cell starts): close the device
@@ -319,14 +330,89 @@ class CellGraphics:
             self.handles[key] = display(data, raw=True, metadata=metadata, display_id=True)
 
     def _image(self, path: Path) -> tuple[dict, dict]:
-        fmt = self.spec.format
-        mime = _MIME[fmt]
-        if fmt == "svg":
-            meta = {"isolated": True} if self.spec.isolate_svg else {}
-            return {mime: path.read_text(encoding="utf-8")}, {mime: meta}
-        width, height = self.spec.pixels
-        meta = {"width": width, "height": height} if fmt == "retina" else {}
-        return {mime: base64.b64encode(path.read_bytes()).decode("ascii")}, {mime: meta}
+        return image_bundle(self.spec, path)
+
+
+def image_bundle(spec: DeviceSpec, path: Path) -> tuple[dict, dict]:
+    """The display data and metadata of an image file drawn with ``spec``."""
+    fmt = spec.format
+    mime = _MIME[fmt]
+    if fmt == "svg":
+        meta = {"isolated": True} if spec.isolate_svg else {}
+        return {mime: path.read_text(encoding="utf-8")}, {mime: meta}
+    width, height = spec.pixels
+    meta = {"width": width, "height": height} if fmt == "retina" else {}
+    return {mime: base64.b64encode(path.read_bytes()).decode("ascii")}, {mime: meta}
+
+
+# -- plot objects in Python ---------------------------------------------------------
+
+_SAVE_FORMATS = {".png": "png", ".svg": "svg", ".jpg": "jpeg", ".jpeg": "jpeg", ".pdf": "pdf"}
+
+
+class RPlot(RObject):
+    """An R plot object (ggplot2, lattice, grid grob, recorded plot) in
+    Python: IPython shows it as an image, drawn as a cell with no plot
+    options would draw it; :meth:`save` writes it to a file. Everything else
+    is an ``RObject``'s: R's members, pushable back unchanged."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        """A description: R's print of a plot object draws it instead."""
+        return f"<RPlot of class {'/'.join(self.rclass)}: shown as an image; .save(path) writes it>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        spec = python_spec()
+        path = self._draw(spec, "png" if spec.format == "retina" else spec.format)
+        try:
+            return image_bundle(spec, path)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def save(self, path, format: str | None = None, width: float | None = None, height: float | None = None,
+             units: str = "in", res: float | None = None) -> Path:
+        """Draw the plot into ``path`` (png, svg, jpeg or pdf, from ``format``
+        or the file's suffix), at the notebook's default size unless
+        ``width``/``height`` (in ``units``: in, cm, mm or px) say otherwise."""
+        path = Path(path)
+        fmt = format or _SAVE_FORMATS.get(path.suffix.lower())
+        if fmt not in _SAVE_FORMATS.values():
+            raise ValueError(f"RPlot.save: cannot tell the format of {str(path)!r}; "
+                             f"give format= one of {sorted(set(_SAVE_FORMATS.values()))}")
+        spec = python_spec()
+        if units not in ("in", "cm", "mm", "px"):
+            raise ValueError(f"RPlot.save: units must be in, cm, mm or px (got {units!r})")
+        res = float(res or spec.res)
+        w_in, h_in = spec.inches
+        spec = dataclasses.replace(
+            spec, format="png" if fmt == "pdf" else fmt, units=units, res=res,
+            width=float(width) if width is not None else _in_units(w_in, units, res),
+            height=float(height) if height is not None else _in_units(h_in, units, res))
+        check_size(spec)
+        drawn = self._draw(spec, fmt)
+        drawn.replace(path) if drawn.parent == path.parent else path.write_bytes(drawn.read_bytes())
+        drawn.unlink(missing_ok=True)
+        return path
+
+    def _draw(self, spec: DeviceSpec, fmt: str) -> Path:
+        session = get_session()
+        folder = session.tmpdir / "objects"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{uuid.uuid4().hex}.{spec.for_r()['ext'] if fmt != 'pdf' else 'pdf'}"
+        with session.entered():
+            _R("draw_plot_object", self.sexp, _r_list(session, spec.for_r()), str(path), fmt)
+        return path
+
+
+@default.r2py.register("ggplot")
+@default.r2py.register("trellis")
+@default.r2py.register("grob")
+@default.r2py.register("gtable")
+@default.r2py.register("recordedplot")
+def plot_object_to_py(sexp) -> RPlot:
+    """Plot objects become RPlots (a graphics concern, so registered here)."""
+    return RPlot(sexp)
 
 
 def _flush_matplotlib() -> None:
@@ -362,6 +448,13 @@ def install(session) -> None:
     global _plots
     if _plots is None:
         _plots = Plots(session)
+        atexit.register(_let_go)
+
+
+def _let_go() -> None:
+    """At exit, while rpy2 can still free R's callback (at teardown it cannot)."""
+    if _plots is not None:
+        _plots._callback = None
 
 
 def uninstall() -> None:

@@ -226,3 +226,48 @@ def test_view_shows_the_html_table(kernel):
     (shown,) = displays(run)
     assert "A data.frame: 3 × 11" in shown["data"]["text/html"]
     assert run.text() == "after\n"
+
+
+# -- item 5: plot objects in Python ------------------------------------------------
+
+def test_a_ggplot_in_python_shows_as_an_image(kernel):
+    kernel.execute("%%R\nlibrary(ggplot2)\ngg <- ggplot(mtcars, aes(wt, mpg)) + geom_point()")
+    run = kernel.execute("g = %Rget gg\ng")
+    assert run.error is None, run.error
+    (result,) = [m["content"] for m in run.messages if m["msg_type"] == "execute_result"]
+    assert base64.b64decode(result["data"]["image/png"])[:4] == b"\x89PNG"
+    shown = kernel.execute("display(g)")
+    assert len(images(shown)) == 1
+
+
+@pytest.mark.parametrize("code", ["lattice::xyplot(mpg ~ wt, mtcars)", "grid::rectGrob()",
+                                  "{plot(1:3); recordPlot()}", "ggplot2::ggplot(mtcars) + ggplot2::geom_bar(ggplot2::aes(cyl))"])
+def test_every_kind_of_plot_object_is_an_rplot(ip, code):
+    import rmagic_ext
+    value = rmagic_ext.r(code)
+    assert isinstance(value, rmagic_ext.RPlot)
+    data, _ = value._repr_mimebundle_()
+    assert base64.b64decode(data["image/png"])[:4] == b"\x89PNG"
+
+
+def test_an_rplot_follows_the_notebook_format(kernel):
+    kernel.execute("%Rdevice svg")
+    try:
+        run = kernel.execute("g = %Rget gg\ng" if "gg" else "")
+        (result,) = [m["content"] for m in run.messages if m["msg_type"] == "execute_result"]
+        assert result["data"]["image/svg+xml"].lstrip().startswith("<?xml")
+    finally:
+        kernel.execute("%Rdevice")
+
+
+def test_an_rplot_saves_as_png_svg_jpeg_and_pdf(ip, tmp_path):
+    import rmagic_ext
+    g = rmagic_ext.r("ggplot2::ggplot(mtcars, ggplot2::aes(wt, mpg)) + ggplot2::geom_point()")
+    png = g.save(tmp_path / "a.png", width=300, height=200, units="px")
+    assert struct.unpack(">II", png.read_bytes()[16:24]) == (300, 200)
+    assert (g.save(tmp_path / "a.svg", width=4, height=3)).read_text().lstrip().startswith("<?xml")
+    assert g.save(tmp_path / "a.jpg").read_bytes()[:2] == b"\xff\xd8"
+    assert g.save(tmp_path / "a.pdf").read_bytes()[:5] == b"%PDF-"
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        g.save(tmp_path / "a.bmp")
+    assert rmagic_ext.r("identical(class(dev.cur()), 'integer')")  # the session's devices untouched

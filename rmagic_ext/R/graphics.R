@@ -197,3 +197,29 @@ graphics_discard <- function() {
   unlink(list.files(.graphics$dir, full.names = TRUE))
   invisible()
 }
+
+# A plot object (ggplot2, lattice, grob, recorded plot) drawn into `file` on a
+# device of its own (the cell's device, if open, is left as it was).
+draw_plot_object <- function(x, spec, file, format) {
+  previous <- grDevices::dev.cur()
+  if (identical(format, "pdf")) {
+    grDevices::pdf(file, width = spec$width_in, height = spec$height_in, pointsize = spec$pointsize,
+                   bg = spec$bg, onefile = FALSE)
+  } else {
+    open_device(spec, file)
+  }
+  device <- grDevices::dev.cur()
+  on.exit({
+    grDevices::dev.off(device)
+    if (previous > 1L && previous %in% grDevices::dev.list()) grDevices::dev.set(previous)
+  })
+  if (inherits(x, "recordedplot")) {
+    grDevices::replayPlot(x)
+  } else if (inherits(x, c("ggplot", "trellis"))) {
+    print(x)
+  } else {
+    grid::grid.newpage()
+    grid::grid.draw(x)
+  }
+  invisible(file)
+}
