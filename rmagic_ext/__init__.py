@@ -18,24 +18,26 @@ __version__ = "0.1.0"
 
 
 def load_ipython_extension(ipython) -> None:
-    from . import completion, graphics
+    from . import completion, graphics, inspection
     from .bridge import use_namespace
     from .magics import RMagics
     use_namespace(lambda: ipython.user_ns, lambda: ipython.user_ns_hidden)  # what py$ sees in R
     ipython.register_magics(RMagics)
     graphics.follow_settings(ipython.magics_manager.registry["RMagics"].plot_settings)  # r("plot(1)") too
     completion.install(ipython)
+    inspection.install(ipython)
 
 
 def unload_ipython_extension(ipython) -> None:
     """Remove what loading added: the magics, the completion matcher and
     R's device hooks. R itself keeps running (an embedded R cannot be
     restarted), with its objects; ``%load_ext`` again picks them up."""
-    from . import completion, graphics
+    from . import completion, graphics, inspection
     magics = ipython.magics_manager.magics
     for kind in ("line", "cell"):
         for name in ("R", "Rpush", "Rpull", "Rget", "Rdevice"):
             magics[kind].pop(name, None)
     completion.uninstall(ipython)
+    inspection.uninstall(ipython)
     graphics.follow_settings(None)
     graphics.uninstall()

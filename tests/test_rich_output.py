@@ -271,3 +271,43 @@ def test_an_rplot_saves_as_png_svg_jpeg_and_pdf(ip, tmp_path):
     with pytest.raises(ValueError, match="cannot tell the format"):
         g.save(tmp_path / "a.bmp")
     assert rmagic_ext.r("identical(class(dev.cur()), 'integer')")  # the session's devices untouched
+
+
+# -- item 2: inspection (Shift-Tab) ------------------------------------------------
+
+def inspect(kernel, code: str, cursor_pos: int | None = None) -> dict:
+    msg_id = kernel.client.inspect(code, len(code) if cursor_pos is None else cursor_pos)
+    return kernel.reply_to(msg_id, 30)["content"]
+
+
+def test_shift_tab_in_an_r_cell_shows_usage_and_help(kernel):
+    reply = inspect(kernel, "%%R\nx <- 1:10\nquantile(")
+    assert reply["status"] == "ok" and reply["found"]
+    text = reply["data"]["text/plain"]
+    assert text.startswith("quantile(x, ...)") and "Sample Quantiles" in text and "\b" not in text
+
+
+def test_shift_tab_on_a_name_in_a_line_magic_and_inside_a_call(kernel):
+    text = inspect(kernel, "m = %R mean(", None)["data"]["text/plain"]
+    assert text.startswith("mean(x, ...)")
+    code = "%%R\nsd(c(1, 2))"
+    assert inspect(kernel, code, code.index("sd") + 1)["data"]["text/plain"].startswith("sd(x, na.rm = FALSE)")
+
+
+def test_shift_tab_on_an_r_object_shows_its_structure(kernel):
+    kernel.execute("%R inspected <- data.frame(a = 1:3)")
+    assert "3 obs. of  1 variable" in inspect(kernel, "%R inspected")["data"]["text/plain"]
+
+
+def test_shift_tab_after_r_dot_asks_r(kernel):
+    text = inspect(kernel, "from rmagic_ext import r\nr.lm(")["data"]["text/plain"]
+    assert text.startswith("lm(formula, data") and "Fitting Linear Models" in text
+
+
+def test_shift_tab_on_unknown_r_names_finds_nothing(kernel):
+    assert inspect(kernel, "%R no_such_name_here")["found"] is False
+
+
+def test_python_inspection_is_unchanged(kernel):
+    reply = inspect(kernel, "len(")
+    assert reply["found"] and "Return the number of items" in reply["data"]["text/plain"]
