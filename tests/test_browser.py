@@ -49,6 +49,25 @@ def _code(source: str) -> dict:
             "outputs": [], "source": source}
 
 
+def r_has(package: str) -> bool:
+    """Whether this machine's R has ``package`` (Debian testing has no plotly now)."""
+    import rmagic_ext
+    return bool(rmagic_ext.r(f'requireNamespace("{package}", quietly = TRUE)'))
+
+
+def plotly_js_major() -> int:
+    """The major version of the plotly.js that R's plotly package includes."""
+    import rmagic_ext
+    return int(rmagic_ext.r(
+        'f <- list.files(system.file("htmlwidgets/lib/plotlyjs", package = "plotly"), "[.]min[.]js$", '
+        'full.names = TRUE)[1]; as.integer(sub(".*v([0-9]+)[.].*", "\\\\1", '
+        'grep("plotly.js v", readLines(f, 5), value = TRUE)[1]))'))
+
+
+PLOTLY_CELL = ('%%R\nsuppressPackageStartupMessages(library(plotly))\n'
+               'plot_ly(x = 1:3, y = c(2, 1, 3), type = "scatter", mode = "markers")')
+
+
 def write_notebook(path: Path) -> None:
     nb = {
         "nbformat": 4, "nbformat_minor": 5,
@@ -60,7 +79,8 @@ def write_notebook(path: Path) -> None:
             _code("%load_ext rmagic_ext"),
             _code("%%R\nplot(1:10)"),
             _code("%%R\nhead(mtcars)"),
-        ],
+            _code("%%R\n?mean"),
+        ] + ([_code(PLOTLY_CELL)] if r_has("plotly") else []),
     }
     # nbformat 4.5 wants cell ids
     for i, cell in enumerate(nb["cells"]):
@@ -206,6 +226,7 @@ def browser(tmp_path_factory):
                                dir=tmp_path_factory.getbasetemp())
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the page's console, for failures
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync",
@@ -237,15 +258,11 @@ def browser(tmp_path_factory):
             _end_group(process, timeout=5)
 
 
-def test_plot_and_table_in_jupyterlab(lab, browser):
+def waiter(driver):
+    """wait_for(what, timeout, condition): the condition's value, or the test
+    fails saying what never appeared (with a screenshot and the server's log)."""
     from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
-
-    base, token, notebook = lab
-    driver = browser
-    start = time.monotonic()
 
     def wait_for(what: str, timeout: float, condition):
         try:
@@ -255,10 +272,22 @@ def test_plot_and_table_in_jupyterlab(lab, browser):
             pytest.fail(f"after {timeout} s: {what} never appeared in JupyterLab "
                         f"(screenshot {SCREENSHOT}; server log {OUT / 'jupyterlab.log'}:\n"
                         f"{_tail(OUT / 'jupyterlab.log', 20)})")
+    return wait_for
 
+
+@pytest.fixture(scope="module")
+def ran(lab, browser):
+    """The test notebook open in JupyterLab, Run All Cells clicked once the
+    kernel is idle, as a person would: the browser, for the tests to look at."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    base, token, notebook = lab
+    driver = browser
+    wait_for = waiter(driver)
     driver.get(f"{base}/lab/tree/{notebook}?token={token}")
-    wait_for("the notebook's three code cells", PAGE_TIMEOUT,
-             lambda d: len(d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")) >= 3)
+    wait_for("the notebook's code cells", PAGE_TIMEOUT,
+             lambda d: len(d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")) >= 4)
 
     # A person waits for the kernel to be ready (cells run before that are lost).
     wait_for("the kernel's Idle status", OUTPUT_TIMEOUT, lambda d: any(
@@ -273,6 +302,18 @@ def test_plot_and_table_in_jupyterlab(lab, browser):
     wait_for("Run All Cells in the Run menu", 10, EC.element_to_be_clickable(
         (By.XPATH, "//li[contains(@class,'lm-Menu-item')]"
                    "[.//div[contains(@class,'lm-Menu-itemLabel')][normalize-space()='Run All Cells']]"))).click()
+    return driver
+
+
+def test_plot_and_table_in_jupyterlab(ran):
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = ran
+    start = time.monotonic()
+    wait_for = waiter(driver)
 
     # R's plot: an image in an output area (the kernel and R start first).
     img = wait_for("an image output (R's plot)", OUTPUT_TIMEOUT, EC.visibility_of_element_located(
@@ -319,3 +360,43 @@ def test_plot_and_table_in_jupyterlab(lab, browser):
 
     assert table_found, ("head(mtcars) was not displayed as an HTML table "
                          "(.jp-RenderedHTMLCommon table): R data.frames need a text/html display")
+
+
+def test_help_page_in_jupyterlab(ran):
+    """``?mean`` (run above) shows R's help as HTML where JupyterLab shows a
+    pager's page: its sections as headings, its links inert."""
+    from selenium.webdriver.common.by import By
+
+    browser = ran
+    page = waiter(browser)("R's help page for mean as HTML", OUTPUT_TIMEOUT, lambda d: next(
+        (el for el in d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-RenderedHTMLCommon")
+         if "Arithmetic Mean" in el.text and el.find_elements(By.TAG_NAME, "h3")), None))
+    assert "Description" in [h.text for h in page.find_elements(By.TAG_NAME, "h3")]
+    relative = [a.get_attribute("href") for a in page.find_elements(By.CSS_SELECTOR, "a[href]")
+                if not a.get_attribute("href").startswith(("http://127.0.0.1", "https://"))]
+    assert not relative, f"links that lead nowhere: {relative}"
+
+
+def test_plotly_widget_renders_in_jupyterlab(ran):
+    """A plotly htmlwidget (run above) draws its plot with the JavaScript
+    included in the output: the browser has no network."""
+    from selenium.webdriver.common.by import By
+
+    if not r_has("plotly"):
+        pytest.skip("r-cran-plotly is not in this Debian release")
+    if plotly_js_major() < 2:
+        pytest.skip("this Debian's r-cran-plotly ships plotly.js 1.x, which cannot draw plotly 4.10's "
+                    "widgets (Debian 12's packaging; Debian 13 ships plotly.js 2)")
+    browser = ran
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+    try:
+        WebDriverWait(browser, OUTPUT_TIMEOUT, poll_frequency=0.25).until(lambda d: d.find_elements(
+            By.CSS_SELECTOR, ".jp-Notebook .js-plotly-plot .main-svg"))
+    except TimeoutException:
+        browser.save_screenshot(str(OUT / "plotly.png"))
+        console = [entry["message"][:300] for entry in browser.get_log("browser")][-10:]
+        pytest.fail("the plotly widget never drew its plot; the page's console said:\n" + "\n".join(console))
+    points = browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .js-plotly-plot .scatterlayer .point")
+    assert len(points) == 3
+    browser.save_screenshot(str(OUT / "plotly.png"))

@@ -94,6 +94,7 @@ display_plan <- function(x, max_rows, max_cols) {
   if (inherits(x, "help_files_with_topic")) return(help_page(x))
   if (.has_rich_repr(x)) {
     bundle <- IRdisplay::prepare_mimebundle(x, error_handler = function(e) NULL)
+    if (inherits(x, c("htmlwidget", "shiny.tag", "shiny.tag.list"))) bundle$data[["text/html"]] <- html_inline(x)
     if (length(bundle$data)) {
       return(list(show = if (inherits(x, "packageIQR")) "page" else "display",
                   data = bundle$data, metadata = bundle$metadata))
@@ -148,4 +149,28 @@ help_page <- function(x) {
     "text/html" = paste(c("<div class=\"rmagic-help\">", if (length(others)) sprintf("<p>%s</p>", others),
                           html, "</div>"), collapse = "\n"),
     "text/plain" = paste(c(others, text), collapse = "\n")))
+}
+
+# HTML tags or a widget as HTML that renders with no network and in order:
+# each dependency's JavaScript and CSS inline. (repr's data: URIs load as
+# asynchronous scripts where a front end inserts them, as JupyterLab does, so
+# a widget's binding may run before htmlwidgets.js and never draw.)
+html_inline <- function(x) {
+  rendered <- htmltools::renderTags(x)
+  deps <- htmltools::resolveDependencies(rendered$dependencies)
+  paste(c(unlist(lapply(deps, .inline_dependency)), rendered$head, rendered$html), collapse = "\n")
+}
+
+.inline_dependency <- function(dep) {
+  dir <- dep$src$file
+  if (is.null(dir)) return(NULL)  # only on the web: nothing to include
+  if (!is.null(dep$package)) dir <- system.file(dir, package = dep$package)
+  read <- function(files) vapply(file.path(dir, files), function(f) {
+    paste(readLines(f, warn = FALSE, encoding = "UTF-8"), collapse = "\n")
+  }, "")
+  files <- function(entries) vapply(entries, function(e) if (is.list(e)) e$src else e, "")
+  scripts <- if (length(dep$script)) read(files(dep$script)) else character()
+  styles <- if (length(dep$stylesheet)) read(files(dep$stylesheet)) else character()
+  c(sprintf("<style>%s</style>", styles),
+    sprintf("<script>%s</script>", gsub("</script", "<\\/script", scripts, fixed = TRUE)))
 }
