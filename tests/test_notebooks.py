@@ -58,3 +58,21 @@ def test_matplotlib_and_ggplot2_figures_have_the_same_size():
     python_figure = next(png_sizes(c) for c in nb.cells if c.cell_type == "code" and "plt.show()" in c.source)
     r_figure = next(png_sizes(c) for c in nb.cells if c.cell_type == "code" and "ggplot(" in c.source)
     assert python_figure == r_figure == [(480, 320)]
+
+
+def test_the_tour_shows_a_help_page_a_widget_and_a_plot_from_python():
+    pages = {}
+
+    def keep_pages(cell, cell_index, execute_reply):
+        pages[cell_index] = [p["data"] for p in execute_reply["content"].get("payload", []) if p["source"] == "page"]
+
+    path = Path(__file__).parent.parent / "notebooks" / "tour.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+                   on_cell_executed=keep_pages).execute()
+    help_pages = [page for found in pages.values() for page in found]
+    assert any("Sample Quantiles" in page.get("text/html", "") for page in help_pages)
+    outputs = [(cell.source, o) for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert any("html-widget" in o.get("data", {}).get("text/html", "") for _, o in outputs)
+    assert any(source.startswith("from rmagic_ext import r") and "image/png" in o.get("data", {})
+               for source, o in outputs)
