@@ -80,7 +80,8 @@ def write_notebook(path: Path) -> None:
             _code("%%R\nplot(1:10)"),
             _code("%%R\nhead(mtcars)"),
             _code("%%R\n?mean"),
-        ] + ([_code(PLOTLY_CELL)] if r_has("plotly") else []),
+        ] + ([_code("%%R\nDT::datatable(head(mtcars, 4))")] if r_has("DT") else [])
+          + ([_code(PLOTLY_CELL)] if r_has("plotly") else []),
     }
     # nbformat 4.5 wants cell ids
     for i, cell in enumerate(nb["cells"]):
@@ -377,26 +378,52 @@ def test_help_page_in_jupyterlab(ran):
     assert not relative, f"links that lead nowhere: {relative}"
 
 
+def widget_texts(driver, cell_source: str, selector: str, what: str) -> list[str]:
+    """The texts of the elements matching ``selector`` in the widget that
+    the cell whose source contains ``cell_source`` shows. Widgets are
+    isolated: each draws in a document of its own (an iframe), which
+    JupyterLab attaches once the cell is scrolled into view."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+
+    def look(d):
+        try:
+            cell = next((c for c in d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")
+                         if cell_source in c.text), None)
+            if cell is None:
+                return None
+            d.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+            frame = next(iter(cell.find_elements(By.CSS_SELECTOR, ".jp-OutputArea iframe")), None)
+            if frame is None:
+                return None
+            d.switch_to.frame(frame)
+            try:
+                return [el.text for el in d.find_elements(By.CSS_SELECTOR, selector)] or None
+            finally:
+                d.switch_to.default_content()
+        except WebDriverException:  # the output was re-attached meanwhile: look again
+            d.switch_to.default_content()
+            return None
+
+    return waiter(driver)(what, OUTPUT_TIMEOUT, look)
+
+
 def test_plotly_widget_renders_in_jupyterlab(ran):
     """A plotly htmlwidget (run above) draws its plot with the JavaScript
     included in the output: the browser has no network."""
-    from selenium.webdriver.common.by import By
-
     if not r_has("plotly"):
         pytest.skip("r-cran-plotly is not in this Debian release")
     if plotly_js_major() < 2:
         pytest.skip("this Debian's r-cran-plotly ships plotly.js 1.x, which cannot draw plotly 4.10's "
                     "widgets (Debian 12's packaging; Debian 13 ships plotly.js 2)")
-    browser = ran
-    from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.support.ui import WebDriverWait
-    try:
-        WebDriverWait(browser, OUTPUT_TIMEOUT, poll_frequency=0.25).until(lambda d: d.find_elements(
-            By.CSS_SELECTOR, ".jp-Notebook .js-plotly-plot .main-svg"))
-    except TimeoutException:
-        browser.save_screenshot(str(OUT / "plotly.png"))
-        console = [entry["message"][:300] for entry in browser.get_log("browser")][-10:]
-        pytest.fail("the plotly widget never drew its plot; the page's console said:\n" + "\n".join(console))
-    points = browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .js-plotly-plot .scatterlayer .point")
+    points = widget_texts(ran, "plot_ly(", ".js-plotly-plot .scatterlayer .point", "the plotly widget's points")
     assert len(points) == 3
-    browser.save_screenshot(str(OUT / "plotly.png"))
+    ran.save_screenshot(str(OUT / "plotly.png"))
+
+
+def test_dt_widget_renders_in_jupyterlab(ran):
+    """A DT htmlwidget (run above) draws its table with its own JavaScript."""
+    if not r_has("DT"):
+        pytest.skip("r-cran-dt is not in this Debian release")
+    rows = widget_texts(ran, "DT::datatable", ".datatables table.dataTable tbody tr", "the DT widget's rows")
+    assert len(rows) == 4 and "Mazda RX4" in rows[0]
