@@ -59,7 +59,7 @@ r:
 $(STAMP): pyproject.toml Makefile rmagic_ext/rsetup.py
 	@$(VPY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q --config-settings editable_mode=compat -e '.[test,lab]' "$$($(VPY) rmagic_ext/rsetup.py)"
+	$(VPY) -m pip install -q --config-settings editable_mode=compat -e '.[test,lab,arrow]' "$$($(VPY) rmagic_ext/rsetup.py)"
 	$(VPY) -m rmagic_ext install-kernel --sys-prefix >/dev/null
 	@touch $@
 

@@ -25,7 +25,7 @@ import traceback
 import types
 from typing import Any, Callable
 
-from .convert import attr, default, push, python_strings, registry, strings
+from .convert import arrow, attr, default, push, python_strings, registry, strings
 from .session import RCode, get_session, on_start
 
 _R = RCode("bridge.R")
@@ -97,7 +97,11 @@ def reference_to_r(obj):
 
 @default.py2r.register(object)
 def _anything_else_to_r(obj):
-    """The last resort: no rule for this type, so R gets a reference."""
+    """The last resort: no rule for this type. Data that speaks Arrow's C
+    stream interface (DuckDB results, and others) is a data.frame; anything
+    else goes to R as a reference."""
+    if hasattr(type(obj), "__arrow_c_stream__"):
+        return arrow.stream_to_r(obj)
     return reference_to_r(obj)
 
 

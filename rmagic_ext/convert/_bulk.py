@@ -178,6 +178,39 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, ri):
     return _R("split_strings", ri.ListSexpVector(joined), ri.IntSexpVector(counts), na_positions)
 
 
+def utf8_column_to_r(data: np.ndarray, offsets: np.ndarray, na: np.ndarray | None, ri):
+    """A character vector from Arrow's layout of a string column: the UTF-8
+    bytes of all values (``data``, uint8) and n + 1 ``offsets`` into them;
+    None when the data holds the separator (then the caller goes element by
+    element). The buffer R splits is made by inserting separators between
+    the values, one vectorised pass: no Python string per value."""
+    n = len(offsets) - 1
+    if n <= 0:
+        return ri.StrSexpVector([])
+    first, last = int(offsets[0]), int(offsets[-1])
+    data = data[first:last]  # an array sliced in Arrow keeps its parent's buffers
+    offsets = offsets.astype(np.int64) - first
+    if np.any(data == _SEPARATOR_BYTES[0]):
+        return None
+    if np.any(data == 0):
+        raise_nul()
+    with_separators = offsets + np.arange(n + 1)  # where each value starts once separators are in
+    joined, counts, start = [], [], 0
+    while start < n:
+        stop = int(np.searchsorted(with_separators, with_separators[start] + MAX_R_STRING + 1, side="right")) - 1
+        stop = min(max(stop, start + 1), n)
+        if offsets[stop] - offsets[start] + (stop - start - 1) > MAX_R_STRING:
+            return None  # one value longer than R's limit on a string
+        piece = np.insert(data[offsets[start]:offsets[stop]], offsets[start + 1:stop] - offsets[start],
+                          _SEPARATOR_BYTES[0])
+        joined.append(_rapi.utf8_string(piece))
+        counts.append(stop - start)
+        start = stop
+    na_positions = filled_vector(ri.IntSexpVector, np.flatnonzero(na) + 1) \
+        if na is not None and na.any() else ri.NULL
+    return _R("split_strings", ri.ListSexpVector(joined), ri.IntSexpVector(counts), na_positions)
+
+
 _PIECE = 65_536
 MAX_R_STRING = _rapi.MAX_R_STRING
 _SEPARATOR_BYTES = _SEPARATOR.encode()

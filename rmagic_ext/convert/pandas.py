@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConversionError, ConversionWarning
-from . import datetimes
+from . import arrow, datetimes
 from . import numpy as npconv
 from ._bulk import new_vector, r_array, string_na
 from ._rt import attr, python_strings, ri, set_attr, strings
@@ -43,6 +43,8 @@ def _values(series: pd.Series, dtype, na_value) -> np.ndarray:
 def column_to_r(series: pd.Series, what: str):
     """The R vector for one pandas column, NA positions kept."""
     dtype = series.dtype
+    if arrow.arrow_backed(dtype):
+        return arrow.pandas_column_to_r(series, what)
     if isinstance(dtype, pd.CategoricalDtype):
         return factor_to_r(series, what)
     if pd.api.types.is_datetime64_any_dtype(dtype):
@@ -140,10 +142,15 @@ def dataframe_to_r(frame: pd.DataFrame):
     if len(set(names)) != len(names):
         raise ConversionError("a DataFrame with duplicate column names cannot become a data.frame")
     columns = [column_to_r(frame.iloc[:, i], f"column {names[i]!r}") for i in range(frame.shape[1])]
+    return r_data_frame(names, columns, frame.index)
+
+
+def r_data_frame(names: list[str], columns: list, index: pd.Index):
+    """A data.frame of R ``columns`` under ``names``, row names from ``index``."""
     rframe = ri().ListSexpVector(columns)
     set_attr(rframe, "names", strings(names))
     set_attr(rframe, "class", strings(["data.frame"]))
-    set_attr(rframe, "row.names", _row_names(frame.index))
+    set_attr(rframe, "row.names", _row_names(index))
     return rframe
 
 

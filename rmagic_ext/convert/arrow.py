@@ -1,0 +1,183 @@
+"""Rules for Arrow data, both pyarrow's and anyone's who speaks Arrow.
+
+pyarrow ``Table``, ``RecordBatch``, ``Array`` and ``ChunkedArray``, polars
+``DataFrame`` and ``Series``, any object with the Arrow C stream interface
+(``__arrow_c_stream__``: DuckDB results, and others) and pandas columns kept
+in Arrow memory (``string[pyarrow]``, ``pd.ArrowDtype``, pandas 3's ``str``
+when pyarrow is installed) go to R straight from their Arrow buffers: tables
+become data.frames, arrays vectors, with nulls as NA. No R package is
+needed, and nothing goes through Python objects per value: strings travel
+as Arrow's own UTF-8 buffer, with separators put in (see _bulk).
+
+Neither pyarrow nor polars is imported until a value of theirs is seen
+(rules registered by dotted type name).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConversionError
+from . import _bulk, datetimes
+from . import numpy as npconv
+from ._rt import ri
+from .builtins import store_as_double
+from .registry import default
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _pa():
+    import pyarrow
+    return pyarrow
+
+
+def array_to_r(array, what: str = "array"):
+    """The R vector of one Arrow array or chunked array, nulls as NA."""
+    pa = _pa()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks else pa.array([], type=array.type)
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        return _factor(array, what)
+    if pa.types.is_string_view(kind):
+        array, kind = array.cast(pa.large_string()), pa.large_string()
+    na = _nulls(array)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return _strings(array, na)
+    if pa.types.is_boolean(kind):
+        return npconv.bool_vector(_filled(array, False), na)
+    if pa.types.is_integer(kind):
+        return _integers(_filled(array, 0), na, what)
+    if pa.types.is_floating(kind):
+        return npconv.float_vector(_filled(array, np.nan).astype(np.float64), na)
+    if pa.types.is_date(kind):
+        return datetimes.date_vector(_filled(array.cast(pa.date32()).cast(pa.int32()), 0), na)
+    if pa.types.is_timestamp(kind):
+        return _timestamps(array, na, what)
+    if pa.types.is_duration(kind):
+        values = _filled(array.cast(pa.duration("us")).cast(pa.int64()), 0).view("timedelta64[us]").copy()
+        if na is not None:
+            values[na] = np.timedelta64("NaT")
+        return datetimes.difftime(values, what)
+    if pa.types.is_null(kind):
+        return ri().BoolSexpVector([ri().NA_Logical] * len(array))
+    raise ConversionError(f"{what} has Arrow type {kind}, which has no R counterpart")
+
+
+def _nulls(array) -> np.ndarray | None:
+    if array.null_count == 0:
+        return None
+    return array.is_null().to_numpy(zero_copy_only=False)
+
+
+def _filled(array, fill) -> np.ndarray:
+    """The values as numpy (a view when there are no nulls), nulls as ``fill``."""
+    if array.null_count:
+        array = array.fill_null(fill)
+    return array.to_numpy(zero_copy_only=False)
+
+
+def _integers(values: np.ndarray, na: np.ndarray | None, what: str):
+    if values.dtype == np.uint64 and len(values) and values.max() > _INT64_MAX:
+        store_as_double(0, int(values.max()), what, stacklevel=4)
+        return npconv.float_vector(values.astype(np.float64), na)
+    return npconv.int_vector(values.astype(np.int64, copy=False), na, what)
+
+
+def _strings(array, na: np.ndarray | None):
+    """Arrow's UTF-8 buffer and offsets, as they are (see _bulk.utf8_column_to_r)."""
+    offset_type = np.int64 if _pa().types.is_large_string(array.type) else np.int32
+    _, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[array.offset:array.offset + len(array) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0, np.uint8)
+    vector = _bulk.utf8_column_to_r(data, offsets, na, ri())
+    if vector is None:  # the data holds the separator: value by value
+        vector = npconv.str_vector(np.array(array.to_pylist(), dtype=object), na)
+    return vector
+
+
+def _timestamps(array, na: np.ndarray | None, what: str):
+    """POSIXct: the same instants and time zone; without a zone, the same
+    wall-clock times in R's local time, as for pandas' naive datetimes."""
+    pa = _pa()
+    tz = array.type.tz
+    values = _filled(array.cast(pa.timestamp("us", tz)).cast(pa.int64()), 0).view("datetime64[us]").copy()
+    if na is not None:
+        values[na] = np.datetime64("NaT")
+    if tz:
+        return datetimes.posixct(values, datetimes.tz_to_r(_zone(tz)), what)
+    return datetimes.datetime_series_to_r(pd.Series(values), what)
+
+
+def _zone(name: str):
+    if name[:1] in "+-":
+        hours, minutes = int(name[1:3]), int(name[4:6])
+        offset = pd.Timedelta(hours=hours, minutes=minutes).to_pytimedelta()
+        import datetime as dt
+        return dt.timezone(offset if name[0] == "+" else -offset)
+    return zoneinfo.ZoneInfo(name)
+
+
+def _factor(array, what: str):
+    """A dictionary array (polars' and pandas' categoricals) as a factor,
+    its dictionary's order as the levels' order."""
+    from .pandas import factor_to_r
+    levels = array.dictionary.to_pylist()
+    if not all(isinstance(level, str) for level in levels):
+        levels = [str(level) for level in levels]
+    codes = _filled(array.indices.cast(_pa().int64()), -1)
+    categorical = pd.Categorical.from_codes(codes, categories=levels, ordered=array.type.ordered)
+    return factor_to_r(pd.Series(categorical), what)
+
+
+def table_to_r(table):
+    """A data.frame: the table's columns, in order, under their names."""
+    from .pandas import r_data_frame
+    names = list(table.column_names)
+    columns = [array_to_r(table.column(i), f"column {name!r}") for i, name in enumerate(names)]
+    return r_data_frame(names, columns, pd.RangeIndex(table.num_rows))
+
+
+def stream_to_r(obj):
+    """Anything with the Arrow C stream interface, read whole, as a data.frame."""
+    pa = _pa()
+    return table_to_r(pa.RecordBatchReader.from_stream(obj).read_all())
+
+
+@default.py2r.register("pyarrow.lib.Table")
+def _table(table):
+    return table_to_r(table)
+
+
+@default.py2r.register("pyarrow.lib.RecordBatch")
+def _record_batch(batch):
+    return table_to_r(_pa().Table.from_batches([batch]))
+
+
+@default.py2r.register("pyarrow.lib.Array")
+@default.py2r.register("pyarrow.lib.ChunkedArray")
+def _array(array):
+    return array_to_r(array, "Arrow array")
+
+
+@default.py2r.register("polars.dataframe.frame.DataFrame")
+def _polars_frame(frame):
+    return table_to_r(frame.to_arrow())
+
+
+@default.py2r.register("polars.series.series.Series")
+def _polars_series(series):
+    return array_to_r(series.to_arrow(), f"polars Series {series.name!r}")
+
+
+def arrow_backed(dtype) -> bool:
+    """Whether a pandas column keeps its values in Arrow memory."""
+    return isinstance(dtype, pd.ArrowDtype) or (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow")
+
+
+def pandas_column_to_r(series: pd.Series, what: str):
+    return array_to_r(series.array.__arrow_array__(), what)
