@@ -14,3 +14,14 @@ def R(ip, code: str):
 def r_eval(code: str):
     """The R value (an rpy2 object, not converted) of the last expression."""
     return get_session().run(code, keep_last=True).value
+
+
+def run_python(code: str, timeout: float = 120):
+    """Run ``code`` in a fresh Python (this one's interpreter) and return the
+    finished process; fails the test with its stderr when it exits non-zero."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, check=False)
+    assert done.returncode == 0, done.stderr
+    return done

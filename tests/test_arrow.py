@@ -5,15 +5,13 @@ pandas columns kept in Arrow memory, each column type with nulls."""
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import rmagic_ext
-from helpers import R
+from helpers import R, run_python
 
 pa = pytest.importorskip("pyarrow")
 pl = pytest.importorskip("polars")
@@ -137,6 +135,5 @@ def test_pyarrow_and_polars_are_imported_only_when_their_values_are_seen():
             "import rmagic_ext\n"
             "rmagic_ext.r.x = [1, 2]\n"
             "print(sorted(m for m in ('pyarrow', 'polars') if m in sys.modules and not (m == 'pyarrow' and before)))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
+    done = run_python(code)
     assert done.stdout.strip().splitlines()[-1] == "[]"

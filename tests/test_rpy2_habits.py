@@ -10,7 +10,7 @@ import sys
 import pytest
 from IPython.core.error import UsageError
 
-from helpers import R
+from helpers import R, run_python
 from rmagic_ext import ConversionError, RError, RParseError
 
 
@@ -31,8 +31,7 @@ def test_r_errors_are_the_error_rpy2s_magics_raise_once_a_notebook_imports_it():
             "    ip.run_line_magic('R', 'stop(\"boom\")')\n"
             "except RInterpreterError as e:\n"
             "    print('caught:', e.err, '|', e.message)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
+    done = run_python(code)
     assert done.stdout.strip().splitlines()[-1] == "caught: Error: boom | boom"
 
 
@@ -68,8 +67,7 @@ def test_importing_the_package_still_loads_neither_rpy2_nor_libr():
     code = ("import sys, rmagic_ext\n"
             "print(sorted(m for m in sys.modules if m.startswith('rpy2')))\n"
             "print(any('libR' in line for line in open('/proc/self/maps')))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
+    done = run_python(code, timeout=60)
     assert done.stdout.split("\n")[:2] == ["[]", "False"]
 
 
@@ -230,7 +228,6 @@ def test_a_notebook_that_started_r_through_rpy2_first_works_and_exits_cleanly():
             "ip.run_line_magic('load_ext', 'rmagic_ext')\n"
             "ip.push({'cv': ro.default_converter})\n"
             "print(ip.run_line_magic('R', 'zz + 1').tolist(), list(ip.run_line_magic('R', '-c cv zz')))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
+    done = run_python(code)
     assert done.stdout.strip().splitlines()[-1] == "[6.0] [5.0]"
     assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr
