@@ -18,12 +18,14 @@ __version__ = "0.1.0"
 
 
 def load_ipython_extension(ipython) -> None:
-    from . import completion, graphics, inspection
+    from . import completion, inspection
     from .bridge import use_namespace
     from .magics import RMagics
     use_namespace(lambda: ipython.user_ns, lambda: ipython.user_ns_hidden)  # what py$ sees in R
     ipython.register_magics(RMagics)
-    graphics.follow_settings(ipython.magics_manager.registry["RMagics"].plot_settings)  # r("plot(1)") too
+    magics = ipython.magics_manager.registry["RMagics"]
+    graphics.follow_settings(magics.plot_settings)  # r("plot(1)") too
+    display.follow_table_limits(lambda: (magics.max_rows, magics.max_cols))  # View(df) too
     completion.install(ipython)
     inspection.install(ipython)
 
@@ -32,7 +34,7 @@ def unload_ipython_extension(ipython) -> None:
     """Remove what loading added: the magics, the completion matcher and
     R's device hooks. R itself keeps running (an embedded R cannot be
     restarted), with its objects; ``%load_ext`` again picks them up."""
-    from . import completion, graphics, inspection
+    from . import completion, inspection
     magics = ipython.magics_manager.magics
     for kind in ("line", "cell"):
         for name in ("R", "Rpush", "Rpull", "Rget", "Rdevice"):
@@ -40,4 +42,5 @@ def unload_ipython_extension(ipython) -> None:
     completion.uninstall(ipython)
     inspection.uninstall(ipython)
     graphics.follow_settings(None)
+    display.follow_table_limits(None)
     graphics.uninstall()

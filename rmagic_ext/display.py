@@ -25,6 +25,7 @@ import atexit
 import base64
 import html
 import sys
+from typing import Callable
 
 from IPython.core import page
 from IPython.display import clear_output, display
@@ -36,7 +37,7 @@ _R = RCode("display.R")
 _ELLIPSIS = "⋮"
 _H_ELLIPSIS = "⋯"
 _LISTS = ("names", "types", "cells", "row_names")
-_TABLE_LIMITS = {"max_rows": 20, "max_cols": 20}  # RMagics' traits say otherwise while loaded
+_table_limits: Callable[[], tuple[int, int]] = lambda: (20, 20)  # RMagics' traits while loaded
 
 
 def show_value(session, value, max_rows: int, max_cols: int) -> None:
@@ -65,18 +66,6 @@ def show_value(session, value, max_rows: int, max_cols: int) -> None:
     else:
         _flush()
         display(data, raw=True, metadata=metadata)
-
-
-def table_preview(value, max_rows: int, max_cols: int) -> dict | None:
-    """Size, column types, the formatted edge cells and R's own print of a
-    data.frame, tibble or matrix; None for other values."""
-    with get_session().entered():
-        res = _R("table_preview", value, max_rows, max_cols)
-        if is_null(res):  # NULL: not a table
-            return None
-        data = _table_fields(as_dict(res))
-        data["text"] = scalar(_R("print_text", value, max_rows))
-    return data
 
 
 def _table_fields(res: dict) -> dict:
@@ -109,7 +98,7 @@ def _flush() -> None:
 
 
 def table_html(preview: dict) -> str:
-    """The HTML table for a :func:`table_preview`."""
+    """The HTML table of a ``display_plan`` answer for a table."""
     names, types, rows = preview["names"], preview["types"], preview["row_names"]
     ncol_shown, col_gap, row_gap = len(names), preview["col_gap"], preview["row_gap"]
     cells = preview["cells"]  # column-major, as R stores matrices
@@ -174,12 +163,14 @@ def _clear(wait) -> None:
 
 
 def _view(value) -> None:
-    show_value(get_session(), value, _TABLE_LIMITS["max_rows"], _TABLE_LIMITS["max_cols"])
+    show_value(get_session(), value, *_table_limits())
 
 
-def use_table_limits(max_rows: int, max_cols: int) -> None:
-    """The table size ``View()`` uses (the magics' traits)."""
-    _TABLE_LIMITS.update(max_rows=max_rows, max_cols=max_cols)
+def follow_table_limits(source: Callable[[], tuple[int, int]] | None) -> None:
+    """Where ``View()`` finds the table's rows and columns shown (the magics'
+    ``max_rows``/``max_cols`` traits while the extension is loaded)."""
+    global _table_limits
+    _table_limits = source or (lambda: (20, 20))
 
 
 _callbacks: tuple = ()

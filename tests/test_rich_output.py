@@ -312,3 +312,12 @@ def test_shift_tab_on_unknown_r_names_finds_nothing(kernel):
 def test_python_inspection_is_unchanged(kernel):
     reply = inspect(kernel, "len(")
     assert reply["found"] and "Return the number of items" in reply["data"]["text/plain"]
+
+
+def test_view_follows_the_table_limits(kernel):
+    kernel.execute("%config RMagics.max_rows = 4")
+    try:
+        (shown,) = displays(kernel.execute("%%R\nView(mtcars)"))
+        assert shown["data"]["text/html"].count("<tr>") == 2 + 4 + 1  # two header rows, four rows, the ellipsis
+    finally:
+        kernel.execute("%config RMagics.max_rows = 20")
