@@ -6,6 +6,7 @@
 
 from . import display, graphics  # noqa: F401  (their start-up work and rules, for r(...) too)
 from .bridge import r
+from . import convert
 from .convert import Converter, RObject, py2r, r2py
 from .errors import ConversionError, ConversionWarning, RError, RInterrupt, RParseError, RSetupError
 from .graphics import RPlot
@@ -43,4 +44,5 @@ def unload_ipython_extension(ipython) -> None:
     inspection.uninstall(ipython)
     graphics.follow_settings(None)
     display.follow_table_limits(None)
+    convert.use_frames("pandas")
     graphics.uninstall()

@@ -61,7 +61,7 @@ def array_to_r(array, what: str = "array"):
     if pa.types.is_duration(kind):
         values = _filled(array.cast(pa.duration("us")).cast(pa.int64()), 0).view("timedelta64[us]").copy()
         if na is not None:
-            values[na] = np.timedelta64("NaT")
+            values[na] = np.timedelta64("NaT", "us")
         return datetimes.difftime(values, what)
     if pa.types.is_null(kind):
         return ri().BoolSexpVector([ri().NA_Logical] * len(array))
@@ -107,7 +107,7 @@ def _timestamps(array, na: np.ndarray | None, what: str):
     tz = array.type.tz
     values = _filled(array.cast(pa.timestamp("us", tz)).cast(pa.int64()), 0).view("datetime64[us]").copy()
     if na is not None:
-        values[na] = np.datetime64("NaT")
+        values[na] = np.datetime64("NaT", "us")
     if tz:
         return datetimes.posixct(values, datetimes.tz_to_r(_zone(tz)), what)
     return datetimes.datetime_series_to_r(pd.Series(values), what)
@@ -181,3 +181,96 @@ def arrow_backed(dtype) -> bool:
 
 def pandas_column_to_r(series: pd.Series, what: str):
     return array_to_r(series.array.__arrow_array__(), what)
+
+
+# -- R -> Arrow: data.frames as pyarrow tables or polars frames -----------------------
+
+#: What a data.frame's row names become in a pyarrow table or polars frame
+#: (neither has an index): a first column of this name, unless they are R's
+#: automatic 1..n.
+ROW_NAMES_COLUMN = "rownames"
+FRAME_KINDS = ("pandas", "polars", "pyarrow")
+_frames = {"kind": "pandas"}
+
+
+def use_frames(kind: str) -> None:
+    """What data.frames become in Python: pandas (the default), polars or pyarrow."""
+    if kind not in FRAME_KINDS:
+        raise ValueError(f"frames must be one of {FRAME_KINDS} (got {kind!r})")
+    _frames["kind"] = kind
+
+
+def frames_kind() -> str:
+    return _frames["kind"]
+
+
+def frame_from_r(rframe, kind: str):
+    """A data.frame as a pyarrow Table or a polars DataFrame, built from R's
+    vectors (numbers from views of R's memory), not through pandas."""
+    pa = _pa()
+    from .pandas import _index
+    from ._rt import attr, python_strings
+    names_attr = attr(rframe, "names")
+    names = python_strings(names_attr)[0].tolist() if names_attr is not None else []
+    columns = [column_from_r(column, name) for name, column in zip(names, rframe)]
+    index = _index(rframe)
+    if not isinstance(index, pd.RangeIndex):
+        names, columns = [ROW_NAMES_COLUMN] + names, [pa.array(index.to_numpy(dtype=object))] + columns
+    table = pa.table(columns, names=names) if columns else pa.table({})
+    return _polars(table) if kind == "polars" else table
+
+
+def _polars(table):
+    """A polars frame of ``table``; factors become polars Enums, the one
+    polars type that keeps levels and their order (its Categorical has no
+    level list of its own)."""
+    import polars
+    frame = polars.from_arrow(table)
+    enums = [polars.col(field.name).cast(polars.Enum(table.column(i).chunk(0).dictionary.to_pylist()
+                                                    if table.column(i).num_chunks else []))
+             for i, field in enumerate(table.schema) if _pa().types.is_dictionary(field.type)]
+    return frame.with_columns(enums) if enums else frame
+
+
+def column_from_r(sexp, name):
+    """One R column as an Arrow array, NA as null."""
+    pa = _pa()
+    from .pandas import factor_to_series
+    from .registry import r_classes, r_typeof
+    classes = r_classes(sexp)
+    if "factor" in classes:
+        categorical = factor_to_series(sexp).array
+        indices = pa.array(categorical.codes.astype(np.int32), mask=categorical.codes < 0)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(list(categorical.categories), pa.string()),
+                                              ordered=categorical.ordered)
+    if "POSIXct" in classes:
+        return pa.array(datetimes.posixct_to_series(sexp))
+    if "Date" in classes:
+        return pa.array(datetimes.date_to_series(sexp)).cast(pa.date32())
+    if "difftime" in classes:
+        return pa.array(datetimes.difftime_to_series(sexp))
+    kind = r_typeof(sexp)
+    values, na = npconv.numpy_values(sexp)
+    if kind == "double":
+        na = npconv.na_real_mask(values)
+        return pa.array(values, mask=na if na.any() else None)
+    if kind == "integer":
+        return pa.array(values.astype(np.int32), mask=na)
+    if kind == "logical":
+        return pa.array(values, mask=na)
+    if kind == "character":
+        return pa.array(values, type=pa.string(), mask=na)
+    raise ConversionError(f"column {name!r} of class {classes[0] if classes else kind!r} "
+                          "cannot become an Arrow column")
+
+
+def _frames_converter(kind: str):
+    from .registry import Converter
+    converter = Converter(f"{kind} frames", default)
+    converter.r2py.register("data.frame")(lambda rframe: frame_from_r(rframe, kind))
+    return converter
+
+
+#: Converters for ``-c``: data.frames as polars or pyarrow for one call.
+polars_frames = _frames_converter("polars")
+pyarrow_frames = _frames_converter("pyarrow")

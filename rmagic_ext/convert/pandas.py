@@ -261,7 +261,15 @@ def _index(rframe) -> pd.Index:
 
 
 @default.r2py.register("data.frame")
-def dataframe_to_py(rframe) -> pd.DataFrame:
+def dataframe_to_py(rframe):
+    """A DataFrame, or a polars or pyarrow frame when ``RMagics.frames`` says so."""
+    kind = arrow.frames_kind()
+    if kind != "pandas":
+        return arrow.frame_from_r(rframe, kind)
+    return dataframe_to_pandas(rframe)
+
+
+def dataframe_to_pandas(rframe) -> pd.DataFrame:
     names_attr = attr(rframe, "names")
     names = python_strings(names_attr)[0].tolist() if names_attr is not None else []
     columns = {position: column_to_py(column, name)

@@ -12,7 +12,7 @@ import textwrap
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, needs_local_scope, no_var_expand
 from IPython.core.magic_arguments import argument, argument_group, magic_arguments
-from traitlets import CaselessStrEnum, Float, Int, TraitError, Unicode, validate
+from traitlets import CaselessStrEnum, Float, Int, TraitError, Unicode, observe, validate
 
 from .. import convert, display, graphics
 from ..convert import push
@@ -50,11 +50,19 @@ class RMagics(Magics):
     max_rows = Int(20, help="Rows of a data.frame or matrix shown in its HTML table "
                             "(first and last halves).").tag(config=True)
     max_cols = Int(20, help="Columns shown in a data.frame or matrix's HTML table.").tag(config=True)
+    frames = CaselessStrEnum(convert.FRAME_KINDS, default_value="pandas", help=(
+        "What R data.frames become in Python (-o, %Rpull, %Rget, %R's value and r.x): "
+        "pandas DataFrames, polars DataFrames or pyarrow Tables (row names, unless automatic, "
+        "as a first column 'rownames').")).tag(config=True)
     vectors = CaselessStrEnum(convert.SHAPES, default_value="arrays", help=(
         "Shape of the R vectors the magics return (%R's value, -o, %Rpull, %Rget, -d): "
         "'arrays' as rpy2's magics (numpy arrays, length 1 too, names dropped; factors "
         "pandas.Categorical); 'python' for scalars at length 1 and Series for named vectors, "
         "factors and dates.")).tag(config=True)
+
+    @observe("frames")
+    def _frames_changed(self, change):
+        convert.use_frames(change["new"])
 
     @validate("width", "height", "res", "pointsize", "max_rows", "max_cols")
     def _positive(self, proposal):
