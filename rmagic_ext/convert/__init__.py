@@ -5,7 +5,7 @@ the default converter, and the RObject proxy for every R object they do not
 cover; none of it starts R.
 """
 
-from . import arrow, builtins, numpy, pandas, robject  # noqa: F401  (register their rules)
+from . import arrow, builtins, numpy, pandas, robject, sparse  # noqa: F401  (register their rules)
 from ._rt import attr, python_strings, strings
 from .arrow import FRAME_KINDS, polars_frames, pyarrow_frames, use_frames
 from .registry import SHAPES, Converter, active, default, py2r, r2py, shaped, to_py, to_r
