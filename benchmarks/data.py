@@ -26,3 +26,23 @@ def frame_bytes(df: pd.DataFrame) -> int:
     """The frame's own memory: column buffers (object/str columns count their
     8-byte pointers, as R counts its string pointers), not shared str objects."""
     return int(df.memory_usage(deep=False, index=False).sum())
+
+
+STORAGES = ("pandas (NumPy storage)", "pandas (Arrow storage)", "pyarrow", "polars")
+
+
+def frame_as(rows: int, storage: str):
+    """The same frame in one of the STORAGES: pandas with NumPy buffers (str as
+    objects), pandas with every column in Arrow memory, a pyarrow Table, a
+    polars DataFrame."""
+    df = frame(rows)
+    if storage == "pandas (NumPy storage)":
+        return df.assign(str=df["str"].astype(object))
+    if storage == "pandas (Arrow storage)":
+        return df.convert_dtypes(dtype_backend="pyarrow")
+    import pyarrow as pa
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if storage == "pyarrow":
+        return table
+    import polars
+    return polars.from_arrow(table)

@@ -7,7 +7,9 @@ Prints medians and ratios for: a 10M float64 vector pushed again and again
 to one name (a numpy copy for scale) and to a new name each time (R's own
 copy for scale), the 1M-row frame of data.py whole and column by column, the
 string column against R's own strsplit of the same strings, a trivial cell,
-the peak extra memory of a push, and how time grows from 10k to 10M rows.
+the frame pushed from pandas with NumPy or Arrow storage, pyarrow and polars
+and pulled as each kind of frame, the peak extra memory of a push, and how
+time grows from 10k to 10M rows.
 Ends with the targets of the issue, each marked met or missed.
 """
 
@@ -18,7 +20,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from data import COLUMNS, frame, frame_bytes  # noqa: E402
+from data import COLUMNS, STORAGES, frame, frame_bytes  # noqa: E402
 from harness import _fmt, compare, measure, report  # noqa: E402
 
 QUICK = "--quick" in sys.argv
@@ -77,6 +79,20 @@ def frame_cases() -> list[dict]:
     return rows
 
 
+def storage_cases() -> list[dict]:
+    """The 1M-row frame pushed from each storage, and pulled as each kind of
+    frame (RMagics.frames), side by side: rmagic_ext only (rpy2 needs R's
+    arrow package, which Debian does not have)."""
+    rows = []
+    for storage in STORAGES:
+        setup = f"from data import frame_as\ndf = frame_as(1_000_000, {storage!r})\n"
+        rows.append(compare(f"   {storage}: %Rpush", PUSH, setup, number=6, rounds=3, tools=("rmagic_ext",)))
+    for kind in ("pandas", "pyarrow", "polars"):
+        setup = data(1_000_000) + IN_R + f"ip.run_line_magic('config', \"RMagics.frames = '{kind}'\")\n"
+        rows.append(compare(f"   as {kind}: %R -o", PULL, setup, number=3, rounds=2, tools=("rmagic_ext",)))
+    return rows
+
+
 def strsplit_case() -> dict:
     setup = ("from data import frame\nfrom rmagic_ext import py2r\nfrom rmagic_ext.session import get_session\n"
              "s = get_session()\nstrings = frame(1_000_000)['str'].tolist()\n"
@@ -113,8 +129,8 @@ def scaling_cases() -> list[dict]:
     return rows
 
 
-def targets(vectors, frames, strsplit, cells, memory) -> list[tuple[str, bool, str]]:
-    by_case = {row["case"]: row for row in vectors + frames + cells}
+def targets(vectors, frames, strsplit, cells, memory, storages) -> list[tuple[str, bool, str]]:
+    by_case = {row["case"]: row for row in vectors + frames + cells + storages}
     push, pull = by_case["1M-row frame: %Rpush"], by_case["1M-row frame: %R -o"]
     vec_push = by_case["10M float64: %Rpush"]["rmagic_ext"]
     copy = by_case["   numpy copy of the same array"]["rmagic_ext"]
@@ -130,6 +146,10 @@ def targets(vectors, frames, strsplit, cells, memory) -> list[tuple[str, bool, s
         ("peak extra memory of a push <= 1.5x the frame",
          memory["ratios"]["rmagic_ext"] <= 1.5, f"{memory['ratios']['rmagic_ext']:.2f}x"),
     ]
+    numpy_push = by_case["   pandas (NumPy storage): %Rpush"]["rmagic_ext"]
+    arrow_push = max(by_case[f"   {storage}: %Rpush"]["rmagic_ext"] for storage in STORAGES[1:])
+    out.append(("Arrow-backed pushes no slower than NumPy-backed (<= 1.1x)", arrow_push <= 1.1 * numpy_push,
+                f"{arrow_push / numpy_push:.2f}x"))
     if str_push is not None:
         out.append(("string column push <= 2x R's strsplit", str_push <= 2 * strsplit["rmagic_ext"],
                     f"{str_push / strsplit['rmagic_ext']:.2f}x"))
@@ -142,6 +162,8 @@ def main() -> None:
     frames = frame_cases()
     strsplit = strsplit_case()
     report(frames + [strsplit], "The 1M-row frame (int, float, str with 50k distinct values, bool, category, datetime)")
+    storages = storage_cases()
+    report(storages, "The 1M-row frame from each storage, and back as each kind of frame")
     cells = cell_cases()
     report(cells, "Cells")
     memory = memory_case()
@@ -150,7 +172,7 @@ def main() -> None:
         print(f"  {tool:<12}{memory['peaks_mb'][tool]:8.0f} MB  ({memory['ratios'][tool]:.2f}x the frame)")
     report(scaling_cases(), "Scaling (rmagic_ext at every size; rpy2 up to 100k rows)")
     print("\nTargets")
-    for name, met, value in targets(vectors, frames, strsplit, cells, memory):
+    for name, met, value in targets(vectors, frames, strsplit, cells, memory, storages):
         print(f"  [{'met' if met else 'MISSED'}] {name}: {value}")
 
 
