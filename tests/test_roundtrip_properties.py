@@ -12,6 +12,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -160,3 +161,42 @@ def normalise(value):
     if isinstance(value, (int, float)):
         return None if value != value else float(value)  # NA in a double vector reads as NaN
     return value
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames())
+def test_arrow_backed_frames_round_trip(frame):
+    """The same frames with every column in Arrow memory (pandas' pyarrow
+    backend) come back equal to the NumPy-backed originals."""
+    pa = pytest.importorskip("pyarrow")
+
+    def in_arrow_memory(series: pd.Series) -> pd.Series:
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            return series  # pandas keeps categories in its own memory
+        values = pa.array(series, from_pandas=True)
+        if pa.types.is_null(values.type):
+            return series  # no values to type (all None, or empty and untyped)
+        return pd.Series(pd.arrays.ArrowExtensionArray(values), index=series.index, name=series.name)
+
+    back = r2py(py2r(pd.DataFrame({name: in_arrow_memory(frame[name]) for name in frame.columns},
+                                  index=frame.index)))
+    assert list(back.columns) == list(frame.columns)
+    assert back.index.tolist() == frame.index.tolist()
+    for name in frame.columns:
+        assert_same_column(frame[name], back[name])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames())
+def test_pyarrow_tables_round_trip(frame):
+    """A pyarrow Table of the frame goes to R and back as the frame's columns."""
+    pa = pytest.importorskip("pyarrow")
+    frame = frame.reset_index(drop=True)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    back = r2py(py2r(table))
+    assert list(back.columns) == list(frame.columns)
+    for name in frame.columns:
+        if pa.types.is_null(table.column(name).type):  # an all-None object column: Arrow's null type
+            assert back[name].isna().all()
+        else:
+            assert_same_column(frame[name], back[name])
