@@ -45,4 +45,5 @@ def unload_ipython_extension(ipython) -> None:
     graphics.follow_settings(None)
     display.follow_table_limits(None)
     convert.use_frames("pandas")
+    convert.use_int64("double")
     graphics.uninstall()

@@ -211,3 +211,35 @@ def test_frames_refuses_other_kinds(ip):
     from traitlets import TraitError
     with pytest.raises(TraitError):
         ip.magics_manager.registry["RMagics"].frames = "spark"
+
+
+# -- item 5: exact 64-bit integers ----------------------------------------------------
+
+@pytest.fixture
+def bit64(ip):
+    if not r("requireNamespace('bit64', quietly = TRUE)"):
+        pytest.skip("r-cran-bit64 is not installed")
+    magics = ip.magics_manager.registry["RMagics"]
+    magics.int64 = "bit64"
+    yield
+    magics.int64 = "double"
+
+
+def test_int64_beyond_2_53_travels_as_integer64_both_ways(ip, bit64):
+    frame = pd.DataFrame({"id": pd.array([2**62 + 1, None, -(2**60) - 3], dtype="Int64")})
+    ip.push({"ids": frame, "raw": np.array([2**53 + 1, 7], dtype=np.int64),
+             "arrow_ids": pa.table({"id": pa.array([2**63 - 1, None], pa.int64())})})
+    R(ip, "-i ids,raw,arrow_ids NULL")
+    assert r("class(ids$id)") == "integer64"
+    assert list(r("as.character(ids$id)")) == ["4611686018427387905", None, "-1152921504606846979"]
+    assert r("as.character(raw[1] + bit64::as.integer64(1))") == str(2**53 + 2)  # R's own exact arithmetic
+    assert r("as.character(arrow_ids$id[1])") == str(2**63 - 1)
+    back = ip.run_line_magic("Rget", "ids")
+    assert str(back["id"].dtype) == "Int64" and back["id"].tolist() == [2**62 + 1, pd.NA, -(2**60) - 3]
+    assert ip.run_line_magic("Rget", "raw").tolist() == [2**53 + 1, 7]  # magics' arrays: int64, exact
+
+
+def test_without_bit64_mode_the_rule_stays(ip):
+    ip.push({"huge": np.array([2**62], dtype=np.int64)})
+    with pytest.raises(rmagic_ext.ConversionError, match="not exact as a double"):
+        R(ip, "-i huge NULL")

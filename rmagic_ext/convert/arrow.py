@@ -249,6 +249,9 @@ def column_from_r(sexp, name):
         return pa.array(datetimes.date_to_series(sexp)).cast(pa.date32())
     if "difftime" in classes:
         return pa.array(datetimes.difftime_to_series(sexp))
+    if "integer64" in classes:
+        return pa.array(npconv.integer64_to_py(sexp) if len(sexp) != 1 else [npconv.integer64_to_py(sexp)],
+                        type=pa.int64())
     kind = r_typeof(sexp)
     values, na = npconv.numpy_values(sexp)
     if kind == "double":

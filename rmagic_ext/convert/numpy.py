@@ -34,13 +34,56 @@ def float_vector(values: np.ndarray, na: np.ndarray | None = None):
 
 
 def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "array"):
-    """An R integer vector, or a double one when values leave R's integer
-    range (exact up to 2**53, an error beyond). NA positions become NA."""
+    """An R integer vector; when values leave R's integer range, a
+    bit64::integer64 one (exact) with ``RMagics.int64 = "bit64"``, else a
+    double one (exact up to 2**53, an error beyond). NA positions become NA."""
     present = values if na is None or not na.any() else values[~na]
     if not fits_r_integer(present):
+        if INT64["mode"] == "bit64" and _bit64_installed():
+            return integer64_vector(values, na)
         store_as_double(int(present.min()), int(present.max()), what, stacklevel=3)
         return float_vector(values, na)
     return filled_vector(ri().IntSexpVector, values, na, NA_INTEGER)
+
+
+#: How integers beyond R's integer range travel (RMagics.int64): "double"
+#: (exact to 2**53) or "bit64" (bit64::integer64, exact, where R has bit64).
+INT64 = {"mode": "double"}
+INT64_MODES = ("double", "bit64")
+_NA_INTEGER64 = np.iinfo(np.int64).min  # bit64's NA
+
+
+def use_int64(mode: str) -> None:
+    if mode not in INT64_MODES:
+        raise ValueError(f"int64 must be one of {INT64_MODES} (got {mode!r})")
+    INT64["mode"] = mode
+
+
+def _bit64_installed() -> bool:
+    if "installed" not in INT64:
+        INT64["installed"] = bool(ri().baseenv["requireNamespace"]("bit64", quietly=True)[0])
+    return INT64["installed"]
+
+
+def integer64_vector(values: np.ndarray, na: np.ndarray | None):
+    """bit64's integer64: the int64 values' bits in a double vector, classed."""
+    bits = values.astype(np.int64)  # a copy: NA positions are written into it
+    if na is not None:
+        bits[na] = _NA_INTEGER64
+    vector = filled_vector(ri().FloatSexpVector, bits.view(np.float64))
+    set_attr(vector, "class", strings(["integer64"]))
+    return vector
+
+
+@default.r2py.register("integer64")
+def integer64_to_py(sexp):
+    """bit64::integer64 back as int64 (exact), NA as a masked value; a
+    Python int at length 1 in the Python shape."""
+    values = np.array(r_array(sexp)).view(np.int64)
+    na = values == _NA_INTEGER64
+    if len(values) == 1 and not as_arrays():
+        return None if na[0] else int(values[0])
+    return with_na(values, na if na.any() else None)
 
 
 def fits_r_integer(values: np.ndarray) -> bool:

@@ -231,8 +231,15 @@ def factor_to_series(sexp, name=None) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories, ordered=ordered), name=name)
 
 
+def integer64_to_series(sexp, name=None) -> pd.Series:
+    values = np.array(r_array(sexp)).view(np.int64)
+    na = values == np.iinfo(np.int64).min
+    return pd.Series(pd.arrays.IntegerArray(values, na) if na.any() else values, name=name)
+
+
 # Classed vectors that pandas represents with its own dtypes, by R class.
 CLASSED_COLUMNS = {
+    "integer64": integer64_to_series,
     "factor": factor_to_series,
     "POSIXct": datetimes.posixct_to_series,
     "Date": datetimes.date_to_series,

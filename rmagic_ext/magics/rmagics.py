@@ -54,6 +54,9 @@ class RMagics(Magics):
         "What R data.frames become in Python (-o, %Rpull, %Rget, %R's value and r.x): "
         "pandas DataFrames, polars DataFrames or pyarrow Tables (row names, unless automatic, "
         "as a first column 'rownames').")).tag(config=True)
+    int64 = CaselessStrEnum(convert.INT64_MODES, default_value="double", help=(
+        "How integers beyond R's integer range go to R: 'double' (exact up to 2**53, an error "
+        "beyond) or 'bit64' (bit64::integer64, exact, where R has the bit64 package).")).tag(config=True)
     vectors = CaselessStrEnum(convert.SHAPES, default_value="arrays", help=(
         "Shape of the R vectors the magics return (%R's value, -o, %Rpull, %Rget, -d): "
         "'arrays' as rpy2's magics (numpy arrays, length 1 too, names dropped; factors "
@@ -63,6 +66,10 @@ class RMagics(Magics):
     @observe("frames")
     def _frames_changed(self, change):
         convert.use_frames(change["new"])
+
+    @observe("int64")
+    def _int64_changed(self, change):
+        convert.use_int64(change["new"])
 
     @validate("width", "height", "res", "pointsize", "max_rows", "max_cols")
     def _positive(self, proposal):
