@@ -243,3 +243,18 @@ def test_without_bit64_mode_the_rule_stays(ip):
     ip.push({"huge": np.array([2**62], dtype=np.int64)})
     with pytest.raises(rmagic_ext.ConversionError, match="not exact as a double"):
         R(ip, "-i huge NULL")
+
+
+def test_frames_and_int64_settings_in_a_kernel(kernel):
+    if not r("requireNamespace('bit64', quietly = TRUE)"):
+        pytest.skip("r-cran-bit64 is not installed")
+    run = kernel.execute("%config RMagics.frames = 'polars'\n%config RMagics.int64 = 'bit64'\n"
+                         "import numpy as np\nbig = np.array([2**62 + 1, 5], dtype=np.int64)")
+    assert run.error is None, run.error
+    try:
+        run = kernel.execute("%%R -i big -o out\nout <- data.frame(id = big, f = factor(c('b', NA), levels = c('b', 'a')))")
+        assert run.error is None, run.error
+        check = kernel.execute("print(type(out).__name__, out['id'].to_list(), out['f'].dtype, out['f'].to_list())")
+        assert check.text() == "DataFrame [4611686018427387905, 5] Enum(categories=['b', 'a']) ['b', None]\n"
+    finally:
+        kernel.execute("%config RMagics.frames = 'pandas'\n%config RMagics.int64 = 'double'")
