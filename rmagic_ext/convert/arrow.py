@@ -15,6 +15,7 @@ Neither pyarrow nor polars is imported until a value of theirs is seen
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 
 import numpy as np
@@ -113,11 +114,10 @@ def _timestamps(array, na: np.ndarray | None, what: str):
     return datetimes.datetime_series_to_r(pd.Series(values), what)
 
 
-def _zone(name: str):
+def _zone(name: str) -> dt.tzinfo:
+    """Arrow's time zone (an IANA name or a fixed offset such as "+05:30")."""
     if name[:1] in "+-":
-        hours, minutes = int(name[1:3]), int(name[4:6])
-        offset = pd.Timedelta(hours=hours, minutes=minutes).to_pytimedelta()
-        import datetime as dt
+        offset = dt.timedelta(hours=int(name[1:3]), minutes=int(name[4:6]))
         return dt.timezone(offset if name[0] == "+" else -offset)
     return zoneinfo.ZoneInfo(name)
 
@@ -250,8 +250,8 @@ def column_from_r(sexp, name):
     if "difftime" in classes:
         return pa.array(datetimes.difftime_to_series(sexp))
     if "integer64" in classes:
-        return pa.array(npconv.integer64_to_py(sexp) if len(sexp) != 1 else [npconv.integer64_to_py(sexp)],
-                        type=pa.int64())
+        values, na = npconv.integer64_values(sexp)
+        return pa.array(values, mask=na)
     kind = r_typeof(sexp)
     values, na = npconv.numpy_values(sexp)
     if kind == "double":

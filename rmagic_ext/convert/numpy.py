@@ -75,12 +75,17 @@ def integer64_vector(values: np.ndarray, na: np.ndarray | None):
     return vector
 
 
+def integer64_values(sexp) -> tuple[np.ndarray, np.ndarray]:
+    """The int64 values of a bit64::integer64 vector (a copy) and its NA mask."""
+    values = np.array(r_array(sexp)).view(np.int64)
+    return values, values == _NA_INTEGER64
+
+
 @default.r2py.register("integer64")
 def integer64_to_py(sexp):
     """bit64::integer64 back as int64 (exact), NA as a masked value; a
     Python int at length 1 in the Python shape."""
-    values = np.array(r_array(sexp)).view(np.int64)
-    na = values == _NA_INTEGER64
+    values, na = integer64_values(sexp)
     if len(values) == 1 and not as_arrays():
         return None if na[0] else int(values[0])
     return with_na(values, na if na.any() else None)

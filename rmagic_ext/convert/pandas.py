@@ -232,8 +232,7 @@ def factor_to_series(sexp, name=None) -> pd.Series:
 
 
 def integer64_to_series(sexp, name=None) -> pd.Series:
-    values = np.array(r_array(sexp)).view(np.int64)
-    na = values == np.iinfo(np.int64).min
+    values, na = npconv.integer64_values(sexp)
     return pd.Series(pd.arrays.IntegerArray(values, na) if na.any() else values, name=name)
 
 
