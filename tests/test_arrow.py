@@ -258,3 +258,16 @@ def test_frames_and_int64_settings_in_a_kernel(kernel):
         assert check.text() == "DataFrame [4611686018427387905, 5] Enum(categories=['b', 'a']) ['b', None]\n"
     finally:
         kernel.execute("%config RMagics.frames = 'pandas'\n%config RMagics.int64 = 'double'")
+
+
+def test_every_column_type_with_nulls_in_a_kernel(kernel):
+    import inspect
+    setup = ("import pyarrow as pa, numpy as np, datetime as dt, warnings\n" + inspect.getsource(every_type_with_nulls)
+             + "\nt = every_type_with_nulls()\nwarnings.simplefilter('ignore')")
+    assert kernel.execute(setup).error is None
+    run = kernel.execute("%%R -i t\ncat(unname(sapply(t, function(x) paste(class(x)[1], "
+                         "paste(which(is.na(x)), collapse = '+')))), sep = '\\n')")
+    assert run.error is None, run.error
+    assert run.text().split("\n")[:-1] == [
+        "integer 2", "numeric 2", "integer 3", "numeric 2", "numeric 1+2", "logical 2", "character 2",
+        "character 3", "character 2", "Date 2", "POSIXct 2", "POSIXct 2", "difftime 2", "factor 2"]
