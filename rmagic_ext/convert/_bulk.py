@@ -173,6 +173,12 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, ri):
     joined.append(_rapi.utf8_string(buffer))
     counts.append(count)
     del buffer
+    return _split_in_r(joined, counts, na, ri)
+
+
+def _split_in_r(joined: list, counts: list[int], na: np.ndarray | None, ri):
+    """The character vector R makes of separator-joined buffers (``counts[i]``
+    values in ``joined[i]``), NA where ``na`` says."""
     na_positions = filled_vector(ri.IntSexpVector, np.flatnonzero(na) + 1) \
         if na is not None and na.any() else ri.NULL
     return _R("split_strings", ri.ListSexpVector(joined), ri.IntSexpVector(counts), na_positions)
@@ -206,9 +212,7 @@ def utf8_column_to_r(data: np.ndarray, offsets: np.ndarray, na: np.ndarray | Non
         joined.append(_rapi.utf8_string(piece))
         counts.append(stop - start)
         start = stop
-    na_positions = filled_vector(ri.IntSexpVector, np.flatnonzero(na) + 1) \
-        if na is not None and na.any() else ri.NULL
-    return _R("split_strings", ri.ListSexpVector(joined), ri.IntSexpVector(counts), na_positions)
+    return _split_in_r(joined, counts, na, ri)
 
 
 _PIECE = 65_536
