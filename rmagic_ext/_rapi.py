@@ -32,7 +32,10 @@ VECTOR_ELT             take a large vector out of the list R       api      (req
 SET_VECTOR_ELT         code made it in, dropping the reference     api      (required)
 R_NilValue             "no attributes", an emptied list slot       api [1]  (required)
 REAL, INTEGER,         numpy views of numeric vectors (instead     api      (required)
-LOGICAL                of DATAPTR, which is not API)
+LOGICAL, RAW           of DATAPTR, which is not API)
+STRING_PTR_RO          a character vector's CHARSXP pointers,      api      distinct strings found by R's
+                       read in bulk to find its distinct strings            unique() and match() (slower)
+R_NaString             ... and which of them is NA                 api [1]  (required)
 Rf_mkCharLenCE         one R string from a UTF-8 buffer            api      (required)
 Rf_ScalarString        ... as a character vector (bulk strings)    api      (required)
 Rf_install             the symbol of a name pushed from Python     api      (required)
@@ -44,7 +47,9 @@ NO_REFERENCES          for modifying a vector in place
 REFCNT, TRACKREFS      the same, where the two above are macros    not API  no in-place re-push
 ANY_ATTRIB             a vector without attributes                 api [2]  ATTRIB
 ATTRIB                 the same, before R 4.5                      not API  no in-place re-push
-ALTREP                 ALTREP vectors are never overwritten        eapi     no in-place re-push
+ALTREP                 ALTREP vectors are never overwritten, nor   eapi     no in-place re-push; strings
+                       read through STRING_PTR_RO (it may                   found by R (see STRING_PTR_RO)
+                       allocate, and raise from C)
 Rf_findVarInFrame3     the vector bound to a name, without         not API  no in-place re-push
                        forcing a promise [3]
 R_existsVarInFrame     is there a binding (before the checks       eapi     every push goes through R's assign
@@ -333,13 +338,33 @@ def take_element(box, index: int):
     return element
 
 
-_ACCESSORS = {REALSXP: "REAL", INTSXP: "INTEGER", LGLSXP: "LOGICAL"}
+_ACCESSORS = {REALSXP: "REAL", INTSXP: "INTEGER", LGLSXP: "LOGICAL", RAWSXP: "RAW"}
 
 
 def data_address(pointer, sexptype: int) -> int:
-    """Where a numeric vector's elements live (REAL/INTEGER/LOGICAL: R's API,
-    unlike DATAPTR)."""
+    """Where a numeric or raw vector's elements live (REAL/INTEGER/LOGICAL/RAW:
+    R's API, unlike DATAPTR)."""
     return address(getattr(rlib(), _ACCESSORS[sexptype])(pointer))
+
+
+def string_pointers_address(pointer) -> int | None:
+    """Where a character vector's element pointers (its CHARSXPs) live, for
+    reading only: R caches strings, so equal pointers are equal strings.
+    None for an ALTREP vector (its STRING_PTR_RO may allocate, and an R error
+    there would jump over Python's frames) and where R does not export what
+    is needed."""
+    pointers, altrep = _optional("STRING_PTR_RO"), _optional("ALTREP")
+    if pointers is None or altrep is None:
+        return None
+    at = address(pointer)
+    if altrep(at):
+        return None
+    return pointers(at)
+
+
+def na_string_address() -> int:
+    """The address of NA_character_'s CHARSXP (R_NaString; one for all of R)."""
+    return address(rlib().R_NaString)
 
 
 def utf8_string(buffer: bytes | bytearray):
@@ -353,6 +378,69 @@ def utf8_string(buffer: bytes | bytearray):
         return wrap(lib.Rf_protect(lib.Rf_ScalarString(charsxp)))
     finally:
         lib.Rf_unprotect(2)
+
+
+# -- reading small results without rpy2 wrappers ---------------------------------
+
+@functools.cache
+def _names_symbol():
+    return rlib().Rf_install(b"names")
+
+
+def names_of(pointer) -> list[str]:
+    """The names of an R vector, read in C ([] when it has none): rpy2's
+    ``.names`` runs an R call, and each name read makes an rpy2 object."""
+    lib, ffi_ = rlib(), ffi()
+    names = lib.Rf_getAttrib(pointer, _names_symbol())
+    if names == lib.R_NilValue:
+        return []
+    return [ffi_.string(lib.R_CHAR(lib.STRING_ELT(names, i))).decode("utf-8", "replace")
+            for i in range(lib.Rf_xlength(names))]
+
+
+def element(pointer, index: int):
+    """Element ``index`` of an R list, as a bare SEXP (the list protects it)."""
+    return rlib().VECTOR_ELT(pointer, index)
+
+
+def first_string(pointer) -> str | None:
+    """The first string of a character vector (None for NA or when empty)."""
+    lib = rlib()
+    if lib.Rf_xlength(pointer) == 0:
+        return None
+    charsxp = lib.STRING_ELT(pointer, 0)
+    if charsxp == lib.R_NaString:
+        return None
+    return ffi().string(lib.R_CHAR(charsxp)).decode("utf-8", "replace")
+
+
+def length(pointer) -> int:
+    return rlib().Rf_xlength(pointer)
+
+
+def first_logical(pointer) -> bool | None:
+    """The first value of a logical vector (None for NA or when empty)."""
+    lib = rlib()
+    if lib.Rf_xlength(pointer) == 0:
+        return None
+    value = lib.LOGICAL(pointer)[0]
+    return None if value == NA_INTEGER else bool(value)
+
+
+def scalar_vector(value: bool | int | float):
+    """A length-1 logical, integer or double vector (rpy2 object), made in C:
+    rpy2's constructors cost several times more for one value."""
+    lib = rlib()
+    if isinstance(value, bool):
+        made = lib.Rf_ScalarLogical(int(value))
+    elif isinstance(value, int):
+        made = lib.Rf_ScalarInteger(value)
+    else:
+        made = lib.Rf_ScalarReal(value)
+    try:
+        return wrap(lib.Rf_protect(made))
+    finally:
+        lib.Rf_unprotect(1)
 
 
 # -- symbols and bindings --------------------------------------------------------
@@ -533,6 +621,7 @@ _SIGNATURES = {  # argument types, result type
     "R_BindingIsActive": ([_P, _P], ctypes.c_int), "R_BindingIsLocked": ([_P, _P], ctypes.c_int),
     "R_EnvironmentIsLocked": ([_P], ctypes.c_int),
     "Rf_findVarInFrame3": ([_P, _P, ctypes.c_int], _P),
+    "STRING_PTR_RO": ([_P], _P),
 }
 
 
@@ -557,7 +646,7 @@ def _variable(name: str, ctype):
 
 #: API entry points the session cannot work without (rpy2 declares most).
 REQUIRED = ("Rf_allocVector", "Rf_protect", "Rf_unprotect", "VECTOR_ELT", "SET_VECTOR_ELT", "R_NilValue",
-            "REAL", "INTEGER", "LOGICAL", "Rf_mkCharLenCE", "Rf_ScalarString", "Rf_install",
+            "REAL", "INTEGER", "LOGICAL", "RAW", "R_NaString", "Rf_mkCharLenCE", "Rf_ScalarString", "Rf_install",
             "Rf_defineVar", "Rf_xlength", "TYPEOF")
 #: Optional symbol -> what is slower or missing without it.
 OPTIONAL_FEATURES = {
@@ -565,7 +654,8 @@ OPTIONAL_FEATURES = {
     "R_CStackLimit": "R's C stack check (deep recursion is an R error, not a crash)",
     "R_CStackStart": "R's C stack check (deep recursion is an R error, not a crash)",
     "Rf_findVarInFrame3": "re-pushing an array into the same R vector (in place)",
-    "ALTREP": "re-pushing an array into the same R vector (in place)",
+    "ALTREP": "re-pushing an array into the same R vector (in place); fast string pulls",
+    "STRING_PTR_RO": "fast string pulls (distinct strings found from R's string pointers)",
     "R_existsVarInFrame": "pushes without R's assign (faster)",
     "R_BindingIsActive": "pushes without R's assign (faster)",
     "R_BindingIsLocked": "pushes without R's assign (faster)",

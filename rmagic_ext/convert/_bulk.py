@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 
 import numpy as np
@@ -26,7 +27,7 @@ import pandas as pd
 
 from .. import _rapi
 from ..errors import ConversionError, RError
-from ..session import RCode, as_dict, is_null
+from ..session import RCode, as_dict, get_session, is_null
 
 _R = RCode("strings.R")
 
@@ -116,7 +117,7 @@ class _RMemory:
                                     "data": (address, readonly), "version": 3}
 
 
-_DTYPES = {_rapi.REALSXP: np.float64, _rapi.INTSXP: np.int32, _rapi.LGLSXP: np.int32}
+_DTYPES = {_rapi.REALSXP: np.float64, _rapi.INTSXP: np.int32, _rapi.LGLSXP: np.int32, _rapi.RAWSXP: np.uint8}
 
 
 def r_array(sexp, writable: bool = False) -> np.ndarray:
@@ -150,11 +151,35 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, ri):
     """A character vector from an object array of str (True in ``na`` is NA),
     or None when the data holds the separator and must go element by element.
 
+    A column with many repeats goes as its distinct values and a code per
+    element (R makes one string per distinct value, then copies pointers);
+    one with few goes whole (hashing it would cost more than it saves).
     The strings travel as one UTF-8 buffer that R splits once (several when
-    they pass R's limit on the length of one string). The buffer is
-    assembled piece by piece, so besides it only one piece's text is alive
-    (hashing the column first, to send distinct values only, would cost more
-    memory than it saves)."""
+    they pass R's limit on the length of one string), assembled piece by
+    piece, so besides it only one piece's text is alive."""
+    if has_repeats(values[:: max(1, len(values) // _SAMPLE)]):
+        codes, distinct = pd.factorize(values)
+        if na is not None:
+            codes[na] = -1
+        return _joined_to_r(distinct, None, ri, codes)
+    return _joined_to_r(values, na, ri, None)
+
+
+def has_repeats(sample) -> bool:
+    """Whether a sample of a column (an object array of str or NA, or an
+    Arrow array) holds enough repeats that sending distinct values pays:
+    with k distinct values in the column, a sample of s has about s²/2k
+    repeats, so 2 % of it repeated means k is at most about 25 times s."""
+    distinct = len(set(sample.tolist())) if isinstance(sample, np.ndarray) else _count_distinct(sample)
+    return distinct < 0.98 * len(sample)
+
+
+def _count_distinct(array) -> int:
+    import pyarrow.compute as pc
+    return pc.count_distinct(array, mode="all").as_py()
+
+
+def _joined_to_r(values: np.ndarray, na: np.ndarray | None, ri, codes: np.ndarray | None):
     joined, counts = [], []  # R strings, and how many values each one holds
     buffer, count = bytearray(), 0
     for start in range(0, len(values), _PIECE):
@@ -173,26 +198,36 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, ri):
     joined.append(_rapi.utf8_string(buffer))
     counts.append(count)
     del buffer
-    return _split_in_r(joined, counts, na, ri)
+    return _split_in_r(joined, counts, na, ri, codes)
 
 
-def _split_in_r(joined: list, counts: list[int], na: np.ndarray | None, ri):
+def _split_in_r(joined: list, counts: list[int], na: np.ndarray | None, ri, codes: np.ndarray | None):
     """The character vector R makes of separator-joined buffers (``counts[i]``
-    values in ``joined[i]``), NA where ``na`` says."""
+    values in ``joined[i]``), NA where ``na`` says; with ``codes`` (0-based,
+    negative for NA), those are the distinct values and element i is the
+    ``codes[i]``-th."""
     na_positions = filled_vector(ri.IntSexpVector, np.flatnonzero(na) + 1) \
         if na is not None and na.any() else ri.NULL
-    return _R("split_strings", ri.ListSexpVector(joined), ri.IntSexpVector(counts), na_positions)
+    r_codes = ri.NULL
+    if codes is not None:
+        r_codes, view = new_vector(ri.IntSexpVector, len(codes))
+        np.add(codes, 1, out=view, casting="unsafe")
+        view[codes < 0] = _rapi.NA_INTEGER
+    return _R("split_strings", ri.ListSexpVector(joined), ri.IntSexpVector(counts), na_positions, r_codes)
 
 
-def utf8_column_to_r(data: np.ndarray, offsets: np.ndarray, na: np.ndarray | None, ri):
+def utf8_column_to_r(data: np.ndarray, offsets: np.ndarray, na: np.ndarray | None, ri,
+                     codes: np.ndarray | None = None):
     """A character vector from Arrow's layout of a string column: the UTF-8
     bytes of all values (``data``, uint8) and n + 1 ``offsets`` into them;
     None when the data holds the separator (then the caller goes element by
-    element). The buffer R splits is made by inserting separators between
-    the values, one vectorised pass: no Python string per value."""
+    element). With ``codes``, those are the distinct values (see
+    :func:`_split_in_r`). The buffer R splits is made by inserting
+    separators between the values, one vectorised pass: no Python string
+    per value."""
     n = len(offsets) - 1
-    if n <= 0:
-        return ri.StrSexpVector([])
+    if n <= 0:  # with codes, every element is NA
+        return ri.StrSexpVector([]) if codes is None else _split_in_r([_rapi.utf8_string(b"")], [0], None, ri, codes)
     first, last = int(offsets[0]), int(offsets[-1])
     data = data[first:last]  # an array sliced in Arrow keeps its parent's buffers
     offsets = offsets.astype(np.int64) - first
@@ -212,10 +247,11 @@ def utf8_column_to_r(data: np.ndarray, offsets: np.ndarray, na: np.ndarray | Non
         joined.append(_rapi.utf8_string(piece))
         counts.append(stop - start)
         start = stop
-    return _split_in_r(joined, counts, na, ri)
+    return _split_in_r(joined, counts, na, ri, codes)
 
 
 _PIECE = 65_536
+_SAMPLE = 4_096
 MAX_R_STRING = _rapi.MAX_R_STRING
 _SEPARATOR_BYTES = _SEPARATOR.encode()
 
@@ -251,25 +287,135 @@ def _join(items: np.ndarray) -> bytes | None:
         raise_surrogate(joined, exc.start)
 
 
+# -- Strings out of R -----------------------------------------------------------
+
+
+class DistinctStrings:
+    """A character vector as read from R: its distinct strings, as UTF-8
+    bytes each followed by NUL (``pieces``: views of R raw vectors, which
+    they keep alive), which of them is NA (``na``), and each element's
+    index among them (``codes``; None when element i is distinct string i).
+
+    Python strings are made once per distinct value (:meth:`objects`), or
+    never: Arrow arrays are built from the bytes (convert/arrow.py)."""
+
+    def __init__(self, pieces: list[np.ndarray], na: np.ndarray, codes: np.ndarray | None):
+        self.pieces, self.na, self.codes = pieces, na, codes
+
+    def decoded(self) -> np.ndarray:
+        """The distinct strings as an object array of str, None for NA."""
+        distinct = np.empty(len(self.na), dtype=object)
+        at = 0
+        for piece in self.pieces:
+            if len(piece):
+                texts = str(memoryview(piece[:-1]), "utf-8").split("\x00")
+                distinct[at:at + len(texts)] = texts
+                at += len(texts)
+        distinct[self.na] = None
+        return distinct
+
+    def objects(self) -> tuple[np.ndarray, np.ndarray]:
+        """The elements as an object array of str (None for NA) and the NA mask."""
+        distinct = self.decoded()
+        if self.codes is None:
+            return distinct, self.na
+        return distinct[self.codes], self.na[self.codes]
+
+
+def distinct_strings(sexp) -> DistinctStrings | None:
+    """The distinct strings of a character vector, or None when R could not
+    hand them over as UTF-8 text (bytes-marked strings, text that is not
+    valid UTF-8, a locale that is not UTF-8): the caller then goes element by
+    element, which names the problem.
+
+    R's string cache makes equal strings one CHARSXP, so the pointers that
+    STRING_PTR_RO shows (no copy) tell the distinct values; they are hashed
+    in bulk, and only the distinct strings are read. When a sample shows no
+    repeats, every string is read and nothing is hashed."""
+    if not _utf8_locale():
+        return None
+    n = len(sexp)
+    at = _rapi.string_pointers_address(_rapi.cdata(sexp))
+    if at is None:  # ALTREP, or no STRING_PTR_RO: R finds the distinct values
+        found = as_dict(_R("distinct_strings", sexp))
+        codes = r_array(found["codes"]).astype(np.intp) - 1
+        na = np.zeros(len(found["distinct"]), dtype=bool)
+        na[r_array(found["na"]) - 1] = True
+        return _read_distinct(found["distinct"], None, na, codes)
+    pointers = np.asarray(_RMemory(sexp, np.uint64, n, at, readonly=True)) if n else np.empty(0, np.uint64)
+    is_na = _rapi.na_string_address()
+    if not has_repeats_in_pointers(pointers[:: max(1, n // _SAMPLE)]):
+        return _read_distinct(sexp, None, pointers == is_na, None)
+    codes, distinct = _factorize(pointers)
+    first = _first_positions(codes, len(distinct))
+    return _read_distinct(sexp, first, distinct == is_na, codes)
+
+
+def has_repeats_in_pointers(sample: np.ndarray) -> bool:
+    return len(np.unique(sample)) < 0.98 * len(sample)
+
+
+def _factorize(pointers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (in order of first appearance) and distinct values of uint64s:
+    Arrow's hashing where pyarrow is installed (3x pandas' here), else pandas'."""
+    pa = _pyarrow()
+    if pa is None or len(pointers) >= 2**31:
+        return pd.factorize(pointers)
+    encoded = pa.array(pointers).dictionary_encode()
+    codes = np.frombuffer(encoded.indices.buffers()[1], dtype=np.int32)[:len(pointers)]
+    return codes, encoded.dictionary.to_numpy()
+
+
+def _first_positions(codes: np.ndarray, k: int) -> np.ndarray:
+    """Where each code first appears. Codes numbered in order of first
+    appearance rise by one exactly there; otherwise (checked) numpy sorts."""
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1))
+    if len(first) == k and np.array_equal(codes[first], np.arange(k)):
+        return first
+    return np.unique(codes, return_index=True)[1]
+
+
+def _read_distinct(sexp, first: np.ndarray | None, na: np.ndarray, codes: np.ndarray | None):
+    """R writes ``sexp[first]`` (all of ``sexp`` when None) as UTF-8 bytes;
+    text that is all ASCII needs no check of its encoding."""
+    r = get_session().ri
+    r_first = r.NULL if first is None else filled_vector(r.IntSexpVector, first + 1)
+    pieces = [_view(_rapi.cdata(raw), _rapi.RAWSXP, len(raw), raw, writable=False)
+              for raw in _R("utf8_bytes", sexp, r_first, float(_STRINGS_PER_PIECE))]
+    if not all(_ascii(piece) for piece in pieces) and not _R("utf8_text", sexp, r_first)[0]:
+        return None
+    return DistinctStrings(pieces, na, codes)
+
+
+_STRINGS_PER_PIECE = 2**22  # strings in one raw vector (at most 2^31 - 1 bytes): 512 bytes each
+
+
+def _ascii(piece: np.ndarray) -> bool:
+    return not len(piece) or int(piece.max()) < 0x80
+
+
+@functools.cache
+def _utf8_locale() -> bool:
+    return bool(_R("utf8_locale")[0])
+
+
+@functools.cache
+def _pyarrow():
+    try:
+        import pyarrow
+    except ImportError:
+        return None
+    return pyarrow
+
+
 def strings_from_r(sexp) -> tuple[np.ndarray, np.ndarray] | None:
     """An object array of the strings of a character vector (None for NA)
-    and the NA mask, or None when R could not join them safely (separator in
-    the data, text that is not UTF-8): the caller then goes element by element."""
+    and the NA mask, or None when R could not hand them over as text (see
+    :func:`distinct_strings`): the caller then goes element by element."""
     if len(sexp) < MIN_BULK_STRINGS:
         return None
-    res = _R("join_strings", sexp)
-    if is_null(res):  # NULL: not joinable
-        return None
-    parts = as_dict(res)
-    distinct = np.array(str(parts["joined"][0]).split(_SEPARATOR), dtype=object)
-    if len(distinct) != int(parts["n_distinct"][0]):
-        return None
-    distinct_na = np.zeros(len(distinct), dtype=bool)
-    if len(parts["na"]):
-        distinct_na[r_array(parts["na"]) - 1] = True
-        distinct[distinct_na] = None
-    codes = r_array(parts["codes"]) - 1
-    return distinct[codes], distinct_na[codes]
+    found = distinct_strings(sexp)
+    return None if found is None else found.objects()
 
 
 def marked_as_bytes(sexp) -> bool:

@@ -90,15 +90,34 @@ def _integers(values: np.ndarray, na: np.ndarray | None, what: str):
 
 
 def _strings(array, na: np.ndarray | None):
-    """Arrow's UTF-8 buffer and offsets, as they are (see _bulk.utf8_column_to_r)."""
+    """Arrow's UTF-8 buffer and offsets, as they are (see _bulk.utf8_column_to_r);
+    a column with many repeats as its distinct values (Arrow's dictionary
+    encoding) and a code per element."""
+    n, codes = len(array), None
+    if n >= _bulk.MIN_BULK_STRINGS and array.null_count < n:
+        sample = array.take(_pa().array(np.arange(0, n, max(1, n // _bulk._SAMPLE))))
+        if _bulk.has_repeats(sample):
+            encoded = array.dictionary_encode()
+            indices = encoded.indices
+            codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset:indices.offset + n]
+            codes = codes if na is None else np.where(na, -1, codes)
+            array, na = encoded.dictionary, None
+    data, offsets = _string_buffers(array)
+    vector = _bulk.utf8_column_to_r(data, offsets, na, ri(), codes)
+    if vector is None:  # the data holds the separator: value by value
+        values = np.array(array.to_pylist(), dtype=object)
+        vector = npconv.str_vector(values if codes is None else np.where(codes < 0, None, values[codes]),
+                                   na if codes is None else codes < 0)
+    return vector
+
+
+def _string_buffers(array) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes (uint8) and n + 1 offsets of a string or large_string array."""
     offset_type = np.int64 if _pa().types.is_large_string(array.type) else np.int32
     _, offsets_buffer, data_buffer = array.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[array.offset:array.offset + len(array) + 1]
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0, np.uint8)
-    vector = _bulk.utf8_column_to_r(data, offsets, na, ri())
-    if vector is None:  # the data holds the separator: value by value
-        vector = npconv.str_vector(np.array(array.to_pylist(), dtype=object), na)
-    return vector
+    return data, offsets
 
 
 def _timestamps(array, na: np.ndarray | None, what: str):
@@ -253,6 +272,8 @@ def column_from_r(sexp, name):
         values, na = npconv.integer64_values(sexp)
         return pa.array(values, mask=na)
     kind = r_typeof(sexp)
+    if kind == "character":
+        return string_array_from_r(sexp)
     values, na = npconv.numpy_values(sexp)
     if kind == "double":
         na = npconv.na_real_mask(values)
@@ -261,10 +282,45 @@ def column_from_r(sexp, name):
         return pa.array(values.astype(np.int32), mask=na)
     if kind == "logical":
         return pa.array(values, mask=na)
-    if kind == "character":
-        return pa.array(values, type=pa.string(), mask=na)
     raise ConversionError(f"column {name!r} of class {classes[0] if classes else kind!r} "
                           "cannot become an Arrow column")
+
+
+def string_array_from_r(sexp):
+    """An R character vector as an Arrow string array (NA as null), made
+    from the UTF-8 bytes R writes of its distinct strings and their codes:
+    no Python string per value (see _bulk.distinct_strings)."""
+    pa = _pa()
+    found = _bulk.distinct_strings(sexp) if len(sexp) >= _bulk.MIN_BULK_STRINGS else None
+    if found is None:
+        from ._rt import python_strings
+        values, na = python_strings(sexp)
+        return pa.array(values, type=pa.string(), mask=na)
+    distinct = _from_nul_terminated(found.pieces, found.na)
+    return distinct if found.codes is None else distinct.take(pa.array(found.codes))
+
+
+def _from_nul_terminated(pieces: list[np.ndarray], na: np.ndarray):
+    """One string array of the strings in ``pieces`` (UTF-8, NUL after
+    each), null where ``na``: the NULs are taken out and where they were
+    gives the offsets. large_string when the bytes pass 2 GiB."""
+    pa = _pa()
+    large = sum(len(piece) for piece in pieces) >= 2**31
+    arrays, at = [], 0
+    for piece in pieces:
+        nul = piece == 0
+        ends = np.flatnonzero(nul)
+        count = len(ends)
+        offsets = np.empty(count + 1, dtype=np.int64 if large else np.int32)
+        offsets[0] = 0
+        np.subtract(ends, np.arange(count), out=offsets[1:], casting="unsafe")
+        nulls = na[at:at + count]
+        validity = pa.py_buffer(np.packbits(~nulls, bitorder="little")) if nulls.any() else None
+        arrays.append(pa.Array.from_buffers(pa.large_string() if large else pa.string(), count,
+                                            [validity, pa.py_buffer(offsets), pa.py_buffer(piece[~nul])],
+                                            null_count=int(nulls.sum())))
+        at += count
+    return arrays[0] if len(arrays) == 1 else pa.chunked_array(arrays).combine_chunks()
 
 
 def _frames_converter(kind: str):

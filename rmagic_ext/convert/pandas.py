@@ -10,6 +10,7 @@ positions and nothing is converted element by element.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import warnings
 
 import numpy as np
@@ -211,12 +212,23 @@ def atomic_column_to_py(sexp, name) -> pd.Series:
     """Integer/logical columns with NA become pandas' nullable Int64/boolean;
     character columns pandas' default string dtype."""
     kind = r_typeof(sexp)
+    if kind == "character" and _arrow_strings() is not None:
+        return pd.Series(pd.array(arrow.string_array_from_r(sexp), dtype=_arrow_strings()), name=name)
     values, na = npconv.numpy_values(sexp)
     if kind == "integer" and na is not None:
         return pd.Series(pd.arrays.IntegerArray(values, na), name=name)
     if kind == "logical" and na is not None:
         return pd.Series(pd.arrays.BooleanArray(values, na), name=name)
     return pd.Series(values, name=name)
+
+
+@functools.cache
+def _arrow_strings():
+    """pandas' default string dtype when its storage is Arrow (pandas 3 with
+    pyarrow), else None. Character columns are then built in Arrow memory
+    from R's bytes, not from Python strings."""
+    dtype = pd.Series(["a"]).dtype
+    return dtype if getattr(dtype, "storage", None) == "pyarrow" else None
 
 
 def factor_to_series(sexp, name=None) -> pd.Series:
