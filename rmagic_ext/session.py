@@ -85,6 +85,7 @@ class Session:
         self._stack_check = _rapi.c_stack() is not None
         _rapi.on_process_events(self._process_events)
         _rapi.route_console(self._write_stdout, self._write_stderr, self._decode_console)
+        self._helpers: dict = {}
         self._own = self.source("session.R", parent=ri.baseenv)
         self.globalenv = ri.globalenv
         self.tmpdir = _private_tmpdir(Path(str(self.call(self._own, "r_tempdir")[0])))
@@ -129,11 +130,9 @@ class Session:
         """Parse ``code`` into R's expression vector, or raise RParseError."""
         _check_text(code)
         with self.entered():
-            res = as_dict(self.call(self._own, "parse_cell", code, name))
-            if "exprs" in res:
-                return res["exprs"]
-            line, column = scalar(res["line"]), scalar(res["column"])
-            raise RParseError(scalar(res["message"]), line, column, scalar(res["detail"]))
+            res = self.call(self._own, "parse_cell", code, name, status=True)
+            _raise_parse_error(res)
+            return res["value"]
 
     def run(self, code: str, *, name: str = "<cell>", show: Callable | None = None,
             keep_last: bool = False, after_each: Callable[[bool], None] | None = None) -> Outcome:
@@ -145,21 +144,26 @@ class Session:
         ``after_each(last)`` runs after every top-level expression (graphics
         use it to show finished pages in order).
         """
-        exprs = self.parse(code, name)
+        _check_text(code)
         outcome = Outcome(self.ri.NULL, False, False)
         with self.entered():
-            for index in range(len(exprs)):
-                self._wrote_stdout = False
-                res = self.call(self._own, "eval_toplevel", exprs, index + 1, self.globalenv,
-                                warnings=False, status=True)
+            self._wrote_stdout = False
+            res = self.call(self._own, "run_first", code, name, self.globalenv, warnings=False, status=True)
+            _raise_parse_error(res)
+            exprs = res.get("exprs")
+            for index in range(0 if exprs is None else len(exprs)):
+                if index:
+                    self._wrote_stdout = False
+                    res = self.call(self._own, "eval_toplevel", exprs, index + 1, self.globalenv,
+                                    warnings=False, status=True)
                 self.check_interrupt()
-                value, visible = res["value"], bool(scalar(res["visible"]))
+                value, visible = res["value"], res.flag("visible")
                 last = index == len(exprs) - 1
                 try:
                     if visible and not (last and keep_last):
                         (show or self.print_value)(value)
                 finally:
-                    if len(res["warnings"]):  # after the value, as R's console does
+                    if res.length("warnings"):  # after the value, as R's console does
                         self.call(self._own, "print_warnings", res["warnings"])
                 if after_each is not None:
                     after_each(last)
@@ -237,9 +241,9 @@ class Session:
         with self.entered():
             self.check_interrupt()  # a SIGINT since R was entered: R would stop before our handlers
             boxed = self.ri.ListSexpVector([_as_r(self.ri, a) for a in args])
-            res = as_dict(self._own["call_helper"](helpers[name], boxed))  # see _interruptible for rpy2's errors
-            outcome = scalar(res["status"])
-            if (outcome != "ok" or warnings) and len(res["warnings"]):
+            res = Status(self._helper(self._own, "call_helper")(self._helper(helpers, name), boxed))  # see _interruptible for rpy2's errors
+            outcome = res.text("status")
+            if (outcome != "ok" or warnings) and res.length("warnings"):
                 self._own["print_warnings"](res["warnings"])  # with an error: R's "In addition: ..."
             if outcome == "error":
                 raise RError(scalar(res["message"]), scalar(res["call"]) or "",
@@ -247,6 +251,15 @@ class Session:
             if outcome == "interrupt":
                 raise RInterrupt()
             return res if status else res["value"]
+
+    def _helper(self, helpers, name: str):
+        """The R function ``name`` of ``helpers``, looked up once (each
+        lookup is an R call and an rpy2 object)."""
+        key = (_rapi.address(_rapi.cdata(helpers)), name)
+        found = self._helpers.get(key)
+        if found is None:
+            found = self._helpers[key] = helpers[name]
+        return found
 
     # -- entering R -----------------------------------------------------------
 
@@ -376,9 +389,50 @@ class Session:
 
 
 
+def _raise_parse_error(res: "Status") -> None:
+    if res.text("status") == "parse_error":
+        line, column = scalar(res["line"]), scalar(res["column"])
+        raise RParseError(res.text("message"), line, column, res.text("detail"))
+
+
+class Status:
+    """A status list of call_helper (status, value, warnings, ...): each
+    element is wrapped as an rpy2 object only when asked for, and short
+    fields are read in C. A trivial cell reads four of them twice."""
+
+    def __init__(self, rlist) -> None:
+        self._rlist = rlist  # keeps the list, and so its elements, alive
+        pointer = _rapi.cdata(rlist)
+        self._elements = dict(zip(_rapi.names_of(pointer), range(_rapi.length(pointer))))
+        self._pointer = pointer
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._elements
+
+    def __getitem__(self, key: str):
+        return self._rlist[self._elements[key]]
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self._elements else default
+
+    def text(self, key: str) -> str | None:
+        return _rapi.first_string(_rapi.element(self._pointer, self._elements[key]))
+
+    def length(self, key: str) -> int:
+        return _rapi.length(_rapi.element(self._pointer, self._elements[key]))
+
+    def flag(self, key: str) -> bool:
+        return bool(_rapi.first_logical(_rapi.element(self._pointer, self._elements[key])))
+
+
 def as_dict(rlist) -> dict:
-    """An R named list (our helpers' status lists) as a dict of its elements."""
-    return dict(zip(rlist.names, rlist))
+    """An R named list (our helpers' status lists) as a dict of its elements.
+    (The names attribute is read directly: rpy2's ``.names`` calls R.)"""
+    try:
+        names = rlist.do_slot("names")
+    except LookupError:  # no names: an empty list
+        return {}
+    return dict(zip(names, rlist))
 
 
 def is_null(value) -> bool:
@@ -496,14 +550,12 @@ def _alive(pid: int) -> bool:
 
 def _as_r(ri, value):
     """Python scalars as length-1 R vectors; rpy2 objects as they are."""
-    if isinstance(value, bool):
-        return ri.BoolSexpVector([value])
+    if isinstance(value, (bool, float)) or (isinstance(value, int) and -2**31 < value < 2**31):
+        return _rapi.scalar_vector(value)
     if isinstance(value, int):
-        return ri.IntSexpVector([value])
-    if isinstance(value, float):
-        return ri.FloatSexpVector([value])
+        return ri.IntSexpVector([value])  # beyond R's integers: rpy2's OverflowError
     if isinstance(value, str):
-        return ri.StrSexpVector([value])
+        return _rapi.utf8_string(value.encode("utf-8"))
     if value is None:
         return ri.NULL
     return value

@@ -151,22 +151,33 @@ assign_global <- function(name, value) {
 # print methods and S4 show methods defined by the user are dispatched to.
 .print_value <- expression(if (base::isS4(value)) methods::show(value) else base::print(value))
 
-# Parse a cell; on failure report line, column and R's message as data.
-parse_cell <- function(text, name) {
+# Parse a cell: status "ok" with the expressions as value; on failure status
+# "parse_error" with line, column and R's message as data.
+parse_cell <- reports_status(function(text, name) {
   lines <- strsplit(text, "\n", fixed = TRUE)[[1L]]
   srcfile <- srcfilecopy(name, lines)
   tryCatch(
-    list(exprs = parse(text = text, keep.source = TRUE, srcfile = srcfile)),
+    list(status = "ok", value = parse(text = text, keep.source = TRUE, srcfile = srcfile), warnings = list()),
     error = function(e) {
       msg <- as_text(conditionMessage(e))
       m <- regmatches(msg, regexec("^.*?:([0-9]+):([0-9]+): ([^\n]*)", msg))[[1L]]
-      if (length(m)) {
-        list(line = as.integer(m[2L]), column = as.integer(m[3L]), message = m[4L], detail = msg)
-      } else {
-        list(line = NA_integer_, column = NA_integer_, message = msg, detail = msg)
-      }
+      where <- if (length(m)) as.integer(m[2:3]) else c(NA_integer_, NA_integer_)
+      list(status = "parse_error", line = where[1L], column = where[2L],
+           message = if (length(m)) m[4L] else msg, detail = msg, warnings = list())
     })
-}
+})
+
+# Parse a cell and evaluate its first expression: one call from Python for
+# the common cell of one expression. The expressions come back as `exprs`
+# (none when the cell is empty) for the others.
+run_first <- reports_status(function(text, name, envir) {
+  parsed <- parse_cell(text, name)
+  if (parsed$status != "ok") return(parsed)
+  if (!length(parsed$value)) return(list(status = "ok", warnings = list()))
+  outcome <- eval_toplevel(parsed$value, 1L, envir)
+  outcome$exprs <- parsed$value
+  outcome
+})
 
 # Auto-print a visible value under the same protection as user code: a print
 # method that fails reports an error with its own call stack.

@@ -7,6 +7,8 @@ front and parsed with the magic's argparse parser; the code is kept verbatim
 
 from __future__ import annotations
 
+import argparse
+import functools
 import keyword
 import re
 from typing import Any, Iterable
@@ -46,7 +48,15 @@ def split_options(parser, line: str) -> tuple[Any, str]:
                 raise UsageError(f"option {option} needs a value")
             argv.append(_unquote(value.group(1)))
             pos = value.end()
+    if not argv:  # the common case: argparse's own run costs more than a plain cell
+        return argparse.Namespace(**vars(_defaults(parser))), line[pos:].strip()
     return parser.parse_args(argv), line[pos:].strip()  # IPython's parser raises UsageError itself
+
+
+@functools.lru_cache(maxsize=None)
+def _defaults(parser):
+    """What ``parser`` gives for no options (kept, copied for each use)."""
+    return parser.parse_args([])
 
 
 def _known_option(token: str, actions: dict) -> tuple[str | None, bool]:
