@@ -161,8 +161,19 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, ri):
         codes, distinct = pd.factorize(values)
         if na is not None:
             codes[na] = -1
-        return _joined_to_r(distinct, None, ri, codes)
+        r_codes = codes_vector(codes, ri)
+        del codes  # freed before R makes the strings
+        return _joined_to_r(distinct, None, ri, r_codes)
     return _joined_to_r(values, na, ri, None)
+
+
+def codes_vector(codes: np.ndarray, ri):
+    """R's 1-based integer codes for 0-based ones (negative: NA), written
+    straight into a new R vector."""
+    r_codes, view = new_vector(ri.IntSexpVector, len(codes))
+    np.add(codes, 1, out=view, casting="unsafe")
+    view[codes < 0] = _rapi.NA_INTEGER
+    return r_codes
 
 
 def has_repeats(sample) -> bool:
@@ -179,7 +190,7 @@ def _count_distinct(array) -> int:
     return pc.count_distinct(array, mode="all").as_py()
 
 
-def _joined_to_r(values: np.ndarray, na: np.ndarray | None, ri, codes: np.ndarray | None):
+def _joined_to_r(values: np.ndarray, na: np.ndarray | None, ri, codes):
     joined, counts = [], []  # R strings, and how many values each one holds
     buffer, count = bytearray(), 0
     for start in range(0, len(values), _PIECE):
@@ -201,23 +212,18 @@ def _joined_to_r(values: np.ndarray, na: np.ndarray | None, ri, codes: np.ndarra
     return _split_in_r(joined, counts, na, ri, codes)
 
 
-def _split_in_r(joined: list, counts: list[int], na: np.ndarray | None, ri, codes: np.ndarray | None):
+def _split_in_r(joined: list, counts: list[int], na: np.ndarray | None, ri, codes):
     """The character vector R makes of separator-joined buffers (``counts[i]``
-    values in ``joined[i]``), NA where ``na`` says; with ``codes`` (0-based,
-    negative for NA), those are the distinct values and element i is the
-    ``codes[i]``-th."""
+    values in ``joined[i]``), NA where ``na`` says; with ``codes`` (an R
+    vector from :func:`codes_vector`), those are the distinct values and
+    element i is the ``codes[i]``-th."""
     na_positions = filled_vector(ri.IntSexpVector, np.flatnonzero(na) + 1) \
         if na is not None and na.any() else ri.NULL
-    r_codes = ri.NULL
-    if codes is not None:
-        r_codes, view = new_vector(ri.IntSexpVector, len(codes))
-        np.add(codes, 1, out=view, casting="unsafe")
-        view[codes < 0] = _rapi.NA_INTEGER
-    return _R("split_strings", ri.ListSexpVector(joined), ri.IntSexpVector(counts), na_positions, r_codes)
+    return _R("split_strings", ri.ListSexpVector(joined), ri.IntSexpVector(counts), na_positions,
+              ri.NULL if codes is None else codes)
 
 
-def utf8_column_to_r(data: np.ndarray, offsets: np.ndarray, na: np.ndarray | None, ri,
-                     codes: np.ndarray | None = None):
+def utf8_column_to_r(data: np.ndarray, offsets: np.ndarray, na: np.ndarray | None, ri, codes=None):
     """A character vector from Arrow's layout of a string column: the UTF-8
     bytes of all values (``data``, uint8) and n + 1 ``offsets`` into them;
     None when the data holds the separator (then the caller goes element by

@@ -93,22 +93,34 @@ def _strings(array, na: np.ndarray | None):
     """Arrow's UTF-8 buffer and offsets, as they are (see _bulk.utf8_column_to_r);
     a column with many repeats as its distinct values (Arrow's dictionary
     encoding) and a code per element."""
-    n, codes = len(array), None
+    n, r_codes = len(array), None
     if n >= _bulk.MIN_BULK_STRINGS and array.null_count < n:
         sample = array.take(_pa().array(np.arange(0, n, max(1, n // _bulk._SAMPLE))))
         if _bulk.has_repeats(sample):
-            encoded = array.dictionary_encode()
-            indices = encoded.indices
-            codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset:indices.offset + n]
-            codes = codes if na is None else np.where(na, -1, codes)
-            array, na = encoded.dictionary, None
+            array, r_codes = _dictionary_encoded(array, na)
+            na = None
     data, offsets = _string_buffers(array)
-    vector = _bulk.utf8_column_to_r(data, offsets, na, ri(), codes)
+    vector = _bulk.utf8_column_to_r(data, offsets, na, ri(), r_codes)
     if vector is None:  # the data holds the separator: value by value
         values = np.array(array.to_pylist(), dtype=object)
-        vector = npconv.str_vector(values if codes is None else np.where(codes < 0, None, values[codes]),
-                                   na if codes is None else codes < 0)
+        if r_codes is not None:
+            codes = _bulk.r_array(r_codes)
+            missing = codes == _bulk._rapi.NA_INTEGER
+            values, na = np.where(missing, None, values[np.where(missing, 1, codes) - 1]), missing
+        vector = npconv.str_vector(values, na)
     return vector
+
+
+def _dictionary_encoded(array, na: np.ndarray | None):
+    """The distinct strings of ``array`` and R's codes for its elements. Arrow
+    works in the system allocator here: its own pool keeps freed memory for
+    a while, and the indices and hash table are freed before R makes the
+    strings."""
+    import pyarrow.compute as pc
+    encoded = pc.dictionary_encode(array, memory_pool=_pa().system_memory_pool())
+    indices = encoded.indices
+    codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset:indices.offset + len(indices)]
+    return encoded.dictionary, _bulk.codes_vector(codes if na is None else np.where(na, -1, codes), ri())
 
 
 def _string_buffers(array) -> tuple[np.ndarray, np.ndarray]:
