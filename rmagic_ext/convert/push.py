@@ -26,6 +26,8 @@ from .registry import Converter
 def assign(pairs: Iterable[tuple[str, Any]], converter: Converter) -> None:
     """Convert each ``(r_name, value)`` with ``converter``, then bind them all."""
     pairs = list(pairs)
+    if not pairs:
+        return
     session = get_session()
     may_overwrite = not session.inside_r()  # R code on the stack may hold the old vector uncounted
     with session.entered():

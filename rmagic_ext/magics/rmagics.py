@@ -221,7 +221,8 @@ class RMagics(Magics):
             for r_name, _ in outputs:
                 self._r_object(r_name)
         values = {py_name: self._to_python(self._r_object(r_name), converter) for r_name, py_name in outputs}
-        self.shell.push(values)
+        if values:
+            self.shell.push(values)
 
     def _to_python(self, sexp, converter):
         """A value the magics hand back, shaped as ``RMagics.vectors`` says."""
