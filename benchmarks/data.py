@@ -22,6 +22,29 @@ def frame(rows: int, seed: int = 0) -> pd.DataFrame:
     })
 
 
+def distinct_strings(rows: int, seed: int = 0) -> pd.Series:
+    """A string column whose values are all different (13 characters each)."""
+    order = np.random.default_rng(seed).permutation(rows)
+    return pd.Series(np.char.add("s", np.char.zfill((order * 7919).astype(str), 12)).astype(object), dtype="str")
+
+
+STRING_STORAGES = ("object", "pandas str (Arrow)", "pyarrow", "polars")
+
+
+def strings_as(values: pd.Series, storage: str):
+    """A string column in one of the STRING_STORAGES, as a one-column frame."""
+    if storage == "object":
+        return pd.DataFrame({"s": values.astype(object)})
+    if storage == "pandas str (Arrow)":
+        return pd.DataFrame({"s": values.astype("str")})
+    import pyarrow as pa
+    table = pa.table({"s": pa.array(values.astype(object), pa.string())})
+    if storage == "pyarrow":
+        return table
+    import polars
+    return polars.from_arrow(table)
+
+
 def frame_bytes(df: pd.DataFrame) -> int:
     """The frame's own memory: column buffers (object/str columns count their
     8-byte pointers, as R counts its string pointers), not shared str objects."""

@@ -65,12 +65,13 @@ def measure(tool: str, stmt: str, setup: str = "", number: int = 100, mode: str 
 
 
 def compare(name: str, stmt: str, setup: str = "", number: int = 100, rounds: int = 3,
-            tools=tuple(TOOLS)) -> dict:
-    """Median seconds for each tool over ``rounds`` interleaved rounds, and the ratio."""
+            tools=tuple(TOOLS), rpy2_number: int | None = None) -> dict:
+    """Median seconds for each tool over ``rounds`` interleaved rounds, and the
+    ratio. ``rpy2_number`` runs rpy2 fewer times where one run takes seconds."""
     samples: dict[str, list[float]] = {tool: [] for tool in TOOLS}
     for _ in range(rounds):
         for tool in tools:
-            samples[tool] += measure(tool, stmt, setup, number)
+            samples[tool] += measure(tool, stmt, setup, rpy2_number or number if tool == "rpy2" else number)
     medians = {tool: statistics.median(times) if times else None for tool, times in samples.items()}
     ratio = medians["rpy2"] / medians["rmagic_ext"] if medians["rpy2"] else None
     return {"case": name, **medians, "ratio": ratio}
