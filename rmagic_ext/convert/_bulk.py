@@ -157,7 +157,7 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, ri):
     The strings travel as one UTF-8 buffer that R splits once (several when
     they pass R's limit on the length of one string), assembled piece by
     piece, so besides it only one piece's text is alive."""
-    if has_repeats(values[:: max(1, len(values) // _SAMPLE)]):
+    if has_repeats(values[::sample_step(len(values))]):
         codes, distinct = pd.factorize(values)
         if na is not None:
             codes[na] = -1
@@ -181,8 +181,18 @@ def has_repeats(sample) -> bool:
     Arrow array) holds enough repeats that sending distinct values pays:
     with k distinct values in the column, a sample of s has about s²/2k
     repeats, so 2 % of it repeated means k is at most about 25 times s."""
-    distinct = len(set(sample.tolist())) if isinstance(sample, np.ndarray) else _count_distinct(sample)
+    if not isinstance(sample, np.ndarray):
+        distinct = _count_distinct(sample)
+    elif sample.dtype == object:
+        distinct = len(set(sample.tolist()))
+    else:  # R's string pointers
+        distinct = len(np.unique(sample))
     return distinct < 0.98 * len(sample)
+
+
+def sample_step(n: int) -> int:
+    """The stride of the sample has_repeats looks at (about _SAMPLE values)."""
+    return max(1, n // _SAMPLE)
 
 
 def _count_distinct(array) -> int:
@@ -350,15 +360,11 @@ def distinct_strings(sexp) -> DistinctStrings | None:
         return _read_distinct(found["distinct"], None, na, codes)
     pointers = np.asarray(_RMemory(sexp, np.uint64, n, at, readonly=True)) if n else np.empty(0, np.uint64)
     is_na = _rapi.na_string_address()
-    if not has_repeats_in_pointers(pointers[:: max(1, n // _SAMPLE)]):
+    if not has_repeats(pointers[::sample_step(n)]):
         return _read_distinct(sexp, None, pointers == is_na, None)
     codes, distinct = _factorize(pointers)
     first = _first_positions(codes, len(distinct))
     return _read_distinct(sexp, first, distinct == is_na, codes)
-
-
-def has_repeats_in_pointers(sample: np.ndarray) -> bool:
-    return len(np.unique(sample)) < 0.98 * len(sample)
 
 
 def _factorize(pointers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

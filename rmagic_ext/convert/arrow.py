@@ -95,7 +95,7 @@ def _strings(array, na: np.ndarray | None):
     encoding) and a code per element."""
     n, r_codes = len(array), None
     if n >= _bulk.MIN_BULK_STRINGS and array.null_count < n:
-        sample = array.take(_pa().array(np.arange(0, n, max(1, n // _bulk._SAMPLE))))
+        sample = array.take(_pa().array(np.arange(0, n, _bulk.sample_step(n))))
         if _bulk.has_repeats(sample):
             array, r_codes = _dictionary_encoded(array, na)
             na = None
