@@ -151,9 +151,8 @@ def scaling_cases() -> list[dict]:
     rows = []
     for n in SIZES:
         tools = ("rmagic_ext", "rpy2") if n <= 100_000 else ("rmagic_ext",)
-        rounds = 1 if n == 10_000_000 else 3
-        rows.append(compare(f"{n:>10,} rows: %Rpush", PUSH, data(n), number=3, rounds=rounds, tools=tools))
-        rows.append(compare(f"{n:>10,} rows: %R -o", PULL, data(n) + IN_R, number=3, rounds=rounds, tools=tools))
+        rows.append(compare(f"{n:>10,} rows: %Rpush", PUSH, data(n), number=3, rounds=3, tools=tools))
+        rows.append(compare(f"{n:>10,} rows: %R -o", PULL, data(n) + IN_R, number=3, rounds=3, tools=tools))
     return rows
 
 

@@ -148,3 +148,44 @@ def test_codes_from_a_sliced_arrow_array_with_nulls():
     get_session().assign("sliced", py2r(array))
     assert in_r("sliced[c(1, 4, 5)]").tolist() == [values[N], None, values[N + 4]]
     assert in_r("length(sliced)") == N
+
+
+@pytest.mark.parametrize("storage", ["pandas str", "pyarrow", "polars"])
+def test_a_frame_s_string_columns_are_hashed_on_worker_threads_while_the_others_are_made(storage, monkeypatch):
+    """Frames of Arrow-backed string columns large enough to pay for a thread:
+    each is dictionary-encoded ahead, on a worker, while R makes the other
+    columns; the columns still come out in order, exactly."""
+    n = arrow._AHEAD_MIN_ROWS + 10
+    words = [None if i % 101 == 0 else f"w{i % 997}" for i in range(n)]
+    other = [f"z{i % 13}é" for i in range(n)]
+    threads = []
+    encode = arrow._dictionary_encoded
+
+    def dictionary_encoded(array, na):
+        import threading
+        threads.append(threading.current_thread().name)
+        return encode(array, na)
+
+    monkeypatch.setattr(arrow, "_dictionary_encoded", dictionary_encoded)
+    columns = {"a": words, "n": list(range(n)), "b": other}
+    if storage == "pandas str":
+        frame = pd.DataFrame({k: pd.Series(v, dtype="str") if k != "n" else v for k, v in columns.items()})
+    else:
+        frame = pa.table(columns)
+        frame = frame if storage == "pyarrow" else pl.from_arrow(frame)
+    session = get_session()
+    session.assign("pushed", py2r(frame))
+    session.assign("a", made_by_rpy2(words))
+    session.assign("b", made_by_rpy2(other))
+    assert in_r("identical(names(pushed), c('a', 'n', 'b'))") is True
+    assert in_r("identical(pushed$a, a) && identical(pushed$b, b) && identical(pushed$n, 0:(nrow(pushed) - 1L))") is True
+    assert len(threads) == 2 and all(name.startswith("rmagic_ext-strings") for name in threads)
+
+
+def test_a_failing_column_beside_a_string_column_hashed_ahead_is_a_clear_error():
+    n = arrow._AHEAD_MIN_ROWS
+    frame = pd.DataFrame({"s": pd.Series(repeated(n), dtype="str"),
+                          "bad": pd.period_range("2020-01-01", periods=n)})
+    with pytest.raises(ConversionError, match="column 'bad' has dtype period"):
+        py2r(frame)
+    assert in_r("1 + 1") == 2

@@ -37,17 +37,28 @@ _SEPARATOR = "\x1f"  # ASCII unit separator; data containing it takes the slow p
 MIN_BULK_STRINGS = 512  # below this, one call per element is cheaper than the helpers
 
 
-def _madvise():
+def _libc_function(name: str, argtypes: list):
+    """A function of glibc (madvise, malloc_trim), or None elsewhere."""
+    if os.uname().sysname != "Linux":
+        return None
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        fn = libc.madvise
-        fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        return fn
+        fn = getattr(ctypes.CDLL(None, use_errno=True), name)
     except (OSError, AttributeError):
         return None
+    fn.argtypes = argtypes
+    return fn
 
 
-_madvise_fn = _madvise() if os.uname().sysname == "Linux" else None
+_madvise_fn = _libc_function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int])
+_malloc_trim_fn = _libc_function("malloc_trim", [ctypes.c_size_t])
+
+
+def release_freed_memory() -> None:
+    """Give back to the system the memory freed by the calling thread's work.
+    A worker thread allocates from its own malloc arena, which keeps what it
+    frees; R, on the main thread, could never reuse it."""
+    if _malloc_trim_fn is not None:
+        _malloc_trim_fn(0)
 
 
 def _prefer_huge_pages(address: int, nbytes: int) -> None:

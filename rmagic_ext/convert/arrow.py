@@ -16,7 +16,10 @@ Neither pyarrow nor polars is imported until a value of theirs is seen
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
 import zoneinfo
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -36,11 +39,12 @@ def _pa():
     return pyarrow
 
 
-def array_to_r(array, what: str = "array"):
-    """The R vector of one Arrow array or chunked array, nulls as NA."""
+def array_to_r(array, what: str = "array", encoding=None):
+    """The R vector of one Arrow array or chunked array, nulls as NA.
+    ``encoding``: for a string array, an :class:`EncodingAhead` of it (see
+    :func:`encodings_ahead`)."""
     pa = _pa()
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks else pa.array([], type=array.type)
+    array = _one_array(array)
     kind = array.type
     if pa.types.is_dictionary(kind):
         return _factor(array, what)
@@ -48,7 +52,7 @@ def array_to_r(array, what: str = "array"):
         array, kind = array.cast(pa.large_string()), pa.large_string()
     na = _nulls(array)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return _strings(array, na)
+        return _strings(array, na, encoding)
     if pa.types.is_boolean(kind):
         return npconv.bool_vector(_filled(array, False), na)
     if pa.types.is_integer(kind):
@@ -67,6 +71,16 @@ def array_to_r(array, what: str = "array"):
     if pa.types.is_null(kind):
         return ri().BoolSexpVector([ri().NA_Logical] * len(array))
     raise ConversionError(f"{what} has Arrow type {kind}, which has no R counterpart")
+
+
+def _one_array(array):
+    """A chunked array as one array (its only chunk as it is)."""
+    pa = _pa()
+    if not isinstance(array, pa.ChunkedArray):
+        return array
+    if array.num_chunks == 1:
+        return array.chunk(0)
+    return array.combine_chunks() if array.num_chunks else pa.array([], type=array.type)
 
 
 def _nulls(array) -> np.ndarray | None:
@@ -89,16 +103,14 @@ def _integers(values: np.ndarray, na: np.ndarray | None, what: str):
     return npconv.int_vector(values.astype(np.int64, copy=False), na, what)
 
 
-def _strings(array, na: np.ndarray | None):
+def _strings(array, na: np.ndarray | None, encoding=None):
     """Arrow's UTF-8 buffer and offsets, as they are (see _bulk.utf8_column_to_r);
     a column with many repeats as its distinct values (Arrow's dictionary
     encoding) and a code per element."""
-    n, r_codes = len(array), None
-    if n >= _bulk.MIN_BULK_STRINGS and array.null_count < n:
-        sample = array.take(_pa().array(np.arange(0, n, _bulk.sample_step(n))))
-        if _bulk.has_repeats(sample):
-            array, r_codes = _dictionary_encoded(array, na)
-            na = None
+    r_codes = None
+    if encoding is not None or _worth_encoding(array):
+        array, r_codes = _distinct_and_codes(array, na, encoding)
+        na = None
     data, offsets = _string_buffers(array)
     vector = _bulk.utf8_column_to_r(data, offsets, na, ri(), r_codes)
     if vector is None:  # the data holds the separator: value by value
@@ -111,16 +123,87 @@ def _strings(array, na: np.ndarray | None):
     return vector
 
 
+def _distinct_and_codes(array, na: np.ndarray | None, ahead: EncodingAhead | None):
+    """The distinct strings of ``array`` and R's codes for its elements; the
+    0-based codes are freed before R makes the strings."""
+    dictionary, codes = ahead.take() if ahead is not None else _dictionary_encoded(array, na)
+    return dictionary, _bulk.codes_vector(codes, ri())
+
+
+def _worth_encoding(array) -> bool:
+    """Whether a string array has enough repeats to go as distinct values and codes."""
+    n = len(array)
+    if n < _bulk.MIN_BULK_STRINGS or array.null_count == n:
+        return False
+    return _bulk.has_repeats(array.take(_pa().array(np.arange(0, n, _bulk.sample_step(n)))))
+
+
+_AHEAD_MIN_ROWS = 1 << 16  # below this, a thread costs more than the overlap saves
+
+
+@functools.cache
+def _encoders() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="rmagic_ext-strings")
+
+
 def _dictionary_encoded(array, na: np.ndarray | None):
-    """The distinct strings of ``array`` and R's codes for its elements. Arrow
-    works in the system allocator here: its own pool keeps freed memory for
-    a while, and the indices and hash table are freed before R makes the
-    strings."""
+    """The distinct strings of ``array`` and the 0-based code of each element
+    (-1 for NA). Only Arrow and numpy work here, so it runs on any thread.
+    Arrow works in the system allocator: its own pool keeps freed memory for
+    a while."""
     import pyarrow.compute as pc
     encoded = pc.dictionary_encode(array, memory_pool=_pa().system_memory_pool())
     indices = encoded.indices
     codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset:indices.offset + len(indices)]
-    return encoded.dictionary, _bulk.codes_vector(codes if na is None else np.where(na, -1, codes), ri())
+    return encoded.dictionary, codes if na is None else np.where(na, -1, codes)
+
+
+class EncodingAhead:
+    """The dictionary encoding of a string array, running on a worker thread."""
+
+    def __init__(self, array, na: np.ndarray | None):
+        self._future = _encoders().submit(self._encode, array, na)
+
+    @staticmethod
+    def _encode(array, na):
+        try:
+            return _dictionary_encoded(array, na)
+        finally:
+            _bulk.release_freed_memory()
+
+    def take(self):
+        """Its distinct strings and codes, once ready. The future lets go of
+        them, so they are freed as soon as the caller is done."""
+        future, self._future = self._future, None
+        return future.result()
+
+
+def encodings_ahead(arrays: list) -> list:
+    """For a frame's columns (Arrow arrays, None for the others): the
+    dictionary encoding of each string column worth encoding, started on
+    worker threads (Arrow's hashing releases the GIL), or None, so that it
+    runs while R makes the other columns. ``array_to_r(..., encoding=)``
+    waits for it."""
+    pa = _pa()
+    found = [None] * len(arrays)
+    if len(arrays) < 2:
+        return found  # nothing to overlap with
+    for i, array in enumerate(arrays):
+        if array is None or len(array) < _AHEAD_MIN_ROWS:
+            continue
+        array = _one_array(array)
+        if (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)) and _worth_encoding(array):
+            found[i] = EncodingAhead(array, _nulls(array))
+    return found
+
+
+def in_order_of_readiness(encodings: list, convert) -> list:
+    """``[convert(i) for i in range(len(encodings))]``, the columns with an
+    encoding under way made last, so their hashing overlaps the others."""
+    columns = [None] * len(encodings)
+    for i in sorted(range(len(encodings)), key=lambda i: encodings[i] is not None):
+        columns[i] = convert(i)
+    return columns
 
 
 def _string_buffers(array) -> tuple[np.ndarray, np.ndarray]:
@@ -169,7 +252,9 @@ def table_to_r(table):
     """A data.frame: the table's columns, in order, under their names."""
     from .pandas import r_data_frame
     names = list(table.column_names)
-    columns = [array_to_r(table.column(i), f"column {name!r}") for i, name in enumerate(names)]
+    encodings = encodings_ahead(table.columns)
+    columns = in_order_of_readiness(
+        encodings, lambda i: array_to_r(table.column(i), f"column {names[i]!r}", encodings[i]))
     return r_data_frame(names, columns, pd.RangeIndex(table.num_rows))
 
 
@@ -210,8 +295,13 @@ def arrow_backed(dtype) -> bool:
     return isinstance(dtype, pd.ArrowDtype) or (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow")
 
 
-def pandas_column_to_r(series: pd.Series, what: str):
-    return array_to_r(series.array.__arrow_array__(), what)
+def pandas_column_to_r(series: pd.Series, what: str, encoding=None):
+    return array_to_r(pandas_array(series), what, encoding)
+
+
+def pandas_array(series: pd.Series):
+    """The Arrow array of a pandas column kept in Arrow memory, else None."""
+    return series.array.__arrow_array__() if arrow_backed(series.dtype) else None
 
 
 # -- R -> Arrow: data.frames as pyarrow tables or polars frames -----------------------

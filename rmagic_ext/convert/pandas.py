@@ -41,11 +41,12 @@ def _values(series: pd.Series, dtype, na_value) -> np.ndarray:
     return series.to_numpy(dtype=dtype, na_value=na_value)
 
 
-def column_to_r(series: pd.Series, what: str):
-    """The R vector for one pandas column, NA positions kept."""
+def column_to_r(series: pd.Series, what: str, encoding=None):
+    """The R vector for one pandas column, NA positions kept (``encoding``:
+    see arrow.encodings_ahead)."""
     dtype = series.dtype
     if arrow.arrow_backed(dtype):
-        return arrow.pandas_column_to_r(series, what)
+        return arrow.pandas_column_to_r(series, what, encoding)
     if isinstance(dtype, pd.CategoricalDtype):
         return factor_to_r(series, what)
     if pd.api.types.is_datetime64_any_dtype(dtype):
@@ -142,7 +143,10 @@ def dataframe_to_r(frame: pd.DataFrame):
     names = [str(c) for c in frame.columns]
     if len(set(names)) != len(names):
         raise ConversionError("a DataFrame with duplicate column names cannot become a data.frame")
-    columns = [column_to_r(frame.iloc[:, i], f"column {names[i]!r}") for i in range(frame.shape[1])]
+    series = [frame.iloc[:, i] for i in range(frame.shape[1])]
+    encodings = arrow.encodings_ahead([arrow.pandas_array(column) for column in series])
+    columns = arrow.in_order_of_readiness(
+        encodings, lambda i: column_to_r(series[i], f"column {names[i]!r}", encodings[i]))
     return r_data_frame(names, columns, frame.index)
 
 
