@@ -380,6 +380,58 @@ def utf8_string(buffer: bytes | bytearray):
         lib.Rf_unprotect(2)
 
 
+# -- calling R without rpy2 objects for the call ---------------------------------
+
+#: Types that R's evaluator does not return as they are (a symbol is looked
+#: up, a call is made, ...): a value of these cannot stand in a call as itself.
+_EVALUATED_TYPES = frozenset(SEXP_TYPES[n][0] for n in ("SYMSXP", "LANGSXP", "PROMSXP", "DOTSXP", "BCODESXP"))
+_CALL_MAKERS = {1: "Rf_lang2", 2: "Rf_lang3", 3: "Rf_lang4", 4: "Rf_lang5", 5: "Rf_lang6"}
+
+
+def can_call_with(args: list) -> bool:
+    """Whether :func:`try_call` can take these arguments: at most five,
+    each a value that R evaluates to itself."""
+    typeof = _optional("TYPEOF")
+    return (typeof is not None and len(args) in _CALL_MAKERS
+            and not any(typeof(address(cdata(a))) in _EVALUATED_TYPES for a in args))
+
+
+def try_call(function, args: list):
+    """``function(*args)`` evaluated by R_tryEval in the global environment,
+    as rpy2's closure call does, without rpy2's objects and bookkeeping for
+    the call itself (a trivial cell makes several such calls). ``args`` must
+    pass :func:`can_call_with`. Returns the result as an rpy2 object; an
+    error that escapes R's handlers raises rpy2's RRuntimeError, as rpy2's
+    call would."""
+    lib, ffi_ = rlib(), ffi()
+    call = lib.Rf_protect(getattr(lib, _CALL_MAKERS[len(args)])(cdata(function), *(cdata(a) for a in args)))
+    try:
+        failed = ffi_.new("int *", 0)
+        result = lib.R_tryEval(call, lib.R_GlobalEnv, failed)
+        if failed[0]:
+            modules = rpy2_modules()
+            raise modules.RRuntimeError(modules.capi._geterrmessage())
+        lib.Rf_protect(result)
+        try:
+            return wrap(result)
+        finally:
+            lib.Rf_unprotect(1)
+    finally:
+        lib.Rf_unprotect(1)
+
+
+@functools.cache
+def _symbol_for(name: str):
+    return rlib().Rf_install(name.encode())
+
+
+def has_true_attribute(pointer, name: str) -> bool:
+    """Whether the R object's attribute ``name`` is TRUE (read in C)."""
+    lib, typeof = rlib(), _optional("TYPEOF")
+    value = lib.Rf_getAttrib(pointer, _symbol_for(name))
+    return typeof(address(value)) == LGLSXP and lib.Rf_xlength(value) == 1 and first_logical(value) is True
+
+
 # -- reading small results without rpy2 wrappers ---------------------------------
 
 @functools.cache

@@ -240,8 +240,12 @@ class Session:
         Returns the value, or with ``status`` the whole status as a dict."""
         with self.entered():
             self.check_interrupt()  # a SIGINT since R was entered: R would stop before our handlers
-            boxed = self.ri.ListSexpVector([_as_r(self.ri, a) for a in args])
-            res = Status(self._helper(self._own, "call_helper")(self._helper(helpers, name), boxed))  # see _interruptible for rpy2's errors
+            function, reports_status = self._helper(helpers, name)
+            values = [_as_r(self.ri, a) for a in args]
+            if reports_status and _rapi.can_call_with(values):  # what call_helper would do, without it
+                res = Status(_rapi.try_call(function, values))
+            else:  # see _interruptible for rpy2's errors
+                res = Status(self._helper(self._own, "call_helper")[0](function, self.ri.ListSexpVector(values)))
             outcome = res.text("status")
             if (outcome != "ok" or warnings) and res.length("warnings"):
                 self._own["print_warnings"](res["warnings"])  # with an error: R's "In addition: ..."
@@ -253,12 +257,14 @@ class Session:
             return res if status else res["value"]
 
     def _helper(self, helpers, name: str):
-        """The R function ``name`` of ``helpers``, looked up once (each
+        """The R function ``name`` of ``helpers`` and whether it reports a
+        status of its own (session.R's reports_status), looked up once (each
         lookup is an R call and an rpy2 object)."""
         key = (_rapi.address(_rapi.cdata(helpers)), name)
         found = self._helpers.get(key)
         if found is None:
-            found = self._helpers[key] = helpers[name]
+            function = helpers[name]
+            found = self._helpers[key] = (function, _rapi.has_true_attribute(_rapi.cdata(function), "reports_status"))
         return found
 
     # -- entering R -----------------------------------------------------------
