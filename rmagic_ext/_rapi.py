@@ -39,9 +39,9 @@ R_NaString             ... and which of them is NA                 api [1]  (req
 Rf_mkCharLenCE         one R string from a UTF-8 buffer            api      (required)
 Rf_ScalarString        ... as a character vector (bulk strings)    api      (required)
 Rf_install             the symbol of a name pushed from Python     api      (required)
-R_tryEval, Rf_lang2-6  call a status-reporting R helper without    api      (required)
-                       rpy2's call objects (a trivial cell makes
-                       several such calls)
+R_tryEval, Rf_lang2,   call a status-reporting R helper without    api      (required)
+Rf_lang3, Rf_lang4,    rpy2's call objects (a trivial cell makes
+Rf_lang5, Rf_lang6     several such calls)
 Rf_getAttrib           small results read in C (names, a flag)     api      (required)
 Rf_defineVar           bind a pushed value (rpy2's copies it)      api      (required)
 Rf_xlength             length check before overwriting in place    api      (required)
@@ -703,7 +703,7 @@ def _variable(name: str, ctype):
 #: API entry points the session cannot work without (rpy2 declares most).
 REQUIRED = ("Rf_allocVector", "Rf_protect", "Rf_unprotect", "VECTOR_ELT", "SET_VECTOR_ELT", "R_NilValue",
             "REAL", "INTEGER", "LOGICAL", "RAW", "R_NaString", "Rf_mkCharLenCE", "Rf_ScalarString", "Rf_install",
-            "Rf_defineVar", "Rf_xlength", "TYPEOF", "R_tryEval", "Rf_lang2", "Rf_lang6", "Rf_getAttrib")
+            "Rf_defineVar", "Rf_xlength", "TYPEOF", "R_tryEval", "Rf_lang2", "Rf_lang3", "Rf_lang4", "Rf_lang5", "Rf_lang6", "Rf_getAttrib")
 #: Optional symbol -> what is slower or missing without it.
 OPTIONAL_FEATURES = {
     "R_interrupts_pending": "Ctrl-C stopping running R code",
