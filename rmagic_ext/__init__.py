@@ -29,6 +29,16 @@ def load_ipython_extension(ipython) -> None:
     display.follow_table_limits(lambda: (magics.max_rows, magics.max_cols))  # View(df) too
     completion.install(ipython)
     inspection.install(ipython)
+    kernel = getattr(ipython, "kernel", None)
+    if kernel is not None:  # in a Jupyter kernel: nbconvert's exports lex %%R and %R as R
+        from .highlighting import use_in_kernel
+        use_in_kernel(kernel)
+
+
+def _jupyter_labextension_paths() -> list[dict]:
+    """The prebuilt JupyterLab extension (R highlighting), for JupyterLab's
+    ``jupyter labextension develop``; ``pip install`` puts it in place itself."""
+    return [{"src": "labextension/prebuilt", "dest": "rmagic-ext"}]
 
 
 def unload_ipython_extension(ipython) -> None:
