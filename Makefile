@@ -25,7 +25,9 @@ PY_DEBS := $(shell $(PYTHON) -c 'import ensurepip' 2>/dev/null || echo python3-v
   $(shell $(PYTHON) -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("include"), "Python.h")))' 2>/dev/null || echo python3-dev)
 LAB_PORT ?= 8888
 
-.PHONY: setup r lab test test-matrix bench kernel clean
+LABEXT := rmagic_ext/labextension
+
+.PHONY: setup r lab test test-matrix bench kernel clean labextension check-labextension
 
 setup: r $(STAMP)
 
@@ -56,11 +58,14 @@ r:
 	  fi; \
 	fi
 
-$(STAMP): pyproject.toml Makefile rmagic_ext/rsetup.py
+$(STAMP): pyproject.toml Makefile rmagic_ext/rsetup.py $(LABEXT)/prebuilt/sources.sha256
 	@$(VPY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q --config-settings editable_mode=compat -e '.[test,lab,arrow]' "$$($(VPY) rmagic_ext/rsetup.py)"
 	$(VPY) -m rmagic_ext install-kernel --sys-prefix >/dev/null
+	@# pip installs the prebuilt JupyterLab extension as data files, which an
+	@# editable install leaves out (setuptools): link it where pip would put it.
+	mkdir -p $(VENV)/share/jupyter/labextensions && ln -sfn $(CURDIR)/$(LABEXT)/prebuilt $(VENV)/share/jupyter/labextensions/rmagic-ext
 	@touch $@
 
 # The "Python 3 + R" kernel loads the extension at start; new notebooks use it.
@@ -80,5 +85,24 @@ test-matrix:
 bench: setup
 	$(VPY) benchmarks/transfer.py
 
+# The JupyterLab extension's JavaScript is prebuilt and committed (see
+# ARCHITECTURE.md): rebuild it after editing $(LABEXT)/src (needs Node.js >= 18
+# and npm, with the npm registry reachable), then commit $(LABEXT)/prebuilt.
+labextension: setup
+	cd $(LABEXT) && npm ci --no-audit --no-fund --loglevel=error && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npm run build
+	$(VPY) -c 'from rmagic_ext.labextension import write_build_files; write_build_files()'
+
+# Rebuild in a temporary copy and compare with what is committed: byte for
+# byte, except the module ids in the container entry (remoteEntry.*.js, and
+# so its name in package.json), which depend on the folder built in.
+check-labextension: setup
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  cp -r $(LABEXT)/package.json $(LABEXT)/package-lock.json $(LABEXT)/src "$$tmp"/ && \
+	  (cd "$$tmp" && npm ci --no-audit --no-fund --loglevel=error && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npm run build >/dev/null) && \
+	  diff -r --exclude='remoteEntry.*.js' --exclude=package.json --exclude=install.json --exclude=sources.sha256 \
+	    "$$tmp/prebuilt" $(LABEXT)/prebuilt && \
+	  diff <(grep -v '"load"' "$$tmp/prebuilt/package.json") <(grep -v '"load"' $(LABEXT)/prebuilt/package.json) && \
+	  echo "check-labextension: $(LABEXT)/prebuilt is what its sources build"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis $(UNAVAILABLE)
+	rm -rf $(VENV) .pytest_cache .hypothesis $(UNAVAILABLE) $(LABEXT)/node_modules

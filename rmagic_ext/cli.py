@@ -342,6 +342,21 @@ def check_kernelspec(name: str = KERNEL_NAME) -> Check:
     return Check(True, f"kernel {name!r} ({spec.display_name}) at {spec.resource_dir}")
 
 
+def check_labextension() -> Check:
+    """JupyterLab finds the extension that highlights R as R (pip installs
+    it beside the package; see ARCHITECTURE.md)."""
+    try:
+        import jupyterlab  # noqa: F401
+        from jupyter_core.paths import jupyter_path
+    except ImportError:
+        return Check(True, "JupyterLab is not installed here: its R highlighting extension is not needed", note=True)
+    for folder in jupyter_path("labextensions"):
+        if (Path(folder) / "rmagic-ext" / "package.json").exists():
+            return Check(True, f"JupyterLab extension rmagic-ext (R highlighting) at {Path(folder) / 'rmagic-ext'}")
+    return Check(False, "JupyterLab extension rmagic-ext (R highlighting in %%R cells) is not installed",
+                 f"{python_command()} -m pip install --force-reinstall --no-deps rmagic_ext")
+
+
 # -- doctor: the report -----------------------------------------------------
 
 def run_checks() -> list[Check]:
@@ -354,6 +369,7 @@ def run_checks() -> list[Check]:
     checks.extend(check_rpy2_loads(rpy2_proc, r))
     checks.extend(check_r_side(r_proc))
     checks.append(check_kernelspec())
+    checks.append(check_labextension())
     return checks
 
 

@@ -36,6 +36,8 @@ SCREENSHOT = OUT / "jupyterlab.png"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 NOTEBOOK = "browser_test.ipynb"
+HIGHLIGHT_NOTEBOOK = "highlight_test.ipynb"
+HIGHLIGHT_SCREENSHOT = OUT / "r-highlighting.png"
 
 SERVER_START_TIMEOUT = 60   # until /api/status answers
 PAGE_TIMEOUT = 60           # until the notebook's cells are in the page
@@ -84,6 +86,23 @@ def write_notebook(path: Path) -> None:
           + ([_code(PLOTLY_CELL)] if r_has("plotly") else []),
     }
     # nbformat 4.5 wants cell ids
+    for i, cell in enumerate(nb["cells"]):
+        cell["id"] = f"cell-{i}"
+    path.write_text(json.dumps(nb, indent=1))
+
+
+def write_highlight_notebook(path: Path) -> None:
+    """A Python cell, a Python cell with a %R line, and an empty cell, where
+    the test types a %%R cell."""
+    nb = {
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python", "codemirror_mode": {"name": "ipython", "version": 3}},
+        },
+        "cells": [_code("def shout(text):\n    return text.upper()  # a Python comment"),
+                  _code("flags = %R -o n n <- c(TRUE, NA)\nshout('done')"), _code("")],
+    }
     for i, cell in enumerate(nb["cells"]):
         cell["id"] = f"cell-{i}"
     path.write_text(json.dumps(nb, indent=1))
@@ -157,6 +176,7 @@ def lab(tmp_path_factory):
     shutil.copytree(REPO / "notebooks", root,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     write_notebook(root / NOTEBOOK)
+    write_highlight_notebook(root / HIGHLIGHT_NOTEBOOK)
     # No "official Jupyter news?" toast over the screenshot, no update check.
     settings = tmp / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
@@ -427,3 +447,89 @@ def test_dt_widget_renders_in_jupyterlab(ran):
         pytest.skip("r-cran-dt is not in this Debian release")
     rows = widget_texts(ran, "DT::datatable", ".datatables table.dataTable tbody tr", "the DT widget's rows")
     assert len(rows) == 4 and "Mazda RX4" in rows[0]
+
+
+# The colour of the span whose text is arguments[1] in the editor of cell
+# arguments[0], and the colour JupyterLab's theme gives the CSS variable
+# arguments[2] (what the editor's highlight style uses for that kind of
+# token); null while there is no such span.
+_TOKEN_COLOUR = """
+const [cell, text, variable] = arguments;
+const span = [...cell.querySelectorAll('.cm-content .cm-line span')].find(s => s.textContent === text);
+if (!span) return null;
+const probe = document.createElement('span');
+probe.style.color = `var(${variable})`;
+cell.appendChild(probe);
+const themed = getComputedStyle(probe).color;
+probe.remove();
+return [getComputedStyle(span).color, themed];
+"""
+
+
+def test_percent_percent_r_cells_are_highlighted_as_r_as_one_types(lab, browser):
+    """Typing a %%R cell switches its highlighting to R: `<-` is one token in
+    the operator's colour, `#` starts a comment, TRUE is an R constant, and
+    Ctrl-/ comments with `#`; the Python cell beside it stays Python, a %R
+    line's code is R; removing the magic line makes the cell Python again."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    base, token, _ = lab
+    driver, wait_for = browser, waiter(browser)
+    driver.get(f"{base}/lab/tree/{HIGHLIGHT_NOTEBOOK}?token={token}")
+    cells = wait_for("the notebook's three code cells", PAGE_TIMEOUT, lambda d: (
+        lambda found: found if len(found) == 3 and all(c.find_elements(By.CSS_SELECTOR, ".cm-content") for c in found)
+        else None)(d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")))
+    python_cell, line_cell, r_cell = cells  # the notebook of this test: others may be open in hidden tabs
+
+    def colour(cell, text: str, variable: str, what: str):
+        return wait_for(what, 15, lambda d: d.execute_script(_TOKEN_COLOUR, cell, text, variable))
+
+    editor = r_cell.find_element(By.CSS_SELECTOR, ".cm-content")
+    editor.click()
+    editor.send_keys("%%R")
+    editor.send_keys(Keys.ENTER)
+    editor.send_keys("x <- c(1, 2)  # an R comment")
+    editor.send_keys(Keys.ENTER)
+    editor.send_keys("ok <- TRUE")
+
+    got, themed = colour(r_cell, "<-", "--jp-mirror-editor-operator-color", "`<-` as one token")
+    assert got == themed, f"`<-` is coloured {got}, not as an operator ({themed})"
+    got, themed = colour(r_cell, "# an R comment", "--jp-mirror-editor-comment-color", "the R comment as one token")
+    assert got == themed, f"the R comment is coloured {got}, not as a comment ({themed})"
+    got, themed = colour(r_cell, "TRUE", "--jp-mirror-editor-atom-color", "TRUE as a token")
+    assert got == themed, f"R's TRUE is coloured {got}, not as a constant ({themed})"
+
+    got, themed = colour(python_cell, "def", "--jp-mirror-editor-keyword-color", "Python's def as a token")
+    assert got == themed, f"the Python cell's def is coloured {got}, not as a keyword ({themed})"
+    got, themed = colour(python_cell, "# a Python comment", "--jp-mirror-editor-comment-color",
+                         "the Python comment as one token")
+    assert got == themed
+
+    # A %R line: its code is R (TRUE a constant), the rest of the cell Python.
+    got, themed = colour(line_cell, "TRUE", "--jp-mirror-editor-atom-color", "the %R line's TRUE as a token")
+    assert got == themed, f"TRUE on the %R line is coloured {got}, not as R's constant ({themed})"
+    got, themed = colour(line_cell, "'done'", "--jp-mirror-editor-string-color", "the Python string as a token")
+    assert got == themed
+    OUT.mkdir(parents=True, exist_ok=True)  # the README's picture (notebooks/images/r-highlighting.png)
+    driver.execute_script("return arguments[0].closest('.jp-WindowedPanel-viewport') || "
+                          "arguments[0].closest('.jp-Notebook')", r_cell).screenshot(str(HIGHLIGHT_SCREENSHOT))
+
+    # Ctrl-/ comments the line with R's "#", and again uncomments it.
+    def toggle():
+        ActionChains(driver).key_down(Keys.CONTROL).send_keys("/").key_up(Keys.CONTROL).perform()
+
+    toggle()
+    wait_for("Ctrl-/ commenting the R line", 10, lambda d: "# ok <- TRUE" in editor.text)
+    toggle()
+    wait_for("Ctrl-/ uncommenting it", 10, lambda d: "# ok" not in editor.text and "ok <- TRUE" in editor.text)
+
+    # Removing the magic line: Python again (TRUE is then just a name).
+    ActionChains(driver).key_down(Keys.CONTROL).send_keys(Keys.HOME).key_up(Keys.CONTROL) \
+        .key_down(Keys.SHIFT).send_keys(Keys.DOWN).key_up(Keys.SHIFT).send_keys(Keys.DELETE).perform()
+    wait_for("the magic line removed", 10, lambda d: editor.text.startswith("x <- c(1, 2)"))
+    wait_for("TRUE no longer coloured as R's constant", 15, lambda d: (
+        lambda found: found is None or found[0] != found[1])(
+            d.execute_script(_TOKEN_COLOUR, r_cell, "TRUE", "--jp-mirror-editor-atom-color")))
+    assert "ok <- TRUE" in editor.text
