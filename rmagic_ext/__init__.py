@@ -54,6 +54,10 @@ def unload_ipython_extension(ipython) -> None:
     inspection.uninstall(ipython)
     graphics.follow_settings(None)
     display.follow_table_limits(None)
+    kernel = getattr(ipython, "kernel", None)
+    if kernel is not None:
+        from .highlighting import use_in_kernel
+        use_in_kernel(kernel, use=False)
     convert.use_frames("pandas")
     convert.use_int64("double")
     graphics.uninstall()

@@ -233,10 +233,13 @@ class Session:
         an rpy2 object must be.
 
         session.R's ``call_helper`` runs it under R's protection and answers
-        with one status shape (status, value, message, call, trace, classes,
-        warnings). R errors are raised as RError, interrupts as RInterrupt;
-        R's deferred warnings are printed once, here; with ``warnings=False``
-        they are left to the caller (in ``status``), unless an error is raised.
+        with one status shape (a helper marked ``reports_status`` answers for
+        itself: it is called directly, through R_tryEval, whenever its
+        arguments are values that R evaluates to themselves): status, value,
+        message, call, trace, classes, warnings. R errors are raised as
+        RError, interrupts as RInterrupt; R's deferred warnings are printed
+        once, here; with ``warnings=False`` they are left to the caller (in
+        ``status``), unless an error is raised.
         Returns the value, or with ``status`` the whole status as a dict."""
         with self.entered():
             self.check_interrupt()  # a SIGINT since R was entered: R would stop before our handlers

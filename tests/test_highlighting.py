@@ -103,7 +103,7 @@ def test_nbconvert_html_highlights_r_as_r(tmp_path):
     assert ("o", "%") in spans(line_cell) and ("nf", "mean") in spans(line_cell)
 
 
-def test_the_kernel_names_the_lexer_once_the_extension_is_loaded():
+def test_the_kernel_names_the_lexer_while_the_extension_is_loaded():
     from kernel_helpers import Kernel
     kernel = Kernel()
     try:
@@ -114,6 +114,8 @@ def test_the_kernel_names_the_lexer_once_the_extension_is_loaded():
         assert after["pygments_lexer"] == NOTEBOOK_LEXER
         assert {k: v for k, v in after.items() if k != "pygments_lexer"} == \
             {k: v for k, v in before.items() if k != "pygments_lexer"}
+        assert kernel.execute("%unload_ext rmagic_ext").error is None
+        assert kernel.client.kernel_info(reply=True, timeout=30)["content"]["language_info"] == before
     finally:
         kernel.shutdown()
 

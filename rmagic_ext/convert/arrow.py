@@ -197,7 +197,7 @@ def encodings_ahead(arrays: list) -> list:
     return found
 
 
-def in_order_of_readiness(encodings: list, convert) -> list:
+def made_encoded_last(encodings: list, convert) -> list:
     """``[convert(i) for i in range(len(encodings))]``, the columns with an
     encoding under way made last, so their hashing overlaps the others."""
     columns = [None] * len(encodings)
@@ -253,7 +253,7 @@ def table_to_r(table):
     from .pandas import r_data_frame
     names = list(table.column_names)
     encodings = encodings_ahead(table.columns)
-    columns = in_order_of_readiness(
+    columns = made_encoded_last(
         encodings, lambda i: array_to_r(table.column(i), f"column {names[i]!r}", encodings[i]))
     return r_data_frame(names, columns, pd.RangeIndex(table.num_rows))
 

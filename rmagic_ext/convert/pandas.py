@@ -145,7 +145,7 @@ def dataframe_to_r(frame: pd.DataFrame):
         raise ConversionError("a DataFrame with duplicate column names cannot become a data.frame")
     series = [frame.iloc[:, i] for i in range(frame.shape[1])]
     encodings = arrow.encodings_ahead([arrow.pandas_array(column) for column in series])
-    columns = arrow.in_order_of_readiness(
+    columns = arrow.made_encoded_last(
         encodings, lambda i: column_to_r(series[i], f"column {names[i]!r}", encodings[i]))
     return r_data_frame(names, columns, frame.index)
 
