@@ -145,28 +145,29 @@ def test_a_print_method_that_warns_then_fails_warns_once(session, capsys):
     assert err.count("mind the step") == 1, err
 
 
-def test_cells_call_r_s_helpers_straight_through_r_tryeval(session, capsys, monkeypatch):
+@pytest.fixture
+def direct_calls(monkeypatch) -> list[int]:
+    """The number of arguments of each helper call made straight through R_tryEval."""
+    from rmagic_ext import _rapi
+    calls, real = [], _rapi.try_call
+    monkeypatch.setattr(_rapi, "try_call", lambda function, args: calls.append(len(args)) or real(function, args))
+    return calls
+
+
+def test_cells_call_r_s_helpers_straight_through_r_tryeval(session, capsys, direct_calls):
     """run_first and show_toplevel report their own status: they are called
     without call_helper, and give the same console output and errors."""
-    from rmagic_ext import _rapi
-    calls = []
-    real = _rapi.try_call
-    monkeypatch.setattr(_rapi, "try_call", lambda function, args: calls.append(len(args)) or real(function, args))
     session.run("y <- 2\ny * 3")
     assert capsys.readouterr().out == "[1] 6\n"
-    assert calls == [3, 3, 1]  # run_first, eval_toplevel for the second expression, show_toplevel
+    assert direct_calls == [3, 3, 1]  # run_first, eval_toplevel for the second expression, show_toplevel
     with pytest.raises(RError, match="boom"):
         session.run('stop("boom")')
 
 
-def test_a_visible_symbol_or_call_is_printed_not_evaluated(session, capsys, monkeypatch):
+def test_a_visible_symbol_or_call_is_printed_not_evaluated(session, capsys, direct_calls):
     """A value R would evaluate (a symbol, a call) cannot stand in a direct
     call: show_toplevel gets it through call_helper's argument list."""
-    from rmagic_ext import _rapi
-    calls = []
-    real = _rapi.try_call
-    monkeypatch.setattr(_rapi, "try_call", lambda function, args: calls.append(len(args)) or real(function, args))
     session.run("quote(undefined_name)")
     session.run("quote(f(x) + 1)")
     assert capsys.readouterr().out == "undefined_name\nf(x) + 1\n"
-    assert calls == [3, 3], "only run_first goes direct; show_toplevel of a symbol or call does not"
+    assert direct_calls == [3, 3], "only run_first goes direct; show_toplevel of a symbol or call does not"
