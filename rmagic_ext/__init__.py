@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 
 def load_ipython_extension(ipython) -> None:
-    from . import completion, inspection
+    from . import completion, highlighting, inspection
     from .bridge import use_namespace
     from .magics import RMagics
     use_namespace(lambda: ipython.user_ns, lambda: ipython.user_ns_hidden)  # what py$ sees in R
@@ -29,10 +29,7 @@ def load_ipython_extension(ipython) -> None:
     display.follow_table_limits(lambda: (magics.max_rows, magics.max_cols))  # View(df) too
     completion.install(ipython)
     inspection.install(ipython)
-    kernel = getattr(ipython, "kernel", None)
-    if kernel is not None:  # in a Jupyter kernel: nbconvert's exports lex %%R and %R as R
-        from .highlighting import use_in_kernel
-        use_in_kernel(kernel)
+    highlighting.use_in_kernel(ipython)  # nbconvert's exports lex %%R and %R as R
 
 
 def _jupyter_labextension_paths() -> list[dict]:
@@ -45,7 +42,7 @@ def unload_ipython_extension(ipython) -> None:
     """Remove what loading added: the magics, the completion matcher and
     R's device hooks. R itself keeps running (an embedded R cannot be
     restarted), with its objects; ``%load_ext`` again picks them up."""
-    from . import completion, inspection
+    from . import completion, highlighting, inspection
     magics = ipython.magics_manager.magics
     for kind in ("line", "cell"):
         for name in ("R", "Rpush", "Rpull", "Rget", "Rdevice"):
@@ -54,10 +51,7 @@ def unload_ipython_extension(ipython) -> None:
     inspection.uninstall(ipython)
     graphics.follow_settings(None)
     display.follow_table_limits(None)
-    kernel = getattr(ipython, "kernel", None)
-    if kernel is not None:
-        from .highlighting import use_in_kernel
-        use_in_kernel(kernel, use=False)
+    highlighting.use_in_kernel(ipython, use=False)
     convert.use_frames("pandas")
     convert.use_int64("double")
     graphics.uninstall()

@@ -433,7 +433,7 @@ def has_true_attribute(pointer, name: str) -> bool:
     """Whether the R object's attribute ``name`` is TRUE (read in C)."""
     lib, typeof = rlib(), _optional("TYPEOF")
     value = lib.Rf_getAttrib(pointer, _symbol_for(name))
-    return typeof(address(value)) == LGLSXP and lib.Rf_xlength(value) == 1 and first_logical(value) is True
+    return typeof is not None and typeof(address(value)) == LGLSXP and lib.Rf_xlength(value) == 1 and first_logical(value) is True
 
 
 # -- reading small results without rpy2 wrappers ---------------------------------

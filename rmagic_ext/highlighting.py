@@ -109,11 +109,13 @@ class IPythonRLexer(Lexer):
             yield from _shifted(python, text[start:], start)
 
 
-def use_in_kernel(kernel, use: bool = True) -> None:
-    """Make an IPython kernel name :data:`NOTEBOOK_LEXER` as its Pygments
-    lexer (``language_info.pygments_lexer``, saved in each notebook's
-    metadata), so that nbconvert highlights the notebook's R as R; with
-    ``use=False``, IPython's own again (the extension unloaded)."""
+def use_in_kernel(shell, use: bool = True) -> None:
+    """Make the shell's IPython kernel, if it runs in one, name
+    :data:`NOTEBOOK_LEXER` as its Pygments lexer (``language_info.pygments_lexer``,
+    saved in each notebook's metadata), so that nbconvert highlights the
+    notebook's R as R; with ``use=False``, IPython's own again (the extension
+    unloaded)."""
+    kernel = getattr(shell, "kernel", None)
     info = getattr(kernel, "language_info", None)
     if isinstance(info, dict) and info.get("pygments_lexer") in ("ipython3", NOTEBOOK_LEXER):
         kernel.language_info = {**info, "pygments_lexer": NOTEBOOK_LEXER if use else "ipython3"}
