@@ -8,12 +8,15 @@ from . import display, graphics  # noqa: F401  (their start-up work and rules, f
 from .bridge import r
 from . import convert
 from .convert import Converter, RObject, py2r, r2py
-from .errors import ConversionError, ConversionWarning, RError, RInterrupt, RParseError, RSetupError
+from .errors import (ConversionError, ConversionWarning, GlobalsTooLarge, RemoteError, RError, RInterrupt,
+                     RPackageMissing, RParseError, RSetupError)
 from .graphics import RPlot
+from .remote import remote  # R values and functions pickle (the module's import makes them)
 
 __all__ = [
-    "Converter", "ConversionError", "ConversionWarning", "RError", "RInterrupt", "RParseError", "RSetupError",
-    "RObject", "RPlot", "load_ipython_extension", "py2r", "r", "r2py", "unload_ipython_extension",
+    "Converter", "ConversionError", "ConversionWarning", "GlobalsTooLarge", "RError", "RInterrupt",
+    "RPackageMissing", "RParseError", "RSetupError", "RemoteError", "RObject", "RPlot",
+    "load_ipython_extension", "py2r", "r", "r2py", "remote", "unload_ipython_extension",
 ]
 __version__ = "0.1.0"
 

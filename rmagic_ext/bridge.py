@@ -26,6 +26,7 @@ import types
 from typing import Any, Callable
 
 from .convert import arrow, attr, default, push, python_strings, registry, strings
+from .convert.robject import named
 from .session import RCode, get_session, on_start
 
 _R = RCode("bridge.R")
@@ -247,13 +248,17 @@ class RNamespace:
         try:
             return self[name]
         except KeyError:
-            raise AttributeError(f"R has no global named {name!r}") from None
+            raise AttributeError(_missing_global(name)) from None
 
     def __getitem__(self, name: str):
         found = get_session().lookup(name) if isinstance(name, str) else None
         if found is None:
             raise KeyError(name)
-        return default.r2py(found)
+        return named(default.r2py(found), name)
+
+    def __reduce__(self):
+        """``r`` pickles as itself: in another process, that process's R."""
+        return _arrived_r, ()
 
     def __setattr__(self, name: str, value) -> None:
         self[name] = value
@@ -283,5 +288,21 @@ class RNamespace:
 
 
 r = RNamespace()
+_arrived = {"r": False}
+
+
+def _arrived_r() -> RNamespace:
+    _arrived["r"] = True
+    return r
+
+
+def _missing_global(name: str) -> str:
+    """A name R lacks; in a worker that got ``r`` by pickling (a task that
+    reads ``r.f``), how to take the notebook's function along instead."""
+    message = f"R has no global named {name!r}"
+    if _arrived["r"]:
+        message += (" in this process (r was pickled into it, and R's globals do not travel with r: "
+                    f"take the object first, f = r.{name}, and use f in the task; it travels with what it needs)")
+    return message
 
 __all__ = ["r", "references", "use_namespace"]

@@ -8,6 +8,8 @@ ran it.
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
 
 
@@ -36,8 +38,12 @@ class RError(_Rpy2RuntimeError):
     ``message`` is R's condition message, ``call`` the deparsed call R blames
     (empty when there is none), ``r_traceback`` the user's R frames, outermost
     first and innermost last, and ``classes`` the condition's class vector
-    (``rlang_error``, custom classes, ...).
+    (``rlang_error``, custom classes, ...). ``worker`` says which process
+    raised it when it crossed from another one (a Dask worker, a process
+    pool's child), else None.
     """
+
+    worker: str | None = None
 
     def __init__(self, message: str, call: str = "", r_traceback: tuple[str, ...] = (),
                  classes: tuple[str, ...] = ("simpleError", "error", "condition")):
@@ -50,7 +56,17 @@ class RError(_Rpy2RuntimeError):
         self.err, self.stdout = self.headline(), ""  # what rpy2's RInterpreterError holds
 
     def __str__(self) -> str:
-        return self.headline()
+        return self.headline() + (f" [R in {self.worker}]" if self.worker else "")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+    def __reduce__(self):
+        """Pickled with all its fields (engines send a worker's errors back
+        to the caller), noting the process it leaves."""
+        state = dict(self.__dict__)
+        state["worker"] = self.worker or this_process()
+        return _rebuilt, (type(self), self.message, state)
 
     def headline(self) -> str:
         """R's own one-line form: ``Error in f() : boom`` or ``Error: boom``."""
@@ -72,10 +88,42 @@ class RError(_Rpy2RuntimeError):
                 else:
                     lines.append(f"  {item[0]:>{width}}: {item[1]}")
         lines.append(self.headline())
+        if self.worker:
+            lines.append(f"(raised by R in {self.worker})")
         return "\n".join(lines)
 
     def _render_traceback_(self) -> list[str]:
         return [self.render()]
+
+
+class RPackageMissing(RError):
+    """An R value or function arrived in a process whose R lacks a package
+    it needs; ``package`` names it."""
+
+    def __init__(self, message: str, package: str, call: str = ""):
+        super().__init__(message, call, (), ("rmagic_ext_package_missing", "error", "condition"))
+        self.package = package
+
+
+def _rebuilt(cls, message: str, state: dict):
+    """An exception of ours as it was pickled (no __init__: subclasses differ)."""
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, message)
+    exc.__dict__.update(state)
+    return exc
+
+
+def this_process() -> str:
+    """Which process this is, for errors that travel: the Dask worker's
+    address where there is one, the host and pid always."""
+    here = f"{socket.gethostname()} pid {os.getpid()}"
+    distributed = sys.modules.get("distributed")
+    if distributed is not None:
+        try:
+            return f"Dask worker {distributed.get_worker().address} ({here})"
+        except (ValueError, AttributeError):  # not in a worker's task
+            pass
+    return f"process {here}"
 
 
 class RParseError(_Rpy2ParsingError):
@@ -138,6 +186,26 @@ class ConversionError(TypeError):
 
     def _render_traceback_(self) -> list[str]:
         return [f"{type(self).__name__}: {self}"]
+
+
+class RemoteError(RuntimeError):
+    """An R value or function cannot travel to another process, or what
+    arrived cannot be unpacked; the message says why and what to do."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+class GlobalsTooLarge(RemoteError):
+    """What an R function needs from the notebook is above the size limit;
+    ``sizes`` has each captured object's size in bytes, largest first."""
+
+    def __init__(self, message: str, sizes: dict[str, float] | None = None):
+        super().__init__(message)
+        self.sizes = dict(sizes or {})
+
+    def __reduce__(self):
+        return type(self), (str(self), self.sizes)
 
 
 class ConversionWarning(UserWarning):

@@ -74,6 +74,7 @@ class Session:
         self._forwarded = False  # the SIGINT was handed to R (see _process_events)
         self._user_code = 0  # depth of user Python code run for R (callbacks)
         self._leave_hooks: list[Callable[[], None]] = []
+        self.entries = 0  # outermost entries into R so far: R's state may differ after each
         with self.lock:
             self._start()
 
@@ -90,6 +91,11 @@ class Session:
         self.globalenv = ri.globalenv
         self.tmpdir = _private_tmpdir(Path(str(self.call(self._own, "r_tempdir")[0])))
         self.call(self._own, "refuse_quit")
+
+    @property
+    def helpers_env(self):
+        """The R environment of session.R's helpers (the parent of the others)."""
+        return self._own
 
     def source(self, file: str, parent=None):
         """A new R environment holding the functions of ``rmagic_ext/R/<file>``
@@ -300,6 +306,7 @@ class Session:
                             hook()
             finally:
                 self._depth.value = 0
+                self.entries += 1
 
     def on_leave(self, hook: Callable[[], None]) -> None:
         """Run ``hook()`` as each outermost :meth:`entered` ends, still holding
@@ -494,9 +501,13 @@ class RCode:
     session.R's own. ``code("name", *args)`` calls one through
     :meth:`Session.call`."""
 
+    #: every module's R code, by file (remote.py writes their environments by name)
+    loaded: dict[str, "RCode"] = {}
+
     def __init__(self, file: str) -> None:
         self.file = file
         self.env = None
+        RCode.loaded[file] = self
         on_start(self._source)
 
     def _source(self, session: Session) -> None:

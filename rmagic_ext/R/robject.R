@@ -98,3 +98,12 @@ call_function <- reports_status(function(fun, args, label) {
   eval_toplevel(list(call), 1L, envir)
 })
 
+
+# A function's argument names, and whether each has a default (for Python's
+# inspect.signature); a primitive's are those of its documented closure.
+formal_arguments <- function(f) {
+  formals <- if (is.primitive(f)) formals(args(f)) else formals(f)
+  blank <- function(i) is.symbol(formals[[i]]) && !nzchar(as.character(formals[[i]]))  # no default
+  has_default <- vapply(seq_along(formals), function(i) !blank(i), NA)
+  list(names = as_text(names(formals)), has_default = has_default)
+}

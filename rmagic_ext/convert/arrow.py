@@ -310,21 +310,6 @@ def pandas_array(series: pd.Series):
 #: (neither has an index): a first column of this name, unless they are R's
 #: automatic 1..n.
 ROW_NAMES_COLUMN = "rownames"
-FRAME_KINDS = ("pandas", "polars", "pyarrow")
-_frames = {"kind": "pandas"}
-
-
-def use_frames(kind: str) -> None:
-    """What data.frames become in Python: pandas (the default), polars or pyarrow."""
-    if kind not in FRAME_KINDS:
-        raise ValueError(f"frames must be one of {FRAME_KINDS} (got {kind!r})")
-    _frames["kind"] = kind
-
-
-def frames_kind() -> str:
-    return _frames["kind"]
-
-
 def frame_from_r(rframe, kind: str):
     """A data.frame as a pyarrow Table or a polars DataFrame, built from R's
     vectors (numbers from views of R's memory), not through pandas."""

@@ -17,6 +17,7 @@ from ._bulk import filled_vector, r_array, string_na
 from ._rt import attr, python_strings, ri, set_attr, strings
 from .builtins import int_fits_r, sequence_to_r, store_as_double
 from .registry import as_arrays, default, r_typeof
+from .settings import int64_mode
 
 NA_INTEGER = _rapi.NA_INTEGER
 
@@ -39,24 +40,18 @@ def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "ar
     double one (exact up to 2**53, an error beyond). NA positions become NA."""
     present = values if na is None or not na.any() else values[~na]
     if not fits_r_integer(present):
-        if INT64["mode"] == "bit64" and _bit64_installed():
+        if int64_mode() == "bit64" and _bit64_installed():
             return integer64_vector(values, na)
         store_as_double(int(present.min()), int(present.max()), what, stacklevel=3)
         return float_vector(values, na)
     return filled_vector(ri().IntSexpVector, values, na, NA_INTEGER)
 
 
-#: How integers beyond R's integer range travel (RMagics.int64): "double"
-#: (exact to 2**53) or "bit64" (bit64::integer64, exact, where R has bit64).
-INT64 = {"mode": "double"}
-INT64_MODES = ("double", "bit64")
+#: bit64's presence, once asked. How integers beyond R's integer range travel
+#: (RMagics.int64) is settings.int64_mode(): "double" (exact to 2**53) or
+#: "bit64" (bit64::integer64, exact, where R has bit64).
+INT64: dict = {}
 _NA_INTEGER64 = np.iinfo(np.int64).min  # bit64's NA
-
-
-def use_int64(mode: str) -> None:
-    if mode not in INT64_MODES:
-        raise ValueError(f"int64 must be one of {INT64_MODES} (got {mode!r})")
-    INT64["mode"] = mode
 
 
 def _bit64_installed() -> bool:

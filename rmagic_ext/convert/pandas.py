@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConversionError, ConversionWarning
-from . import arrow, datetimes
+from . import arrow, datetimes, settings
 from . import numpy as npconv
 from ._bulk import new_vector, r_array, string_na
 from ._rt import attr, python_strings, ri, set_attr, strings
@@ -285,7 +285,7 @@ def _index(rframe) -> pd.Index:
 @default.r2py.register("data.frame")
 def dataframe_to_py(rframe):
     """A DataFrame, or a polars or pyarrow frame when ``RMagics.frames`` says so."""
-    kind = arrow.frames_kind()
+    kind = settings.frames_kind()
     if kind != "pandas":
         return arrow.frame_from_r(rframe, kind)
     return dataframe_to_pandas(rframe)

@@ -22,15 +22,14 @@ from typing import Any, Callable, Iterator
 from .._rapi import SEXP_TYPES
 from ..errors import ConversionError, RuleReplacedWarning
 from ..session import get_session
+from . import settings
+from .settings import SHAPES
 
 Rule = Callable[[Any], Any]
 
 _active: contextvars.ContextVar["Converter | None"] = contextvars.ContextVar(
     "rmagic_ext_active_converter", default=None)
 
-#: The shapes R's atomic vectors may take in Python (see :func:`shaped`).
-SHAPES = ("python", "arrays")
-_shape: contextvars.ContextVar[str] = contextvars.ContextVar("rmagic_ext_vector_shape", default="python")
 
 def r_typeof(sexp) -> str:
     """R's ``typeof()`` of an rpy2 Sexp, without a call into R (the fallback keys of r2py)."""
@@ -200,8 +199,7 @@ def to_r(value):
     return active().py2r.convert(value)
 
 
-@contextlib.contextmanager
-def shaped(shape: str) -> Iterator[None]:
+def shaped(shape: str) -> contextlib.AbstractContextManager:
     """Shape the atomic vectors converted inside the block.
 
     "python" (what the bridge and every plain conversion use): length-1
@@ -211,18 +209,12 @@ def shaped(shape: str) -> Iterator[None]:
     ``pandas.Categorical``; dates and times datetime64/timedelta64 arrays.
     Fidelity (NA, dtypes, time zones) is the same in both; data.frames and
     R objects are not affected."""
-    if shape not in SHAPES:
-        raise ValueError(f"vector shape must be one of {SHAPES} (got {shape!r})")
-    token = _shape.set(shape)
-    try:
-        yield
-    finally:
-        _shape.reset(token)
+    return settings.using(shape=shape)
 
 
 def as_arrays() -> bool:
     """Whether the conversion under way shapes vectors as arrays (see :func:`shaped`)."""
-    return _shape.get() == "arrays"
+    return settings.vector_shape() == "arrays"
 
 
 def to_py(sexp):

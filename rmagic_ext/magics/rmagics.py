@@ -12,9 +12,10 @@ import textwrap
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, needs_local_scope, no_var_expand
 from IPython.core.magic_arguments import argument, argument_group, magic_arguments
-from traitlets import CaselessStrEnum, Float, Int, TraitError, Unicode, observe, validate
+from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, observe, validate
 
 from .. import convert, display, graphics
+from ..remote import DEFAULT_MAX_SIZE, configure as configure_remote
 from ..convert import push
 from ..convert.rpy2_converter import Rpy2Converter, is_rpy2_converter
 from ..session import get_session
@@ -62,6 +63,24 @@ class RMagics(Magics):
         "'arrays' as rpy2's magics (numpy arrays, length 1 too, names dropped; factors "
         "pandas.Categorical); 'python' for scalars at length 1 and Series for named vectors, "
         "factors and dates.")).tag(config=True)
+
+    remote_max_size = Int(DEFAULT_MAX_SIZE, help=(
+        "Bytes an R function may take along from the notebook when it is pickled for another "
+        "process (its globals, captured); above it pickling fails, naming the largest. 0: no limit.")
+    ).tag(config=True)
+    remote_keep_source = Bool(False, help=(
+        "Keep source references (the text of the cell) in R functions pickled for other "
+        "processes.")).tag(config=True)
+
+    @observe("remote_max_size", "remote_keep_source")
+    def _remote_changed(self, change):
+        configure_remote(max_size=self.remote_max_size, keep_source=self.remote_keep_source)
+
+    @validate("remote_max_size")
+    def _not_negative(self, proposal):
+        if proposal["value"] < 0:
+            raise TraitError(f"RMagics.remote_max_size must be 0 (no limit) or more (got {proposal['value']!r})")
+        return proposal["value"]
 
     @observe("frames")
     def _frames_changed(self, change):
