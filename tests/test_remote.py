@@ -397,9 +397,9 @@ def test_an_r_error_crosses_with_message_call_and_worker(session):
     assert done.returncode == 0, done.stderr
     exc = pickle.loads(bytes.fromhex(done.stdout.strip()))
     assert isinstance(exc, RError)
-    assert exc.message == "negative input: -1" and exc.call == "check(-1L)"
+    assert exc.message == "negative input: -1" and exc.call == "check(x)"
     assert exc.worker.startswith("process ") and "pid" in exc.worker
-    assert str(exc).startswith("Error in check(-1L) : negative input: -1 [R in process ")
+    assert str(exc).startswith("Error in check(x) : negative input: -1 [R in process ")
 
 
 def test_an_r_error_here_names_no_worker(session):

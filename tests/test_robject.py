@@ -294,3 +294,26 @@ def test_a_ggplot_is_a_proxy_on_every_ggplot2(R):
     assert g.data.shape == (32, 11)
     rmagic_ext.r.back = g
     assert R("identical(back, g)") is True
+
+
+def test_a_called_function_sees_its_arguments_by_name_as_typed_in_r(R):
+    f = R("function(data, n = 1, ...) stop('no rows')")
+    with pytest.raises(RError) as caught:
+        f([1.0, 2.0], 2, extra=3)
+    assert caught.value.call == "FUN(data, n, extra = extra)"
+    assert R("function(x) deparse(substitute(x))")(5) == "x"
+    from rmagic_ext import r
+    fit = r.lm("y ~ x", data={"x": [1.0, 2, 3], "y": [2.0, 4, 6]})
+    assert repr(fit).splitlines()[2] == "lm(formula = formula, data = data)"
+
+
+def test_functions_pulled_by_the_magics_carry_their_r_name(ip, R):
+    R("g <- function(x) stop('nope')")
+    ip.run_line_magic("Rpull", "g")
+    pulled = {"-o": ip.user_ns["g"], "%Rget": ip.run_line_magic("Rget", "g")}
+    ip.run_cell_magic("R", "-o h=g", "NULL")
+    pulled["-o h=g"] = ip.user_ns["h"]
+    for how, g in pulled.items():
+        assert g.__name__ == "g", how
+        with pytest.raises(RError, match=r"Error in g\(x\) : nope"):
+            g(1)

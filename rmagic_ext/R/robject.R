@@ -86,18 +86,39 @@ set_member <- function(x, name, value) {
 }
 
 # Call a function with already-converted arguments (a list; names for named
-# arguments). The function is bound to `label` so R's error messages read
-# "Error in label(...)" rather than deparsing its whole body, and language
-# arguments are quoted so they arrive as values instead of being evaluated.
+# arguments). The function and each argument are bound in the call's frame,
+# so R's error messages and match.call() read "label(data, n = n)", as for
+# a call typed in R, rather than deparsing the values (or evaluating
+# language values: bound, a formula arrives as a value).
 call_function <- reports_status(function(fun, args, label) {
-  language <- vapply(args, is.language, NA)
-  args[language] <- lapply(args[language], enquote)
   envir <- new.env(parent = globalenv())
   assign(label, fun, envir = envir)
-  call <- as.call(c(list(as.name(label)), args))
+  symbols <- argument_symbols(fun, args, label)
+  for (i in seq_along(args)) assign(symbols[i], args[[i]], envir = envir)
+  call <- as.call(c(list(as.name(label)), stats::setNames(lapply(symbols, as.name), names(args))))
   eval_toplevel(list(call), 1L, envir)
 })
 
+# The names arguments are bound to: a keyword's own name; a positional
+# argument's formal (the i-th before `...`, when not also given by keyword);
+# `.arg<i>` where neither is free.
+argument_symbols <- function(fun, args, label) {
+  keywords <- names(args) %||% rep("", length(args))
+  formals <- if (is.primitive(fun)) names(formals(args(fun))) else names(formals(fun))
+  before_dots <- formals[seq_len(match("...", formals, nomatch = length(formals) + 1L) - 1L)]
+  positional <- setdiff(before_dots, keywords[nzchar(keywords)])
+  symbols <- character(length(args))
+  taken <- label
+  for (i in seq_along(args)) {
+    want <- if (nzchar(keywords[i])) keywords[i] else positional[sum(!nzchar(keywords[seq_len(i)]))]
+    if (is.na(want) || want %in% taken || want == "...") want <- paste0(".arg", i)
+    symbols[i] <- want
+    taken <- c(taken, want)
+  }
+  symbols
+}
+
+`%||%` <- function(a, b) if (is.null(a)) b else a
 
 # A function's argument names, and whether each has a default (for Python's
 # inspect.signature); a primitive's are those of its documented closure.

@@ -17,6 +17,7 @@ from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, ob
 from .. import convert, display, graphics
 from ..remote import DEFAULT_MAX_SIZE, configure as configure_remote
 from ..convert import push
+from ..convert.robject import named
 from ..convert.rpy2_converter import Rpy2Converter, is_rpy2_converter
 from ..session import get_session
 from .options import MissingRName, check_r_name, parse_pairs, resolve, split_names, split_options
@@ -212,7 +213,8 @@ class RMagics(Magics):
         if len(names) != 1:
             raise UsageError("%Rget takes exactly one R name")
         converter = self._converter(args.converter, (local_ns, self.shell.user_ns))
-        return self._to_python(self._r_object(check_r_name(names[0], "%Rget")), converter)
+        r_name = check_r_name(names[0], "%Rget")
+        return named(self._to_python(self._r_object(r_name), converter), r_name)
 
     # -- steps --------------------------------------------------------------
 
@@ -239,7 +241,8 @@ class RMagics(Magics):
         if check_first:
             for r_name, _ in outputs:
                 self._r_object(r_name)
-        values = {py_name: self._to_python(self._r_object(r_name), converter) for r_name, py_name in outputs}
+        values = {py_name: named(self._to_python(self._r_object(r_name), converter), r_name)
+                  for r_name, py_name in outputs}
         if values:
             self.shell.push(values)
 
