@@ -10,7 +10,8 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 # Debian packages: R itself, headers for rpy2, and the R packages that the
 # tests and notebooks use.
-R_DEBS := r-base-core r-base-dev r-cran-ggplot2 r-cran-lattice r-cran-rlang r-cran-r6 r-cran-tibble r-cran-matrix r-cran-bit64
+R_DEBS := r-base-core r-base-dev r-cran-ggplot2 r-cran-lattice r-cran-rlang r-cran-r6 r-cran-tibble r-cran-matrix r-cran-bit64 \
+  r-cran-globals
 # Jupyter-aware R packages (IRdisplay, repr, htmlwidgets and two widgets),
 # installed where the Debian release has them (Debian testing has no plotly
 # now); the tests that need one skip, saying so, where it is missing.
@@ -19,6 +20,8 @@ UNAVAILABLE := .setup-unavailable-debs
 # Headless Chromium and its WebDriver for tests/test_browser.py (JupyterLab in a
 # real browser); selenium uses these and never downloads a browser or driver.
 BROWSER_DEBS := chromium chromium-driver
+# Java for Spark (pyspark's tests of R functions in applyInPandas).
+ENGINE_DEBS := default-jre-headless
 # Debian's own python3 needs these for a venv and for building rpy2's cffi
 # module; a Python that already has them (pyenv, python.org) needs nothing.
 PY_DEBS := $(shell $(PYTHON) -c 'import ensurepip' 2>/dev/null || echo python3-venv) \
@@ -31,12 +34,12 @@ LABEXT := rmagic_ext/labextension
 
 setup: r $(STAMP)
 
-# Install whatever of R_DEBS, R_JUPYTER_DEBS, BROWSER_DEBS and PY_DEBS is
+# Install whatever of R_DEBS, R_JUPYTER_DEBS, BROWSER_DEBS, ENGINE_DEBS and PY_DEBS is
 # missing; never touches apt when all is there (or known to be unavailable,
 # in $(UNAVAILABLE)), and runs `apt-get update` at most once.
 r:
 	@installed() { dpkg-query -W -f='$${Status}\n' $$1 2>/dev/null | grep -q '^install ok installed'; }; \
-	missing=$$(for p in $(R_DEBS) $(BROWSER_DEBS) $(PY_DEBS); do installed $$p || echo $$p; done); \
+	missing=$$(for p in $(R_DEBS) $(BROWSER_DEBS) $(ENGINE_DEBS) $(PY_DEBS); do installed $$p || echo $$p; done); \
 	optional=$$(for p in $(R_JUPYTER_DEBS); do installed $$p || grep -qx $$p $(UNAVAILABLE) 2>/dev/null || echo $$p; done); \
 	if [ -n "$$missing$$optional" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
@@ -61,7 +64,7 @@ r:
 $(STAMP): pyproject.toml Makefile rmagic_ext/rsetup.py $(LABEXT)/prebuilt/sources.sha256
 	@$(VPY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q --config-settings editable_mode=compat -e '.[test,lab,arrow]' "$$($(VPY) rmagic_ext/rsetup.py)"
+	$(VPY) -m pip install -q --config-settings editable_mode=compat -e '.[test,lab,arrow,dask,ray,spark]' "$$($(VPY) rmagic_ext/rsetup.py)"
 	$(VPY) -m rmagic_ext install-kernel --sys-prefix >/dev/null
 	@# pip installs the prebuilt JupyterLab extension as data files, which an
 	@# editable install leaves out (setuptools): link it where pip would put it.
@@ -84,6 +87,7 @@ test-matrix:
 
 bench: setup
 	$(VPY) benchmarks/transfer.py
+	$(VPY) benchmarks/remote.py
 
 # The JupyterLab extension's JavaScript is prebuilt and committed (see
 # ARCHITECTURE.md): rebuild it after editing $(LABEXT)/src (needs Node.js >= 18

@@ -27,8 +27,9 @@ from . import rsetup
 
 KERNEL_NAME = "python3-r"
 DISPLAY_NAME = "Python 3 + R"
-#: The R packages the notebooks in notebooks/ use.
-NOTEBOOK_PACKAGES = ("ggplot2", "lattice", "rlang", "R6")
+#: The R packages the notebooks in notebooks/ use (globals: R functions pickled for
+#: other processes find what they need with its walker).
+NOTEBOOK_PACKAGES = ("ggplot2", "lattice", "rlang", "R6", "globals")
 #: graphics.R opens png() and jpeg() with type = "cairo", and svg() is cairo's.
 DEVICE_CAPABILITIES = ("png", "jpeg", "cairo")
 PROBE_TIMEOUT = 60.0

@@ -124,7 +124,7 @@ def test_doctor_passes_on_this_machine(prefix):
     assert not [line for line in lines if line.startswith(("PROBLEM", "SKIP"))]
     for start in ("OK       R 4.", "OK       rpy2 ", "OK       rpy2 loads R", "OK       graphics devices: png, jpeg, svg",
                   "OK       R package ggplot2 ", "OK       R package lattice ", "OK       R package rlang ",
-                  "OK       R package R6 ", "OK       kernel 'python3-r' (Python 3 + R)",
+                  "OK       R package R6 ", "OK       R package globals ", "OK       kernel 'python3-r' (Python 3 + R)",
                   "OK       JupyterLab extension rmagic-ext (R highlighting) at "):
         assert any(line.startswith(start) for line in lines), (start, done.stdout)
     assert lines[-1] == "All checks passed."

@@ -1,0 +1,151 @@
+"""R work on other processes: what it costs to send R functions to a Dask
+cluster, each against its floor measured in the same run.
+
+    make bench          # or: .venv/bin/python benchmarks/remote.py [--quick]
+
+- 1,000 tiny R tasks on a 2-worker LocalCluster against 1,000 tiny Python
+  tasks on the same cluster (the engine's own cost per task is the floor),
+  and against the same R function through rpy2's robjects layer where that
+  works (rpy2's objects of the low-level layer, the magics', crash when
+  unpickled; robjects' load, without what the function needs from the
+  notebook);
+- the first R task on a fresh worker (Python imports, R start, unpickling);
+- 8 groups of CPU-bound R work on 2 worker processes against the same
+  groups one after another in this process's R.
+Ends with the targets of issue 26, each marked met or missed.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import sys
+import time
+
+QUICK = "--quick" in sys.argv
+TASKS = 200 if QUICK else 1000
+ROUNDS = 2 if QUICK else 3
+
+
+def cluster(workers: int = 2):
+    from distributed import Client, LocalCluster
+    local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                         silence_logs=logging.CRITICAL)
+    return local, Client(local)
+
+
+def timed(run) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def add_one(x):
+    return x + 1
+
+
+def tiny_tasks() -> dict:
+    """Seconds per task for TASKS tasks, median of ROUNDS (after a warm-up map)."""
+    from rmagic_ext import r
+    r("add_one <- function(x) x + 1")
+    in_r = r.add_one
+    local, client = cluster()
+    try:
+        with_rpy2 = _rpy2_function(client)
+        kinds = {"Python": add_one, "rmagic_ext (R)": in_r, "rpy2 robjects (R)": with_rpy2}
+        per_task = {}
+        for name, fn in kinds.items():
+            if fn is None:
+                per_task[name] = None
+                continue
+            client.gather(client.map(fn, range(20), pure=False))  # warm: imports, R start, unpickling
+            samples = [timed(lambda: client.gather(client.map(fn, range(TASKS), pure=False))) / TASKS
+                       for _ in range(ROUNDS)]
+            per_task[name] = statistics.median(samples)
+        return per_task
+    finally:
+        client.close()
+        local.close()
+
+
+def _rpy2_function(client):
+    """rpy2's own function object, if it runs on the cluster (None if not)."""
+    try:
+        import rpy2.robjects as ro
+        fn = ro.r("function(x) x + 1")
+        client.submit(fn, 1, pure=False).result(timeout=60)
+        return fn
+    except Exception as exc:  # its objects may not survive the trip
+        print(f"   (rpy2 robjects on Dask: {type(exc).__name__}: {str(exc)[:80]})")
+        return None
+
+
+def first_task() -> list[float]:
+    """Seconds for the first R task on a worker that has never run R."""
+    from rmagic_ext import r
+    r("add_one <- function(x) x + 1")
+    fn = r.add_one
+    samples = []
+    for _ in range(ROUNDS):
+        local, client = cluster(workers=1)
+        try:
+            client.submit(add_one, 0, pure=False).result()  # the worker is up and has run a task
+            samples.append(timed(lambda: client.submit(fn, 1, pure=False).result()))
+        finally:
+            client.close()
+            local.close()
+    return samples
+
+
+CPU_BOUND = """busy <- function(g) { s <- 0; for (i in seq_len(5e6)) s <- s + (i %% 7) * g; data.frame(g = g, s = s) }"""
+
+
+def cpu_bound() -> tuple[float, float]:
+    """8 groups: serially in this process's R, then on 2 workers (R started
+    there ahead by the worker plugin)."""
+    from rmagic_ext import r
+    from rmagic_ext.dask import RWorkerPlugin
+    r(CPU_BOUND)
+    busy = r.busy
+    serial = statistics.median(timed(lambda: [busy(g) for g in range(8)]) for _ in range(ROUNDS))
+    local, client = cluster()
+    try:
+        client.register_plugin(RWorkerPlugin())
+        client.gather(client.map(busy, [0, 0], pure=False))  # the function unpacked on both workers
+        parallel = statistics.median(timed(lambda: client.gather(client.map(busy, range(8), pure=False)))
+                                     for _ in range(ROUNDS))
+    finally:
+        client.close()
+        local.close()
+    return serial, parallel
+
+
+def main() -> None:
+    from harness import _fmt
+    print(f"R work on a Dask LocalCluster (2 workers x 1 thread); {TASKS} tasks, median of {ROUNDS} rounds")
+    per_task = tiny_tasks()
+    for name, seconds in per_task.items():
+        print(f"  tiny task, {name:<22}{_fmt(seconds) if seconds else '-':>12} per task")
+    firsts = first_task()
+    print(f"  first R task on a fresh worker      {_fmt(statistics.median(firsts)):>12}"
+          f"   (samples: {', '.join(_fmt(s) for s in firsts)})")
+    serial, parallel = cpu_bound()
+    print(f"  8 CPU-bound R groups, serial here   {_fmt(serial):>12}")
+    print(f"  8 CPU-bound R groups, 2 workers     {_fmt(parallel):>12}   ({serial / parallel:.2f}x faster)")
+    ratio = per_task["rmagic_ext (R)"] / per_task["Python"]
+    targets = [
+        ("tiny R task <= 2x a tiny Python task on the same cluster", ratio, ratio <= 2, f"{ratio:.2f}x"),
+        ("first R task on a fresh worker <= 1 s", statistics.median(firsts), statistics.median(firsts) <= 1,
+         _fmt(statistics.median(firsts))),
+        ("8 CPU-bound groups on 2 workers >= 1.7x faster than serial", serial / parallel,
+         serial / parallel >= 1.7, f"{serial / parallel:.2f}x"),
+    ]
+    print("\nTargets (issue 26)")
+    for name, _, met, shown in targets:
+        print(f"  {'met   ' if met else 'MISSED'} {name}: {shown}")
+
+
+if __name__ == "__main__":
+    import os
+    sys.path.insert(0, os.path.dirname(__file__))
+    main()
