@@ -236,6 +236,19 @@ def test_closures_returned_by_closures_travel(session):
     assert add2(1) == 103
 
 
+def test_local_functions_that_call_each_other_travel(session):
+    r("""base <- 10
+         make <- function() {
+           down <- function(n) if (n > 0) down(n - 1) + up(n) else base
+           up <- function(n) n
+           function(n) down(n)
+         }
+         f <- make()""")
+    f = roundtrip(r.f)
+    assert f._packed.captured == ("base",)
+    assert f(3) == 16
+
+
 def test_s3_methods_defined_in_the_notebook_travel(session):
     r("""area <- function(s) UseMethod("area")
          area.square <- function(s) s$side^2

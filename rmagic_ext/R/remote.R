@@ -120,7 +120,10 @@ capture <- function(x, auto = TRUE, names = character(), given = list()) {
 
 # One value: note what it needs, and answer the values to visit next.
 visit <- function(v, st, auto, take) {
-  if (typeof(v) == "closure") return(visit_closure(v, st, auto, take))
+  if (typeof(v) == "closure") {
+    if (already_seen(v, st)) return(list())  # a local function that calls itself, say
+    return(visit_closure(v, st, auto, take))
+  }
   if (inherits(v, "formula")) return(visit_formula(v, st, auto, take))
   if (isS4(v)) {
     package <- attr(class(v), "package")
@@ -131,9 +134,10 @@ visit <- function(v, st, auto, take) {
   list()
 }
 
-already_seen <- function(e, st) {
-  for (s in st$seen) if (identical(s, e)) return(TRUE)
-  st$seen[[length(st$seen) + 1L]] <- e
+# Whether an environment or closure was met before (and note it if not).
+already_seen <- function(x, st) {
+  for (s in st$seen) if (identical(s, x)) return(TRUE)
+  st$seen[[length(st$seen) + 1L]] <- x
   FALSE
 }
 
