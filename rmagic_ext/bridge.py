@@ -17,13 +17,15 @@ exception into an R condition that ``tryCatch`` can catch.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import contextvars
 import functools
 import itertools
 import sys
 import threading
 import traceback
 import types
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .convert import arrow, attr, default, push, python_strings, registry, strings
 from .convert.robject import named
@@ -76,6 +78,32 @@ class References:
 references = References()
 _namespace: Callable[[], dict] = lambda: sys.modules["__main__"].__dict__
 _hidden: Callable[[], Any] = lambda: _HIDDEN_NAMES
+
+
+_arrived_names: contextvars.ContextVar[dict | None] = contextvars.ContextVar("rmagic_ext_py_names", default=None)
+
+
+@contextlib.contextmanager
+def names_from_afar(names: dict) -> Iterator[None]:
+    """Inside the block, ``py$name`` reads and writes ``names`` first: the
+    Python values an R function took along from the notebook it came from."""
+    token = _arrived_names.set(names)
+    try:
+        yield
+    finally:
+        _arrived_names.reset(token)
+
+
+def _py_namespace(name: str) -> dict:
+    """Where ``py$name`` lives: what the running R function brought, else the namespace."""
+    arrived = _arrived_names.get()
+    return arrived if arrived is not None and name in arrived else _namespace()
+
+
+def python_values(names: list[str]) -> dict[str, Any]:
+    """The values of ``names`` in the namespace ``py$`` reads (those it has)."""
+    namespace = _namespace()
+    return {name: namespace[name] for name in names if name in namespace}
 
 
 def use_namespace(getter: Callable[[], dict], hidden: Callable[[], Any] | None = None) -> None:
@@ -163,14 +191,16 @@ def _obj(sexp):
 
 
 def _get_global(name):
-    namespace, key = _namespace(), _name(name)
+    key = _name(name)
+    namespace = _py_namespace(key)
     if key not in namespace:
         raise NameError(f"name '{key}' is not defined in Python")
     return registry.to_r(namespace[key])
 
 
 def _set_global(name, value):
-    _namespace()[_name(name)] = registry.to_py(value)
+    key = _name(name)
+    _py_namespace(key)[key] = registry.to_py(value)
 
 
 def _list_globals():

@@ -70,6 +70,7 @@ class Packed:
     namespaces: tuple[str, ...]  # needed: an error names the first one missing
     attached: tuple[str, ...]  # the notebook's search path, attached where installed
     pyobjects: dict[int, Any]  # Python objects R held references to, by key
+    pynames: dict[str, Any]  # the notebook's Python values its R functions read as py$name
     captured: tuple[str, ...]  # the names of the notebook's globals taken along
     label: str
     conversion: dict[str, str]  # settings.current() of the notebook
@@ -84,7 +85,7 @@ class Packed:
     def state(self) -> dict[str, Any]:
         """Plain data for pickle: no class of ours but the proxy's."""
         return {"data": self.data, "digest": self.digest, "namespaces": list(self.namespaces),
-                "attached": list(self.attached), "pyobjects": self.pyobjects,
+                "attached": list(self.attached), "pyobjects": self.pyobjects, "pynames": self.pynames,
                 "captured": list(self.captured), "label": self.label,
                 "conversion": self.conversion, "origin": self.origin, "fixed": self.fixed}
 
@@ -95,7 +96,7 @@ class Packed:
             data = state["data"]
             packed = cls(bytes(data) if isinstance(data, (bytearray, memoryview)) else data,
                          tuple(state["namespaces"]), tuple(state["attached"]), dict(state["pyobjects"]),
-                         tuple(state["captured"]), state["label"], dict(state["conversion"]), dict(state["origin"]),
+                         dict(state["pynames"]), tuple(state["captured"]), state["label"], dict(state["conversion"]), dict(state["origin"]),
                          bool(state["fixed"]), state["digest"])
         except (TypeError, KeyError, ValueError) as exc:
             raise pickle.UnpicklingError(f"not an R value pickled by rmagic_ext ({type(exc).__name__}: {exc})") from None
@@ -166,9 +167,10 @@ def pack(proxy: RObject, *, auto: bool = True, names: Iterable[str] = (), given:
         namespaces = tuple(str(n) for n in res["namespaces"])
         attached = tuple(str(n) for n in res["attached"])
         captured = tuple(str(n) for n in res["globals"])
+        pynames = bridge.python_values([str(n) for n in res["py_names"]])
     conversion = {**settings.current(), "shape": proxy._settings.get("shape", "python")}
-    return Packed(data, namespaces, attached, {k: bridge.references.get(k) for k in keys}, captured, label,
-                  conversion, _origin(), fixed)
+    return Packed(data, namespaces, attached, {k: bridge.references.get(k) for k in keys}, pynames, captured,
+                  label, conversion, _origin(), fixed)
 
 
 def _too_large(label: str, res: dict, limit: int) -> GlobalsTooLarge:
@@ -301,12 +303,19 @@ def _missing_packages() -> Iterator[None]:
         raise RPackageMissing(exc.message, package) from None
 
 
-def _from_afar(proxy: RObject, exc: BaseException) -> BaseException:
-    """An R error of a function that came from another process says which
-    process raised it (the worker, when it goes back to the notebook)."""
-    if isinstance(exc, RError) and exc.worker is None and _away(proxy._packed):
-        exc.worker = this_process()
-    return exc
+@contextlib.contextmanager
+def _calling(proxy: RObject) -> Iterator[None]:
+    """Around a call of a function that travelled: ``py$name`` finds the
+    Python values it brought, and an R error says which process raised it
+    (the worker, when it goes back to the notebook)."""
+    packed = proxy._packed
+    try:
+        with bridge.names_from_afar(packed.pynames):
+            yield
+    except RError as exc:
+        if exc.worker is None and _away(packed):
+            exc.worker = this_process()
+        raise
 
 
 def _away(packed: Packed) -> bool:
@@ -316,7 +325,7 @@ def _away(packed: Packed) -> bool:
 
 robject.Travel.reduce = _reduce
 robject.Travel.unpack = unpack
-robject.Travel.from_afar = _from_afar
+robject.Travel.calling = _calling
 
 
 # -- explicit control --------------------------------------------------------------------

@@ -273,6 +273,16 @@ def test_python_objects_that_r_holds_travel_as_python_objects(ip):
     assert done.stdout.strip() == "42"
 
 
+def test_python_values_read_with_py_dollar_travel(ip):
+    ip.user_ns.update(threshold=21, offset=0.5, unused=object())
+    ip.run_cell_magic("R", "", "f <- function(x) py$threshold * x + py[['offset']]")
+    f = r.f
+    assert f._packed is None and pickle.loads(pickle.dumps(f))._packed.pynames == {"threshold": 21, "offset": 0.5}
+    done = elsewhere("print(values['f'](2))", f=f)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "42.5"
+
+
 def test_attached_packages_are_attached_where_it_runs(session):
     r("library(tools); f <- function(x) file_path_sans_ext(x)")
     done = elsewhere("""

@@ -75,6 +75,23 @@ namespaces_named <- function(x) {
   unique(found)
 }
 
+# The names an R function reads or writes as py$name or py[["name"]]: the
+# Python values of the notebook it came from (taken along by Python).
+py_names_used <- function(f) {
+  found <- character()
+  walk <- function(e) {
+    if (!is.call(e)) return(invisible())
+    head <- e[[1L]]
+    if ((identical(head, as.name("$")) || identical(head, as.name("[["))) && length(e) == 3L &&
+        identical(e[[2L]], as.name("py")) && (is.symbol(e[[3L]]) || is.character(e[[3L]]))) {
+      found <<- c(found, as.character(e[[3L]]))
+    }
+    for (part in as.list(e)) if (!missing(part)) walk(part)
+  }
+  walk(body(f))
+  unique(found)
+}
+
 # Values that may lead to more of the notebook: closures, formulas, S4
 # objects, environments of the user's, and lists holding any of these.
 leads_somewhere <- function(v) {
@@ -93,6 +110,7 @@ capture <- function(x, auto = TRUE, names = character(), given = list()) {
   st$namespaces <- character()
   st$seen <- list()
   st$s3_generics <- character()
+  st$py_names <- character()
   todo <- list(x)
   take <- function(name, value) {
     if (name %in% names(st$globals)) return(list())
@@ -115,7 +133,8 @@ capture <- function(x, auto = TRUE, names = character(), given = list()) {
     todo <- todo[-1L]
     todo <- c(todo, visit(v, st, auto, take))
   }
-  list(globals = st$globals, namespaces = setdiff(unique(st$namespaces), c("base", "")))
+  list(globals = st$globals, namespaces = setdiff(unique(st$namespaces), c("base", "")),
+       py_names = unique(st$py_names))
 }
 
 # One value: note what it needs, and answer the values to visit next.
@@ -173,6 +192,9 @@ visit_closure <- function(f, st, auto, take) {
   if (!auto) return(next_values)
   found <- globals::globalsOf(f, envir = env, mustExist = FALSE, recursive = FALSE)
   where <- attr(found, "where")
+  if ("py" %in% names(found) && identical(own_name(where[["py"]]), "tools")) {
+    st$py_names <- c(st$py_names, py_names_used(f))
+  }
   for (name in names(found)) {
     next_values <- c(next_values, classify(name, where[[name]], st, take))
   }
@@ -282,7 +304,7 @@ pack <- function(x, auto, names, given, extra_packages, keep_source, limit) {
   attached <- sub("^package:", "", grep("^package:", search(), value = TRUE))
   namespaces <- unique(c(captured$namespaces, extra_packages))
   list(status = "ok", data = data, pyobj_keys = unique(keys),
-       namespaces = namespaces, attached = setdiff(attached, base_packages()),
+       namespaces = namespaces, attached = setdiff(attached, base_packages()), py_names = captured$py_names,
        globals = as.character(names(globals)))
 }
 

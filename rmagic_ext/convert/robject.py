@@ -27,6 +27,7 @@ members of the same name; ``obj["names"]`` always reaches R's.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from typing import Any, Callable
 
@@ -53,8 +54,9 @@ class Travel:
     reduce: Callable[["RObject"], tuple] | None = None
     #: packed -> the R object, in this process (a proxy's first use after unpickling)
     unpack: Callable[[Any], Any] | None = None
-    #: proxy, R error -> the error to raise (says which worker raised it)
-    from_afar: Callable[["RObject", BaseException], BaseException] | None = None
+    #: proxy -> a context manager around a call of a proxy that travelled
+    #: (its Python values for py$, errors that say which worker raised them)
+    calling: Callable[["RObject"], contextlib.AbstractContextManager] | None = None
 
 
 class RObject:
@@ -238,14 +240,11 @@ class RObject:
         """Call the R function: arguments converted to R, the result back."""
         if self.typeof not in FUNCTION_TYPES:
             raise TypeError(f"{self._describe()} is not a function and cannot be called")
-        with get_session().entered(), settings.using(**self._settings):
-            try:
-                rargs = _argument_list(args, kwargs)
-                return to_py(_R("call_function", self.sexp, rargs, self._label))
-            except Exception as exc:
-                if self._packed is None or Travel.from_afar is None:
-                    raise
-                raise Travel.from_afar(self, exc) from None
+        travelled = self._packed is not None and Travel.calling is not None
+        with get_session().entered(), settings.using(**self._settings), \
+                Travel.calling(self) if travelled else contextlib.nullcontext():
+            rargs = _argument_list(args, kwargs)
+            return to_py(_R("call_function", self.sexp, rargs, self._label))
 
     # -- helpers ----------------------------------------------------------------
 
