@@ -487,8 +487,17 @@ def test_percent_percent_r_cells_are_highlighted_as_r_as_one_types(lab, browser)
         return wait_for(what, 15, lambda d: d.execute_script(_TOKEN_COLOUR, cell, text, variable))
 
     editor = r_cell.find_element(By.CSS_SELECTOR, ".cm-content")
-    editor.click()
-    editor.send_keys("%%R")
+    # As the notebook finishes opening, JupyterLab may still take the focus
+    # from the editor: click and type again until the cell holds the text.
+    for _ in range(3):
+        editor.click()
+        editor.send_keys("%%R")
+        deadline = time.monotonic() + 5
+        while "%%R" not in editor.text and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if "%%R" in editor.text:
+            break
+    assert "%%R" in editor.text, "what was typed never reached the third cell's editor"
     editor.send_keys(Keys.ENTER)
     editor.send_keys("x <- c(1, 2)  # an R comment")
     editor.send_keys(Keys.ENTER)
