@@ -222,6 +222,25 @@ def test_namespaces_used_as_pkg_colon_colon_travel_by_name(session):
     assert f("a.csv") == "csv"
 
 
+def test_the_package_of_an_s4_class_travels(session):
+    r("m <- Matrix::Matrix(c(1, 0, 0, 2), 2, sparse = TRUE); f <- function() class(m * 2)[1]")
+    f = r.f
+    done = elsewhere("""
+        print(values['f']())
+        from rmagic_ext import r
+        print('Matrix' in r('loadedNamespaces()'))
+    """, f=f)
+    assert done.returncode == 0, done.stderr
+    assert "Matrix" in pickle.loads(pickle.dumps(f))._packed.namespaces
+    assert done.stdout.split() == ["ddiMatrix", "True"]
+
+
+def test_builtins_and_package_functions_travel_by_name(session):
+    total, median = roundtrip(r.sum), roundtrip(r("stats::median"))
+    assert total([1, 2, 3]) == 6 and median([1, 5, 9]) == 5
+    assert median._packed.namespaces == ("stats",) and median._packed.captured == ()
+
+
 def test_a_formula_takes_its_variables_from_the_notebook(session):
     r("k <- 100; fml <- y ~ x + offset(rep(k, length(x))); fit <- function(d) coef(lm(fml, data = d))[['x']]")
     fit = roundtrip(r.fit)
