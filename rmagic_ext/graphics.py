@@ -28,6 +28,7 @@ from __future__ import annotations
 import atexit
 import base64
 import dataclasses
+import math
 import re
 import sys
 import uuid
@@ -191,6 +192,10 @@ MAX_PIXELS = 100_000_000
 
 def check_size(spec: DeviceSpec) -> None:
     """Refuse sizes no notebook can show, with the limit, before R draws."""
+    for name, value in (("width", spec.width), ("height", spec.height), ("res", spec.res),
+                        ("pointsize", spec.pointsize)):
+        if not (math.isfinite(value) and value > 0):
+            raise UsageError(f"plot {name} must be a finite number above 0 (got {value!r})")
     scale = 2 if spec.format == "retina" else 1
     width, height = (side * scale for side in spec.pixels)
     if width <= 0 or height <= 0 or width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:

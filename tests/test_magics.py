@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import types
 
 import numpy as np
@@ -234,12 +236,14 @@ def test_unload_takes_back_what_load_added_and_reload_works(ip):
 
 
 @pytest.mark.parametrize("trait, bad", [("max_rows", 0), ("max_cols", -3), ("width", 0.0), ("height", -1.0),
-                                        ("res", 0.0), ("pointsize", -2.0)])
+                                        ("res", 0.0), ("pointsize", -2.0), ("width", float("inf")),
+                                        ("height", float("nan")), ("res", float("-inf"))])
 def test_traits_refuse_values_that_would_fail_later(ip, trait, bad):
     from traitlets import TraitError
     magics = ip.magics_manager.registry["RMagics"]
     before = getattr(magics, trait)
-    with pytest.raises(TraitError, match=f"RMagics.{trait} must be above 0"):
+    with pytest.raises(TraitError, match=f"RMagics.{trait} must be a finite number above 0"):
         setattr(magics, trait, bad)
-    ip.run_line_magic("config", f"RMagics.{trait} = {bad!r}")  # IPython reports it in one line
+    as_python = repr(bad) if math.isfinite(bad) else f"float({str(bad)!r})"
+    ip.run_line_magic("config", f"RMagics.{trait} = {as_python}")  # IPython reports it in one line
     assert getattr(magics, trait) == before

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import keyword
+import math
 import re
 from typing import Any, Iterable
 
@@ -24,6 +25,18 @@ _R_RESERVED = {
     "if", "else", "repeat", "while", "function", "for", "next", "break", "TRUE", "FALSE",
     "NULL", "Inf", "NaN", "NA", "NA_integer_", "NA_real_", "NA_character_", "NA_complex_", "in",
 }
+
+
+def finite_positive(text: str) -> float:
+    """The value of a plot size option (-w, -h, -r, -p): a finite number
+    above 0; argparse names the option in its error (a UsageError)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0 (got {text})")
+    return value
 
 
 def split_options(parser, line: str) -> tuple[Any, str]:

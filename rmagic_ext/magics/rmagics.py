@@ -7,6 +7,7 @@ layers below.
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 from IPython.core.error import UsageError
@@ -20,7 +21,7 @@ from ..convert import push
 from ..convert.robject import named
 from ..convert.rpy2_converter import Rpy2Converter, is_rpy2_converter
 from ..session import get_session
-from .options import MissingRName, check_r_name, parse_pairs, resolve, split_names, split_options
+from .options import MissingRName, check_r_name, finite_positive, parse_pairs, resolve, split_names, split_options
 
 
 def _converter_option(f):
@@ -96,8 +97,8 @@ class RMagics(Magics):
         """Sizes and counts above zero: a zero or negative one would fail
         later, far from the %config line that set it."""
         value = proposal["value"]
-        if value is not None and not value > 0:
-            raise TraitError(f"RMagics.{proposal['trait'].name} must be above 0 (got {value!r})")
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise TraitError(f"RMagics.{proposal['trait'].name} must be a finite number above 0 (got {value!r})")
         return value
 
     # -- %R / %%R -----------------------------------------------------------
@@ -117,12 +118,12 @@ class RMagics(Magics):
         Name of a Python function called as f(value, args) for each visible
         value instead of R's print."""))
     @argument_group("Plot", "Arguments to the plotting device (as in rpy2)")
-    @argument("-w", "--width", type=float, help="Width of the plots (px unless -u says otherwise).")
-    @argument("-h", "--height", type=float, help="Height of the plots (px unless -u says otherwise).")
-    @argument("-p", "--pointsize", type=float, help="Point size of text in the plots.")
+    @argument("-w", "--width", type=finite_positive, help="Width of the plots (px unless -u says otherwise).")
+    @argument("-h", "--height", type=finite_positive, help="Height of the plots (px unless -u says otherwise).")
+    @argument("-p", "--pointsize", type=finite_positive, help="Point size of text in the plots.")
     @argument("-b", "--bg", help="Background colour of the plots.")
     @argument("-u", "--units", choices=["px", "in", "cm", "mm"], help="Units of -w and -h.")
-    @argument("-r", "--res", type=float, help="Resolution in dots per inch (72 with -u in/cm/mm).")
+    @argument("-r", "--res", type=finite_positive, help="Resolution in dots per inch (72 with -u in/cm/mm).")
     @argument("--type", choices=["cairo", "cairo-png", "Xlib", "quartz"],
               help="Type of the png/jpeg device (as in rpy2): passed to R's png().")
     @argument("--noisolation", action="store_false", default=True, dest="isolate_svgs",
