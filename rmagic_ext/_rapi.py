@@ -75,6 +75,18 @@ R_CStackStart          thread's own stack (rpy2 turns it off)               in C
 [4] R also acts on the flag at the end of any garbage collection: set while
     Python converts, the next direct Rf_allocVector would jump out of C.
 
+Errors raised in C. A libR call that fails raises an R error, which
+longjmps to the innermost R context. A call made from here runs in none of
+R's contexts but the one R set up when it started, inside setup_Rmainloop,
+which has long returned: the jump lands there, and R ends the process
+("Fatal error: unable to initialize the JIT"), taking the kernel with it.
+So every libR call here is either one that cannot fail for its arguments,
+which are checked first (a string with NUL or over 2^31-1 bytes, a name
+longer than R's limit, a binding R would refuse), or R code run under
+R_tryEval, which catches R's errors (large allocations, lookups that may run
+code). rpy2's own calls have the same rule: values are checked before
+rpy2's constructors see them.
+
 rpy2 3.5 and 3.6 differ in start-up (``initr_checkenv`` is gone in 3.6,
 where ``initr`` checks the environment itself and logs), in cffi mode (ABI
 vs API: a declaration that libR lacks fails at first use vs at import), and
@@ -371,13 +383,32 @@ def na_string_address() -> int:
     return address(rlib().R_NaString)
 
 
+@functools.cache
+def _memchr():
+    """The C library's memchr: is there a NUL in a buffer of any kind (bytes,
+    a numpy array), at memory speed and with no copy."""
+    memchr = ctypes.CDLL(None).memchr
+    memchr.restype, memchr.argtypes = ctypes.c_void_p, (ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t)
+    return memchr
+
+
+class EmbeddedNul(ValueError):
+    """Bytes holding NUL, which no R string can hold."""
+
+
 def utf8_string(buffer: bytes | bytearray):
     """A length-1 character vector (rpy2 object) made from UTF-8 bytes, with
-    no other copy on the Python side (rpy2's constructor copies twice)."""
+    no other copy on the Python side (rpy2's constructor copies twice).
+    What R's mkCharLenCE would refuse (NUL, too many bytes) is refused here
+    first: its error, raised from C, would end the process (see the
+    module's notes on errors raised in C)."""
     lib = rlib()
     if len(buffer) > MAX_R_STRING:
         raise ValueError(f"an R string holds at most {MAX_R_STRING} bytes")
-    charsxp = lib.Rf_protect(lib.Rf_mkCharLenCE(ffi().from_buffer(buffer), len(buffer), lib.CE_UTF8))
+    pointer = ffi().from_buffer(buffer)
+    if len(buffer) and _memchr()(int(ffi().cast("uintptr_t", pointer)), 0, len(buffer)):
+        raise EmbeddedNul("embedded nul in string")
+    charsxp = lib.Rf_protect(lib.Rf_mkCharLenCE(pointer, len(buffer), lib.CE_UTF8))
     try:
         return wrap(lib.Rf_protect(lib.Rf_ScalarString(charsxp)))
     finally:

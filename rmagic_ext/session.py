@@ -519,13 +519,22 @@ class RCode:
 
 def _check_text(code: str) -> None:
     """Code R can read is text: a lone surrogate (a notebook's JSON can hold
-    one) is a parse error at its position, not an encoder's traceback."""
+    one) or a NUL (pasted from a binary file) is a parse error at its
+    position, not an encoder's traceback or R's fatal error."""
+    nul = code.find("\x00")
+    if nul >= 0:
+        raise RParseError("embedded nul in string: R code cannot hold NUL", *_position(code, nul)) from None
     try:
         code.encode("utf-8")
     except UnicodeEncodeError as exc:
-        before = code[:exc.start]
-        line, column = before.count("\n") + 1, exc.start - (before.rfind("\n") + 1) + 1
-        raise RParseError(f"character {code[exc.start]!r} is not text (a lone surrogate)", line, column) from None
+        raise RParseError(f"character {code[exc.start]!r} is not text (a lone surrogate)",
+                          *_position(code, exc.start)) from None
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of ``text[index]``."""
+    before = text[:index]
+    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
 
 
 _TMP_PREFIX = "rmagic_ext-"
@@ -575,7 +584,10 @@ def _as_r(ri, value):
     if isinstance(value, int):
         return ri.IntSexpVector([value])  # beyond R's integers: rpy2's OverflowError
     if isinstance(value, str):
-        return _rapi.utf8_string(value.encode("utf-8"))
+        try:
+            return _rapi.utf8_string(value.encode("utf-8"))
+        except _rapi.EmbeddedNul:
+            raise ConversionError(f"{value[:40]!r}: embedded nul in string (R strings cannot hold NUL)") from None
     if value is None:
         return ri.NULL
     return value

@@ -219,7 +219,7 @@ def _joined_to_r(values: np.ndarray, na: np.ndarray | None, ri, codes):
         if piece is None or len(piece) > MAX_R_STRING:
             return None
         if count and len(buffer) + len(_SEPARATOR_BYTES) + len(piece) > MAX_R_STRING:
-            joined.append(_rapi.utf8_string(buffer))
+            joined.append(_r_string(buffer))
             counts.append(count)
             buffer, count = bytearray(), 0
         if count:
@@ -227,7 +227,7 @@ def _joined_to_r(values: np.ndarray, na: np.ndarray | None, ri, codes):
         buffer += piece
         count += min(_PIECE, len(values) - start)
         del piece
-    joined.append(_rapi.utf8_string(buffer))
+    joined.append(_r_string(buffer))
     counts.append(count)
     del buffer
     return _split_in_r(joined, counts, na, ri, codes)
@@ -242,6 +242,14 @@ def _split_in_r(joined: list, counts: list[int], na: np.ndarray | None, ri, code
         if na is not None and na.any() else ri.NULL
     return _R("split_strings", ri.ListSexpVector(joined), ri.IntSexpVector(counts), na_positions,
               ri.NULL if codes is None else codes)
+
+
+def _r_string(buffer):
+    """One R string of separator-joined values (a value holding NUL: refused)."""
+    try:
+        return _rapi.utf8_string(buffer)
+    except _rapi.EmbeddedNul:
+        raise_nul()
 
 
 def utf8_column_to_r(data: np.ndarray, offsets: np.ndarray, na: np.ndarray | None, ri, codes=None):
@@ -271,7 +279,7 @@ def utf8_column_to_r(data: np.ndarray, offsets: np.ndarray, na: np.ndarray | Non
             return None  # one value longer than R's limit on a string
         piece = np.insert(data[offsets[start]:offsets[stop]], offsets[start + 1:stop] - offsets[start],
                           _SEPARATOR_BYTES[0])
-        joined.append(_rapi.utf8_string(piece))
+        joined.append(_r_string(piece))
         counts.append(stop - start)
         start = stop
     return _split_in_r(joined, counts, na, ri, codes)
