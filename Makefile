@@ -30,7 +30,7 @@ LAB_PORT ?= 8888
 
 LABEXT := rmagic_ext/labextension
 
-.PHONY: setup r lab test test-matrix bench kernel clean labextension check-labextension
+.PHONY: setup r lab test test-matrix bench fuzz kernel clean labextension check-labextension
 
 setup: r $(STAMP)
 
@@ -84,6 +84,12 @@ test: setup
 # `make test` again in fresh clones inside Debian 13 and testing chroots (root).
 test-matrix:
 	.ci/matrix
+
+# The fuzzer's long profile: over 5,000 generated cases (magic lines, cells,
+# R code, names, values), a summary of how they ended by kind, and a failure
+# listing the first case of each finding (`make test` runs a short profile).
+fuzz: setup
+	RMAGIC_EXT_FUZZ=long $(VPY) -m pytest tests/test_fuzz.py -p no:cacheprovider
 
 bench: setup
 	$(VPY) benchmarks/transfer.py

@@ -3,85 +3,183 @@ real IPython shell with the extension loaded, and answers how it ended.
 
 One pickled request per message on stdin, one pickled answer on stdout, both
 length-prefixed. A crash of this process is what the fuzz test looks for: the
-parent sees it as a closed pipe and reports the case that caused it.
+parent sees it as a closed pipe and reports the case that caused it; a hang
+is an answer that does not come.
+
+Each answer is (kind, detail). Kinds: "ok"; "documented" (one of the errors
+the README promises for bad input); "undocumented" (any other exception: a
+Python traceback from our code); "mismatch" (a value came back changed
+without a word); "state" (the session was left changed: locale, options,
+devices, sinks, search path, SIGINT handler, temporary files, the console
+streams); "broken" (R stopped answering).
 """
 
 from __future__ import annotations
 
 import pickle
+import signal
 import struct
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from IPython.core.error import UsageError
 from IPython.testing.globalipapp import start_ipython
 
-from rmagic_ext import ConversionError, RError, RParseError, r
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from strategies import same_value  # noqa: E402
 
-#: What a bad input may end in: one of our documented exceptions.
-DOCUMENTED = (UsageError, RError, RParseError, ConversionError, KeyError)
+from rmagic_ext import ConversionError, RError, RParseError, r  # noqa: E402
+from rmagic_ext.session import get_session  # noqa: E402
+
+#: What a bad input may end in: one of our documented exceptions (KeyError
+#: for names R cannot have, NameError for Python names that do not exist,
+#: as rpy2's magics raise; IPython's own SyntaxError for a Python cell it
+#: cannot compile, before any magic runs).
+DOCUMENTED = (UsageError, RError, RParseError, ConversionError, KeyError, NameError)
+
+#: R's view of what a case must leave as it found it.
+R_STATE = """list(
+  locale = Sys.getlocale(),
+  options = vapply(options(), function(o) paste(deparse(o, nlines = 5L), collapse = " "), ""),
+  devices = names(dev.list()), sinks = c(sink.number(), sink.number(type = "message")),
+  search = search(),
+  files = sort(list.files(tempdir(), recursive = TRUE, all.files = TRUE)))"""
+#: Options that R changes as it runs, whatever the case (its random seed kind, say).
+VOLATILE_OPTIONS = {"warning.length", "rmagic_ext.last"}
 
 
-def same(a, b) -> bool:
-    """Equal values, equal missing positions, the same type family."""
-    if isinstance(a, pd.DataFrame):
-        try:
-            pd.testing.assert_frame_equal(a, b, check_dtype=False, check_index_type=False)
-            return True
-        except AssertionError:
-            return False
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.shape == b.shape and \
-            np.array_equal(a, np.asarray(b), equal_nan=a.dtype.kind == "f")
-    if isinstance(a, float) and a != a:
-        return isinstance(b, float) and b != b
-    return type(a) is type(b) and a == b
+def state() -> dict:
+    """The session's state that no case may change."""
+    values = r(R_STATE)
+    options = values["options"]
+    session = get_session()
+    files = sorted(str(p.relative_to(session.tmpdir)) for p in session.tmpdir.rglob("*") if p.is_file())
+    return {
+        "locale": values["locale"],
+        "options": {k: v for k, v in dict(options).items() if k not in VOLATILE_OPTIONS},
+        "devices": _listed(values["devices"]), "sinks": _listed(values["sinks"]),
+        "search": _listed(values["search"]), "R tempdir files": _listed(values["files"]),
+        "our files": files,
+        "SIGINT handler": signal.getsignal(signal.SIGINT),
+        "console streams": (sys.stdout, sys.stderr),
+    }
+
+
+def _listed(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (str, int, float)):
+        return [value]
+    return list(np.asarray(value).tolist())
+
+
+def changes(before: dict, after: dict) -> str:
+    """What differs, said briefly ("" when nothing)."""
+    said = []
+    for key, was in before.items():
+        now = after[key]
+        if key == "options" and now != was:
+            differ = sorted(k for k in set(was) | set(now) if was.get(k) != now.get(k))
+            said.append(f"options {differ[:5]}")
+        elif now != was:
+            said.append(f"{key}: {was!r} -> {now!r}"[:300])
+    return "; ".join(said)
+
+
+def restore(before: dict) -> None:
+    """Undo what a case left, so that one finding does not become many."""
+    r("while (sink.number() > 0) sink(); while (!is.null(dev.list())) dev.off()")
+    r.fuzz_locale = before["locale"]
+    r("""for (part in strsplit(fuzz_locale, ";", fixed = TRUE)[[1L]]) {
+           kv <- strsplit(part, "=", fixed = TRUE)[[1L]]
+           if (length(kv) == 2L && kv[1L] != "LC_NUMERIC") suppressWarnings(Sys.setlocale(kv[1L], kv[2L]))
+         }
+         rm(fuzz_locale)""")
+    signal.signal(signal.SIGINT, before["SIGINT handler"])
+    sys.stdout, sys.stderr = before["console streams"]
 
 
 def run_case(ip, case: dict) -> tuple[str, str]:
-    """("ok" | "mismatch" | "documented" | "undocumented", detail)."""
+    """("ok" | "documented" | "undocumented" | "mismatch", detail)."""
     kind = case["kind"]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if kind == "cell":
                 result = ip.run_cell(case["source"], store_history=False)
+                if isinstance(result.error_before_exec, SyntaxError):
+                    return "documented", "SyntaxError (IPython's, before any magic ran)"
                 error = result.error_before_exec or result.error_in_exec
                 if error is not None:
                     raise error
+                return "ok", ""
+            if kind == "line":
+                ip.run_line_magic(case["magic"], case["line"])
+                return "ok", ""
+            if kind == "code":
+                r(case["code"])
                 return "ok", ""
             if kind == "name":
                 r[case["name"]] = 1
                 return ("ok", "") if r[case["name"]] == 1 else ("mismatch", "1")
             if kind == "value":
-                r.fuzz_value = case["value"]
-                back = r.fuzz_value
-                if case["exact"] and not same(case["value"], back):
-                    return "mismatch", f"{case['value']!r} came back as {back!r}"[:500]
-                return "ok", ""
+                return _round_trip(ip, case)
     except DOCUMENTED as exc:
         return "documented", type(exc).__name__
-    except Exception as exc:  # anything else is a finding
+    except BaseException as exc:  # anything else is a finding
         return "undocumented", f"{type(exc).__module__}.{type(exc).__name__}: {exc}"[:500]
     raise ValueError(f"unknown case kind {kind!r}")
+
+
+def _round_trip(ip, case: dict) -> tuple[str, str]:
+    """The value through the bridge (Python shapes) and the magics (-i, -o)."""
+    value = case["value"]
+    r.fuzz_value = value
+    back = r.fuzz_value
+    ip.user_ns["fuzz_in"] = value
+    ip.run_cell_magic("R", "-i fuzz_in -o fuzz_out", "fuzz_out <- fuzz_in")
+    if case["exact"]:
+        for how, got in (("r.x", back), ("-i/-o", ip.user_ns["fuzz_out"])):
+            why = same_value(value, got)
+            if why:
+                return "mismatch", f"through {how}: {why}"[:500]
+    return "ok", ""
 
 
 def main() -> None:
     ip = start_ipython()
     ip.run_line_magic("load_ext", "rmagic_ext")
     import types
-    ip.user_ns.update(x=1, df=pd.DataFrame({"a": [1, 2]}), ns=types.SimpleNamespace(val=2))
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # what cells print must not corrupt the answers
+    # Warm up what the first use sets up once (the plot folder, R's device),
+    # then take the state every case must leave as it found it.
+    ip.run_cell("%%R\nplot(1)\nx <- 1", store_history=False)
+    r("rm(list = ls())")
+    before = state()
     while True:
         header = stdin.read(4)
         if len(header) < 4:
             return
         case = pickle.loads(stdin.read(struct.unpack("<I", header)[0]))
-        answer = pickle.dumps(run_case(ip, case))
-        stdout.write(struct.pack("<I", len(answer)) + answer)
+        ip.user_ns.update(x=1, df=pd.DataFrame({"a": [1, 2]}), ns=types.SimpleNamespace(val=2))
+        answer = run_case(ip, case)
+        try:
+            if r("1L") != 1:
+                answer = ("broken", f"R answers 1L with something else after {answer}")
+            else:
+                r("rm(list = ls())")
+                changed = changes(before, state())
+                if changed:
+                    answer = ("state", changed + f" (the case itself ended {answer[0]})")
+                    restore(before)
+        except BaseException as exc:
+            answer = ("broken", f"R no longer answers ({type(exc).__name__}: {exc}) after {answer}"[:500])
+        data = pickle.dumps(answer)
+        stdout.write(struct.pack("<I", len(data)) + data)
         stdout.flush()
 
 

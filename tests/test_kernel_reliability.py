@@ -38,6 +38,15 @@ def test_interrupt_during_python_side_of_a_cell(kernel):
     assert_alive_with_state(kernel)
 
 
+@pytest.mark.parametrize("code", ["%%R\nx <- 1\n\x00\n", "%%R\npaste('a\x00b')", "%R -w inf plot(1)"],
+                         ids=["nul-line", "nul-in-string", "infinite-size"])
+def test_a_nul_byte_or_an_impossible_size_is_an_error_and_the_kernel_lives(kernel, code):
+    run = kernel.execute(code)
+    assert run.error["ename"] in ("RParseError", "UsageError"), run.error
+    assert len(run.error["traceback"]) <= 2  # one line (and R's detail), no Python frames
+    assert_alive_with_state(kernel)
+
+
 def test_quit_is_refused_and_the_kernel_lives(kernel):
     run = kernel.execute("%%R\nq()")
     assert run.error["ename"] == "RError" and "would end the Python kernel" in run.error["evalue"]

@@ -84,7 +84,11 @@ class _Dispatcher:
 
     def __call__(self, value):
         with _guard(), self.owner.activated():
-            return self.convert(value)
+            try:
+                return self.convert(value)
+            except RecursionError:  # a list of lists of ... thousands deep, either way
+                raise ConversionError("the value is nested too deeply to convert (deeper than Python's "
+                                      "recursion limit allows); flatten it first") from None
 
     def convert(self, value):
         raise NotImplementedError
