@@ -251,10 +251,16 @@ class Session:
             self.check_interrupt()  # a SIGINT since R was entered: R would stop before our handlers
             function, reports_status = self._helper(helpers, name)
             values = [_as_r(self.ri, a) for a in args]
-            if reports_status and _rapi.can_call_with(values):  # what call_helper would do, without it
-                res = Status(_rapi.try_call(function, values))
-            else:  # see _interruptible for rpy2's errors
-                res = Status(self._helper(self._own, "call_helper")[0](function, self.ri.ListSexpVector(values)))
+            try:
+                if reports_status and _rapi.can_call_with(values):  # what call_helper would do, without it
+                    res = Status(_rapi.try_call(function, values))
+                else:  # see _interruptible for rpy2's errors
+                    res = Status(self._helper(self._own, "call_helper")[0](function, self.ri.ListSexpVector(values)))
+            except _rapi.rpy2_modules().RRuntimeError as exc:
+                if isinstance(exc, RError):
+                    raise
+                self.check_interrupt()
+                raise _unhandled(str(exc)) from None
             outcome = res.text("status")
             if (outcome != "ok" or warnings) and res.length("warnings"):
                 self._own["print_warnings"](res["warnings"])  # with an error: R's "In addition: ..."
@@ -403,6 +409,17 @@ class Session:
             sys.stdout.write(tail)
 
 
+
+
+def _unhandled(text: str) -> RError:
+    """An R error that no handler of ours saw: R raised it while our
+    handlers were being set up (R's time limits fire at its next check,
+    wherever that falls), so the call it names is ours, not the user's.
+    R's printed form is "Error in f(x) : message" or "Error: message"."""
+    text = text.strip()
+    if text.startswith("Error in ") and " : " in text:
+        return RError(text.split(" : ", 1)[1].strip())
+    return RError(text[len("Error: "):] if text.startswith("Error: ") else text)
 
 
 def _raise_parse_error(res: "Status") -> None:

@@ -89,15 +89,40 @@ def changes(before: dict, after: dict) -> str:
     return "; ".join(said)
 
 
+RESTORE = """
+  while (sink.number() > 0) sink()
+  while (sink.number(type = "message") > 2) sink(type = "message")
+  while (!is.null(dev.list())) dev.off()
+  setTimeLimit()
+  Sys.unsetenv("FUZZ")
+  added <- setdiff(names(options()), names(.fuzz$options))
+  options(c(.fuzz$options, stats::setNames(vector("list", length(added)), added)))
+  for (part in strsplit(.fuzz$locale, ";", fixed = TRUE)[[1L]]) {
+    kv <- strsplit(part, "=", fixed = TRUE)[[1L]]
+    if (length(kv) == 2L && kv[1L] %in% c("LC_CTYPE", "LC_COLLATE", "LC_MONETARY", "LC_TIME", "LC_MESSAGES",
+                                          "LC_PAPER", "LC_MEASUREMENT") && Sys.getlocale(kv[1L]) != kv[2L]) {
+      suppressWarnings(Sys.setlocale(kv[1L], kv[2L]))
+    }
+  }
+  unlink(setdiff(list.files(tempdir(), full.names = TRUE, all.files = TRUE, no.. = TRUE), .fuzz$files),
+         recursive = TRUE)
+"""
+
+
+def keep_baseline() -> None:
+    """What restore() puts back, kept in R where cells cannot reach it."""
+    r("""assign(".fuzz", new.env(), envir = as.environment("rmagic_ext"))
+         .fuzz$options <- options(); .fuzz$locale <- Sys.getlocale()
+         .fuzz$files <- list.files(tempdir(), full.names = TRUE, all.files = TRUE, no.. = TRUE)""")
+
+
 def restore(before: dict) -> None:
-    """Undo what a case left, so that one finding does not become many."""
-    r("while (sink.number() > 0) sink(); while (!is.null(dev.list())) dev.off()")
-    r.fuzz_locale = before["locale"]
-    r("""for (part in strsplit(fuzz_locale, ";", fixed = TRUE)[[1L]]) {
-           kv <- strsplit(part, "=", fixed = TRUE)[[1L]]
-           if (length(kv) == 2L && kv[1L] != "LC_NUMERIC") suppressWarnings(Sys.setlocale(kv[1L], kv[2L]))
-         }
-         rm(fuzz_locale)""")
+    """Undo what a case left, so that one case's change is not the next's.
+    (A time limit the case set fires at R's next check, once: then again.)"""
+    try:
+        r(RESTORE)
+    except RError:
+        r(RESTORE)
     signal.signal(signal.SIGINT, before["SIGINT handler"])
     sys.stdout, sys.stderr = before["console streams"]
 
@@ -152,13 +177,16 @@ def _round_trip(ip, case: dict) -> tuple[str, str]:
 def main() -> None:
     ip = start_ipython()
     ip.run_line_magic("load_ext", "rmagic_ext")
+    import io
     import types
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # what cells print must not corrupt the answers
+    sys.stdin = io.StringIO()  # and what R asks must not read them (R's console reads come to input())
     # Warm up what the first use sets up once (the plot folder, R's device),
     # then take the state every case must leave as it found it.
     ip.run_cell("%%R\nplot(1)\nx <- 1", store_history=False)
     r("rm(list = ls())")
+    keep_baseline()
     before = state()
     while True:
         header = stdin.read(4)
@@ -168,6 +196,8 @@ def main() -> None:
         ip.user_ns.update(x=1, df=pd.DataFrame({"a": [1, 2]}), ns=types.SimpleNamespace(val=2))
         answer = run_case(ip, case)
         try:
+            if case.get("changes_state"):  # on purpose: put back, not judged
+                restore(before)
             if r("1L") != 1:
                 answer = ("broken", f"R answers 1L with something else after {answer}")
             else:

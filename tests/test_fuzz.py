@@ -159,6 +159,8 @@ def fuzz(request, tmp_path_factory):
 
 def check(fuzz, request, case: dict) -> None:
     worker, outcomes = fuzz
+    texts = [v for v in case.values() if isinstance(v, str)]
+    case["changes_state"] = any(code in text for code in STATEFUL for text in texts)
     kind, detail = worker.run(case)
     outcomes.record(request.node.originalname, case, kind, detail)
     if not LONG:
@@ -198,15 +200,19 @@ R_CODE = st.sampled_from([
     "invokeRestart('abort')", "signalCondition(1)", "structure(1L, class = 'factor')", "as.Date(-1e6)",
     "x <- 'é'; Encoding(x) <- 'bytes'; x", "f <- function(n) f(n + 1); f(1)", "rm(list = ls())", "py$x",
     "py$nope", "py$ns$val", "message('m')", "library(nope)", "'\\udc80'", "rawToChar(as.raw(255))",
-    "cat('\\x01\\x02\\x1b[0m')", "print(intToUtf8(c(0x1F600, 0x7F)))", "sink(tempfile()); 1",
-    "options(digits = 3)", "Sys.setenv(FUZZ = 1)", "png(tempfile()); plot(1)", "warning(strrep('w', 1e5))",
+    "cat('\\x01\\x02\\x1b[0m')", "print(intToUtf8(c(0x1F600, 0x7F)))", "warning(strrep('w', 1e5))",
     "stop(strrep('e', 1e5))", "strrep('x', 1e6)", "matrix(1:4, 2)", "data.frame(a = 1:3, b = letters[1:3])",
     "new.env()", "quote(x)", "lm(mpg ~ wt, mtcars)", "Recall()", "on.exit(stop('late'))",
     "tryCatch(stop('a'), error = function(e) stop('b'))", "withCallingHandlers(warning('w'), warning = stop)",
     "repeat break", "while (FALSE) 1", "1:3 + 1:2", "as.integer(2^31)", "sqrt(-1)", "1e309", "-0",
-    "NA_character_", "list(a = list(b = list()))", "setTimeLimit(elapsed = 1); Sys.sleep(2)",
+    "NA_character_", "list(a = list(b = list()))",
 ])
-CODE = st.one_of(R_CODE, ODD_TEXT, DEEP, LONG_LINES)
+#: Code that changes the session on purpose (an option, a sink, a device of
+#: the user's own): cases holding it are not checked for a changed session,
+#: only put back as they were; the rest of the case is checked as usual.
+STATEFUL = ["options(digits = 3)", "sink(tempfile()); 1", "png(tempfile()); plot(1)", "Sys.setenv(FUZZ = 1)",
+            "setTimeLimit(elapsed = 1); Sys.sleep(2)", "Sys.setlocale('LC_COLLATE', 'C')"]
+CODE = st.one_of(R_CODE, st.sampled_from(STATEFUL), ODD_TEXT, DEEP, LONG_LINES)
 
 # -- magic lines ------------------------------------------------------------------------------
 
@@ -218,7 +224,7 @@ NUMBER = st.one_of(st.sampled_from(["inf", "-inf", "nan", "NaN", "Infinity", "1e
                    st.integers(-10**6, 10**6).map(str), st.floats().map(str))
 VALUE = st.one_of(st.sampled_from(["x", "df", "ns.val", "nope", "y=x", "px", "in", "mm", "cm", "red", "''", "a,b",
                                    "1x", "if", "é", "x" * 10_001, "a\x00b", "\x00", "x=\x00"]), NUMBER)
-LINE = st.lists(st.one_of(OPTION, VALUE, R_CODE, ODD_TEXT.filter(lambda t: "\n" not in t)), max_size=7).map(" ".join)
+LINE = st.lists(st.one_of(OPTION, VALUE, R_CODE, st.sampled_from(STATEFUL), ODD_TEXT.filter(lambda t: "\n" not in t)), max_size=7).map(" ".join)
 
 
 @examples(short=100, long=900)

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from rmagic_ext import ConversionError, RError, RInterrupt, py2r, r2py
+from rmagic_ext.session import scalar
 
 
 def interrupt_after(seconds: float) -> threading.Timer:
@@ -225,3 +226,22 @@ def test_sigint_stops_a_display_function(ip):
         ip.run_cell_magic("R", "-d slow_display", "1")
     assert time.monotonic() - started < 5
     assert ip.run_line_magic("R", "1L") == 1
+
+
+def test_a_time_limit_reached_between_calls_is_an_r_error_and_r_goes_on(session):
+    """R checks its time limits when it next processes events, which may be
+    while our handlers are being set up for the next call: still an RError
+    (R's message, no call of ours), once, and R goes on."""
+    try:
+        session.run("setTimeLimit(elapsed = 0.5); Sys.sleep(1)")
+    except RError as exc:  # where R's check fell inside the call
+        assert "reached elapsed time limit" in exc.message
+    errors = []
+    for _ in range(5):
+        try:
+            assert scalar(session.run("1L", keep_last=True).value) == 1
+        except RError as exc:
+            errors.append(exc)
+    assert len(errors) <= 1
+    assert all(e.message == "reached elapsed time limit" and e.call == "" for e in errors)
+    session.run("setTimeLimit()")
