@@ -57,3 +57,12 @@ def run_cell(ip):
     def run(source: str):
         return ip.run_cell(source, store_history=False)
     return run
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """How the fuzzer's cases ended (tests/test_fuzz.py), after the run."""
+    lines = getattr(config, "rmagic_ext_fuzz_summary", None)
+    if lines:
+        terminalreporter.write_sep("-", lines[0])
+        for line in lines[1:]:
+            terminalreporter.write_line(line)

@@ -127,48 +127,37 @@ def restore(before: dict) -> None:
     sys.stdout, sys.stderr = before["console streams"]
 
 
+#: Each kind of case as a notebook cell would run it (graphics and other
+#: per-cell work happen at the cell's end, as in a notebook).
+SOURCES = {
+    "line": "get_ipython().run_line_magic(fuzz_case['magic'], fuzz_case['line'])",
+    "code": "r(fuzz_case['code'])",
+    "name": "r[fuzz_case['name']] = 1\nfuzz_back = r[fuzz_case['name']]",
+    "value": ("r.fuzz_value = fuzz_case['value']\nfuzz_back = r.fuzz_value\nfuzz_in = fuzz_case['value']\n"
+              "get_ipython().run_cell_magic('R', '-i fuzz_in -o fuzz_out', 'fuzz_out <- fuzz_in')"),
+}
+
+
 def run_case(ip, case: dict) -> tuple[str, str]:
     """("ok" | "documented" | "undocumented" | "mismatch", detail)."""
     kind = case["kind"]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if kind == "cell":
-                result = ip.run_cell(case["source"], store_history=False)
-                if isinstance(result.error_before_exec, SyntaxError):
-                    return "documented", "SyntaxError (IPython's, before any magic ran)"
-                error = result.error_before_exec or result.error_in_exec
-                if error is not None:
-                    raise error
-                return "ok", ""
-            if kind == "line":
-                ip.run_line_magic(case["magic"], case["line"])
-                return "ok", ""
-            if kind == "code":
-                r(case["code"])
-                return "ok", ""
-            if kind == "name":
-                r[case["name"]] = 1
-                return ("ok", "") if r[case["name"]] == 1 else ("mismatch", "1")
-            if kind == "value":
-                return _round_trip(ip, case)
-    except DOCUMENTED as exc:
-        return "documented", type(exc).__name__
-    except BaseException as exc:  # anything else is a finding
-        return "undocumented", f"{type(exc).__module__}.{type(exc).__name__}: {exc}"[:500]
-    raise ValueError(f"unknown case kind {kind!r}")
-
-
-def _round_trip(ip, case: dict) -> tuple[str, str]:
-    """The value through the bridge (Python shapes) and the magics (-i, -o)."""
-    value = case["value"]
-    r.fuzz_value = value
-    back = r.fuzz_value
-    ip.user_ns["fuzz_in"] = value
-    ip.run_cell_magic("R", "-i fuzz_in -o fuzz_out", "fuzz_out <- fuzz_in")
-    if case["exact"]:
-        for how, got in (("r.x", back), ("-i/-o", ip.user_ns["fuzz_out"])):
-            why = same_value(value, got)
+    source = case["source"] if kind == "cell" else SOURCES[kind]
+    ip.user_ns.update(fuzz_case=case, r=r)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = ip.run_cell(source, store_history=False)
+    if isinstance(result.error_before_exec, SyntaxError):
+        return "documented", "SyntaxError (IPython's, before any magic ran)"
+    error = result.error_before_exec or result.error_in_exec
+    if isinstance(error, DOCUMENTED):
+        return "documented", type(error).__name__
+    if error is not None:  # anything else is a finding
+        return "undocumented", f"{type(error).__module__}.{type(error).__name__}: {error}"[:500]
+    if kind == "name" and ip.user_ns["fuzz_back"] != 1:
+        return "mismatch", f"1 came back as {ip.user_ns['fuzz_back']!r}"
+    if kind == "value" and case["exact"]:
+        for how, got in (("r.x", ip.user_ns["fuzz_back"]), ("-i/-o", ip.user_ns["fuzz_out"])):
+            why = same_value(case["value"], got)
             if why:
                 return "mismatch", f"through {how}: {why}"[:500]
     return "ok", ""

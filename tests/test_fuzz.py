@@ -31,7 +31,7 @@ import signal
 import struct
 import subprocess
 import sys
-import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,8 @@ from strategies import INT32, TEXT, frames
 HERE = Path(__file__).resolve().parent
 LONG = os.environ.get("RMAGIC_EXT_FUZZ", "short") == "long"
 CASE_TIMEOUT = 60.0
+#: Another seed gives other cases: RMAGIC_EXT_FUZZ_SEED=7 make fuzz.
+SEED = int(os.environ.get("RMAGIC_EXT_FUZZ_SEED", "0"))
 GOOD = ("ok", "documented")
 
 
@@ -143,11 +145,7 @@ def fuzz(request, tmp_path_factory):
     yield worker, outcomes
     exit_code = worker.close()
     lines = outcomes.summary()
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_sep("-", f"fuzz outcomes ({'long' if LONG else 'short'} profile)")
-        for line in lines:
-            reporter.write_line(line)
+    request.config.rmagic_ext_fuzz_summary = [f"fuzz outcomes ({'long' if LONG else 'short'} profile)", *lines]
     out = HERE.parent / "test-output"
     out.mkdir(exist_ok=True)
     (out / "fuzz-summary.json").write_text(json.dumps(
@@ -228,14 +226,14 @@ LINE = st.lists(st.one_of(OPTION, VALUE, R_CODE, st.sampled_from(STATEFUL), ODD_
 
 
 @examples(short=100, long=900)
-@seed(14)
+@seed(SEED + 14)
 @given(magic=st.sampled_from(["R", "Rpush", "Rpull", "Rget", "Rdevice"]), line=LINE)
 def test_fuzz_line_magics(fuzz, request, magic, line):
     check(fuzz, request, {"kind": "line", "magic": magic, "line": line})
 
 
 @examples(short=100, long=1000)
-@seed(15)
+@seed(SEED + 15)
 @given(line=LINE.map(lambda t: t.replace("\n", " ").replace("\r", " ")),
        body=st.lists(CODE, min_size=1, max_size=4).map("\n".join))
 def test_fuzz_cell_magic(fuzz, request, line, body):
@@ -243,14 +241,14 @@ def test_fuzz_cell_magic(fuzz, request, line, body):
 
 
 @examples(short=60, long=700)
-@seed(16)
+@seed(SEED + 16)
 @given(code=CODE)
 def test_fuzz_r_code_from_python(fuzz, request, code):
     check(fuzz, request, {"kind": "code", "code": code})
 
 
 @examples(short=60, long=500)
-@seed(17)
+@seed(SEED + 17)
 @given(name=st.one_of(st.text(max_size=12), ODD_TEXT,
                       st.sampled_from(["", "x\x00y", "a" * 10_001, "\udc80", ".x", "...", "if", "`", "..1"])))
 def test_fuzz_names(fuzz, request, name):
@@ -269,7 +267,9 @@ EXACT = st.one_of(
 )
 
 NUMPY_DTYPES = st.one_of(hnp.scalar_dtypes(), hnp.datetime64_dtypes(), hnp.timedelta64_dtypes(),
-                         hnp.unicode_string_dtypes(), hnp.byte_string_dtypes(), st.just(np.dtype(object)))
+                         hnp.unicode_string_dtypes(), hnp.byte_string_dtypes())
+OBJECT_ARRAYS = hnp.arrays(np.dtype(object), hnp.array_shapes(min_dims=1, max_dims=2, max_side=4),
+                           elements=st.one_of(st.none(), st.integers(), st.floats(), TEXT, st.binary(max_size=3)))
 EXTENSION_DTYPES = st.sampled_from(["Int8", "Int16", "Int32", "Int64", "UInt8", "UInt32", "UInt64", "Float32",
                                     "Float64", "boolean", "string", "str", "category", "datetime64[ns, UTC]",
                                     "datetime64[us, Asia/Kolkata]", "timedelta64[ns]", "period[D]"])
@@ -284,7 +284,9 @@ def odd_series(draw):
     dtype = draw(EXTENSION_DTYPES)
     raw = draw(st.lists(st.one_of(EXTREMES, st.none(), TEXT, st.integers(-5, 5)), min_size=n, max_size=n))
     try:
-        series = pd.Series(raw, dtype=dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas' own deprecations for odd inputs
+            series = pd.Series(raw, dtype=dtype)
     except (TypeError, ValueError, OverflowError):
         series = pd.Series(raw, dtype=object)
     index = draw(st.sampled_from(["default", "str", "dup", "datetime", "multi", "float"]))
@@ -321,6 +323,7 @@ ANYTHING = st.one_of(
              max_size=6),
     st.dictionaries(st.text(max_size=3), st.one_of(st.integers(), st.none()), max_size=4),
     hnp.arrays(NUMPY_DTYPES, hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)),
+    OBJECT_ARRAYS,
     st.builds(lambda v, m: np.ma.masked_array(v, mask=m), st.lists(st.integers(-5, 5), min_size=3, max_size=3),
               st.lists(st.booleans(), min_size=3, max_size=3)),
     odd_series(),
@@ -331,14 +334,14 @@ ANYTHING = st.one_of(
 
 
 @examples(short=80, long=900)
-@seed(18)
+@seed(SEED + 18)
 @given(value=EXACT)
 def test_fuzz_values_that_must_round_trip_exactly(fuzz, request, value):
     check(fuzz, request, {"kind": "value", "value": value, "exact": True})
 
 
 @examples(short=80, long=1000)
-@seed(19)
+@seed(SEED + 19)
 @given(value=ANYTHING)
 def test_fuzz_any_value_converts_or_says_why_not(fuzz, request, value):
     check(fuzz, request, {"kind": "value", "value": value, "exact": False})
