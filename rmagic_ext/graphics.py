@@ -380,6 +380,8 @@ class RPlot(RObject):
         """Draw the plot into ``path`` (png, svg, jpeg or pdf, from ``format``
         or the file's suffix), at the notebook's default size unless
         ``width``/``height`` (in ``units``: in, cm, mm or px) say otherwise."""
+        if "\x00" in str(path):
+            raise ValueError(f"RPlot.save: a file path cannot hold NUL ({str(path)!r})")
         path = Path(path)
         fmt = format or _SAVE_FORMATS.get(path.suffix.lower())
         if fmt not in _SAVE_FORMATS.values():

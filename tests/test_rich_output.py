@@ -9,6 +9,7 @@ import re
 import struct
 
 import pytest
+from IPython.core.error import UsageError
 
 from kernel_helpers import Kernel, images, outputs
 
@@ -271,6 +272,10 @@ def test_an_rplot_saves_as_png_svg_jpeg_and_pdf(ip, tmp_path):
     assert g.save(tmp_path / "a.pdf").read_bytes()[:5] == b"%PDF-"
     with pytest.raises(ValueError, match="cannot tell the format"):
         g.save(tmp_path / "a.bmp")
+    with pytest.raises(ValueError, match="a file path cannot hold NUL"):
+        g.save(str(tmp_path / "a\x00.png"))
+    with pytest.raises(UsageError, match="plot width must be a finite number above 0"):
+        g.save(tmp_path / "b.png", width=float("inf"))
     assert rmagic_ext.r("identical(class(dev.cur()), 'integer')")  # the session's devices untouched
 
 
