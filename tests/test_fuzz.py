@@ -363,6 +363,12 @@ REGRESSIONS = [
     ({"kind": "value", "value": ["a\x00b"] * 70_000, "exact": False}, "ConversionError"),
     ({"kind": "value", "value": pd.Series(["a\x00b", "c"] * 40_000, dtype="str"), "exact": False},
      "ConversionError"),
+    # Times in coarse or fine units went through a cast that overflowed:
+    # numpy 2.5 raised OverflowError, numpy 2.4 wrapped the value around
+    # in silence (293 years became -106,488 days). Found on Debian 13.
+    ({"kind": "value", "value": np.array(293, dtype="timedelta64[Y]"), "exact": False}, "ConversionError"),
+    ({"kind": "value", "value": np.array([10**15], dtype="timedelta64[D]"), "exact": False}, "ConversionError"),
+    ({"kind": "value", "value": np.array([10**18], dtype="datetime64[m]"), "exact": False}, "ConversionError"),
     # Plot sizes that no device can take raised OverflowError/ValueError.
     ({"kind": "line", "magic": "R", "line": "-h inf plot(1)"}, "UsageError"),
     ({"kind": "line", "magic": "R", "line": "--width=NaN plot(1)"}, "UsageError"),

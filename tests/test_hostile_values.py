@@ -237,3 +237,22 @@ def test_names_marked_as_bytes_are_a_clear_error_not_a_crash(ip):
         R(ip, "d <- data.frame(a = 1); n <- 'é'; Encoding(n) <- 'bytes'; names(d) <- n; d")
     with pytest.raises(ConversionError, match="marked as bytes"):
         R(ip, "x <- rep('é', 600); Encoding(x) <- 'bytes'; x")
+
+
+def test_times_of_any_unit_convert_exactly_or_say_why(ip):
+    """Times in units other than s/ms/us/ns went through a cast to ns that
+    overflowed: numpy < 2.5 wrapped the values around without a word."""
+    import numpy as np
+    from rmagic_ext import r
+    r.x = np.array([5, 36, "NaT"], dtype="timedelta64[h]")
+    assert r("as.numeric(x)").tolist()[:2] == [5 * 3600.0, 36 * 3600.0] and r("is.na(x[3])")
+    r.x = np.array(["2020-01-01T01"], dtype="datetime64[h]")
+    assert str(r("x")) == "2020-01-01 01:00:00"
+    for bad, why in ((np.array(293, dtype="timedelta64[Y]"), "a year is no fixed number of seconds"),
+                     (np.array([10**18], dtype="datetime64[m]"), "cannot hold exactly")):
+        with pytest.raises(ConversionError, match=why):
+            r.x = bad
+    r.x = np.array([10**15], dtype="timedelta64[D]")  # R holds it; numpy's microseconds cannot
+    assert r("as.numeric(x)") == 10**15 * 86400.0
+    with pytest.raises(ConversionError, match="beyond what numpy's microsecond times hold"):
+        r.x

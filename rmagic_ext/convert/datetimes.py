@@ -93,31 +93,41 @@ def tz_from_r(tzone: str | None) -> dt.tzinfo | str | None:
 
 # -- Python -> R ---------------------------------------------------------------
 
-_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9, "ps": 10**12, "fs": 10**15, "as": 10**18}
+_SECONDS_PER = {"m": 60, "h": 3600, "D": 86400, "W": 7 * 86400}
 _EXACT_SECONDS = 2**32  # below this many seconds from 1970, a double holds every microsecond
 
 
 def seconds_vector(values: np.ndarray, what: str):
     """R's double seconds for a datetime64 (UTC instants) or timedelta64
-    array, written straight into R's memory; NaT is NA. Lost precision
-    (nanoseconds; microseconds far from 1970) is said once."""
-    unit = np.datetime_data(values.dtype)[0]
-    if unit not in _PER_SECOND:
-        values = values.astype(f"{values.dtype.kind}8[ns]")
-        unit = "ns"
+    array of any unit, written straight into R's memory; NaT is NA. The
+    seconds are computed from the counts of the array's own unit (never
+    through a cast to a finer unit, which overflows int64 for large values).
+    Lost precision (below a microsecond; microseconds far from 1970) is
+    said once. Years and months have no fixed length: refused."""
+    unit, step = np.datetime_data(values.dtype)
+    if unit in ("Y", "M", "generic"):
+        raise ConversionError(f"{what} has dtype {values.dtype}: a {'year' if unit == 'Y' else 'month'} is no "
+                              "fixed number of seconds; convert it to days or seconds first")
     ints = values.view(np.int64)
-    per_second = _PER_SECOND[unit]
     sexp, seconds = new_vector(ri().FloatSexpVector, len(ints))
-    np.divide(ints, per_second, out=seconds)
+    if unit in _SECONDS_PER:
+        np.multiply(ints, float(_SECONDS_PER[unit] * step), out=seconds)
+    else:
+        np.divide(ints, _PER_SECOND[unit], out=seconds)
+        if step != 1:
+            seconds *= step
     na = ints == NAT
     has_na = bool(na.any())
     if has_na:
         seconds[na] = float(ri().NA_Real)
     present = ints[~na] if has_na else ints
-    if unit == "ns" and (present % 1000).any():
+    per_second = _PER_SECOND.get(unit, 1) // step if unit in _PER_SECOND else 1
+    if per_second > 10**6 and (present % (per_second // 10**6)).any():
         warnings.warn(f"{what}: sub-microsecond precision rounded (R stores seconds as double)",
                       ConversionWarning, stacklevel=4)
-    elif unit == "us" and present.size and max(-int(present.min()), int(present.max())) >= _EXACT_SECONDS * per_second:
+    elif unit == "us" and step == 1 and present.size and \
+            max(-int(present.min()), int(present.max())) >= _EXACT_SECONDS * per_second:
         back = np.round(seconds[~na] * per_second) if has_na else np.round(seconds * per_second)
         if (back.astype(np.int64) != present).any():
             warnings.warn(f"{what}: some microseconds are rounded (R's double seconds are not exact "
@@ -165,10 +175,26 @@ def datetime64_array_to_r(values: np.ndarray, what: str = "array"):
     """numpy datetime64: day precision (or coarser) is a Date, finer a naive POSIXct."""
     unit = np.datetime_data(values.dtype)[0]
     if unit in ("Y", "M", "W", "D"):
-        days = values.astype("datetime64[D]")
+        days = _cast_exactly(values, "datetime64[D]", what)
         na = np.isnat(days)
         return date_vector(np.where(na, 0, days.view(np.int64)), na if na.any() else None)
+    if unit not in ("s", "ms", "us", "ns"):  # pandas holds these four only
+        values = _cast_exactly(values, "datetime64[s]" if unit in _SECONDS_PER else "datetime64[ns]", what)
     return datetime_series_to_r(pd.Series(values), what)
+
+
+def _cast_exactly(values: np.ndarray, dtype: str, what: str) -> np.ndarray:
+    """``values`` in another unit, or a clear error where the counts do not
+    fit it (numpy wraps them around silently, or raises its own error)."""
+    try:
+        cast = values.astype(dtype)
+    except (OverflowError, ValueError):
+        cast = None
+    if cast is None or (np.isnat(cast) != np.isnat(values)).any() or \
+            (cast.astype(values.dtype) != values)[~np.isnat(values)].any():
+        raise ConversionError(f"{what} of dtype {values.dtype} holds times that {dtype} cannot hold exactly "
+                              "(beyond its range, or finer than it); convert them in Python first") from None
+    return cast
 
 
 def difftime(values: np.ndarray, what: str):
@@ -186,13 +212,26 @@ def date_objects_to_r(values, what: str):
 
 # -- R -> Python ---------------------------------------------------------------
 
+#: Microseconds that datetime64[us] / timedelta64[us] hold: about 292,000 years either way.
+_MAX_MICROS = float(2**63 - 1024)
+
+
 def _micros_from_seconds(sexp, seconds_per_unit: float = 1) -> np.ndarray:
-    """int64 microseconds from an R double vector of time units, NA as NaT."""
+    """int64 microseconds from an R double vector of time units, NA as NaT;
+    times beyond numpy's microsecond range (or infinite) are a clear error,
+    never a number wrapped around."""
     values = r_array(sexp)
     na = np.isnan(values)
-    micros = np.round(np.where(na, 0.0, values) * seconds_per_unit * _US_PER_S).astype(np.int64)
+    micros = np.round(np.where(na, 0.0, values) * seconds_per_unit * _US_PER_S)
+    if (np.abs(micros) > _MAX_MICROS).any():
+        raise ConversionError("an R time is beyond what numpy's microsecond times hold (about 292,000 years "
+                              "from 1970, or infinite); convert it in R first (e.g. to a number or text)")
+    micros = micros.astype(np.int64)
     micros[na] = NAT
     return micros
+
+
+_MAX_DAYS = float((2**63 - 1) // 86400)
 
 
 def posixct_to_series(sexp, name=None) -> pd.Series:
@@ -210,8 +249,11 @@ def posixct_to_series(sexp, name=None) -> pd.Series:
 def date_to_series(sexp, name=None) -> pd.Series:
     days = r_array(sexp)
     na = np.isnan(days)
-    ints = np.floor(np.where(na, 0.0, days)).astype(np.int64)
-    stamps = ints.astype("datetime64[D]").astype("datetime64[s]")
+    whole = np.floor(np.where(na, 0.0, days))
+    if (np.abs(whole) > _MAX_DAYS).any():
+        raise ConversionError("an R Date is beyond what numpy's datetime64[s] holds (about 292 billion years "
+                              "from 1970, or infinite); convert it in R first (e.g. to a number or text)")
+    stamps = whole.astype(np.int64).astype("datetime64[D]").astype("datetime64[s]")
     stamps[na] = np.datetime64("NaT", "s")
     return pd.Series(stamps, name=name)
 
