@@ -61,6 +61,8 @@ R_existsVarInFrame     is there a binding (before the checks       eapi     ever
 R_BindingIsActive,     active and locked bindings go through       eapi     every push goes through R's assign
 R_BindingIsLocked      R's assign (R's errors, R's semantics)
 R_EnvironmentIsLocked  may a new binding be added                  eapi     every push goes through R's assign
+R_Interactive          interactive() only where someone can        api [1]  (required)
+                       answer R's questions
 R_interrupts_pending   a SIGINT handed to R from its own check     not API  Ctrl-C stops Python code only
                        (process-events hook), never elsewhere [4]
 R_CStackLimit,         R's C stack check, pointed at the calling   not API  no stack check: runaway recursion
@@ -287,6 +289,18 @@ def route_console(stdout: Callable[[str], None], stderr: Callable[[str], None],
     rp.callbacks.consolewrite_warnerror = stderr
     rp.callbacks.showmessage = stderr
     rp.conversion._cchar_to_str_with_maxlen = lambda buf, maxlen, encoding: decode(ffi().string(buf, maxlen))
+
+
+def route_console_read(read: Callable[[str], str]) -> None:
+    """Answer R's console reads (readline, menu, the debugger's prompt) with
+    ``read(prompt)``; its "" is the end of input to R."""
+    rpy2_modules().callbacks.consoleread = read
+
+
+def set_interactive(interactive: bool) -> None:
+    """R's ``interactive()``: whether R may ask questions (R_Interactive, a
+    variable of R's embedding API)."""
+    rlib().R_Interactive = bool(interactive)
 
 
 def r_ready() -> bool:

@@ -181,6 +181,14 @@ class RInterrupt(KeyboardInterrupt):
         return [f"KeyboardInterrupt: {self}"]
 
 
+class RDebuggerQuit(RInterrupt):
+    """The user left R's debugger with Q: R went back to the top, and the
+    cell stopped there (a cell ends quietly; a call from Python raises this)."""
+
+    def __str__(self) -> str:
+        return "left R's debugger (Q): R stopped there; the R session is intact."
+
+
 class ConversionError(TypeError):
     """A value cannot be converted to the other language without losing it."""
 

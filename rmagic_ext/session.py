@@ -10,12 +10,10 @@ into R behind one re-entrant lock.
 from __future__ import annotations
 
 import atexit
-import codecs
 import contextlib
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -24,7 +22,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from . import _rapi
-from .errors import ConversionError, RError, RInterrupt, RParseError, RSetupError, adopt_rpy2_bases
+from .console import Console
+from .errors import ConversionError, RDebuggerQuit, RError, RInterrupt, RParseError, RSetupError, adopt_rpy2_bases
 from .rsetup import mismatch_advice
 
 
@@ -66,9 +65,7 @@ class Session:
         with _setup_errors("load R through rpy2"):
             self.ri = _rapi.rpy2_modules().ri
         self.lock: threading.RLock = _rapi.lock()
-        self._console_decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")
-        self._wrote_stdout = False
-        self._last_stream = None
+        self.console = Console(while_reading=self.user_code, interrupt=self.interrupt_from_read)
         self._depth = threading.local()  # nesting of entered() per thread
         self._interrupted = False
         self._forwarded = False  # the SIGINT was handed to R (see _process_events)
@@ -85,9 +82,10 @@ class Session:
         start_embedded_r()  # a no-op when R is already up (e.g. started by rpy2)
         self._stack_check = _rapi.c_stack() is not None
         _rapi.on_process_events(self._process_events)
-        _rapi.route_console(self._write_stdout, self._write_stderr, self._decode_console)
+        self.console.install()
         self._helpers: dict = {}
         self._own = self.source("session.R", parent=ri.baseenv)
+        self.console.setup(self)
         self.globalenv = ri.globalenv
         self.tmpdir = _private_tmpdir(Path(str(self.call(self._own, "r_tempdir")[0])))
         self.call(self._own, "refuse_quit")
@@ -105,30 +103,6 @@ class Session:
         with resources.as_file(resources.files("rmagic_ext").joinpath("R", file)) as path:
             ri.baseenv["sys.source"](str(path), envir=env, **{"keep.source": False})
         return env
-
-    def _decode_console(self, data: bytes) -> str:
-        """R's console text goes to whatever sys.stdout/sys.stderr are when it
-        is written (ipykernel swaps them per cell). R may print bytes that are
-        not UTF-8 (latin1 data, a multibyte character split between writes):
-        they are decoded incrementally, bad bytes shown as \\xNN."""
-        return self._console_decoder.decode(data)
-
-    def _write_stdout(self, text: str) -> None:
-        self._wrote_stdout = True
-        self._write_in_order(sys.stdout, sys.stderr, text)
-
-    def _write_stderr(self, text: str) -> None:
-        self._write_in_order(sys.stderr, sys.stdout, text)
-
-    def _write_in_order(self, stream, other, text: str) -> None:
-        """R's text in the order R wrote it: ipykernel buffers stdout and
-        stderr apart and sends each on its own schedule, so when R switches
-        from one to the other, what is buffered on the other goes out first.
-        Text on one stream still streams as it comes."""
-        if self._last_stream is other:
-            other.flush()
-        self._last_stream = stream
-        stream.write(text)
 
     # -- running code -----------------------------------------------------
 
@@ -151,29 +125,38 @@ class Session:
         use it to show finished pages in order).
         """
         _check_text(code)
-        outcome = Outcome(self.ri.NULL, False, False)
         with self.entered():
-            self._wrote_stdout = False
-            res = self.call(self._own, "run_first", code, name, self.globalenv, warnings=False, status=True)
-            _raise_parse_error(res)
-            exprs = res.get("exprs")
-            for index in range(0 if exprs is None else len(exprs)):
-                if index:
-                    self._wrote_stdout = False
-                    res = self.call(self._own, "eval_toplevel", exprs, index + 1, self.globalenv,
-                                    warnings=False, status=True)
-                self.check_interrupt()
-                value, visible = res["value"], res.flag("visible")
-                last = index == len(exprs) - 1
-                try:
-                    if visible and not (last and keep_last):
-                        (show or self.print_value)(value)
-                finally:
-                    if res.length("warnings"):  # after the value, as R's console does
-                        self.call(self._own, "print_warnings", res["warnings"])
-                if after_each is not None:
-                    after_each(last)
-                outcome = Outcome(value, visible, self._wrote_stdout)
+            try:
+                return self._run(code, name, show, keep_last, after_each)
+            except RDebuggerQuit:
+                if self.interrupt_pending():
+                    raise RInterrupt() from None  # an interrupt at the debugger's prompt
+                return Outcome(self.ri.NULL, False, self.console.wrote_stdout)  # Q: the cell ends there
+
+    def _run(self, code: str, name: str, show: Callable | None, keep_last: bool,
+             after_each: Callable[[bool], None] | None) -> Outcome:
+        outcome = Outcome(self.ri.NULL, False, False)
+        self.console.wrote_stdout = False
+        res = self.call(self._own, "run_first", code, name, self.globalenv, warnings=False, status=True)
+        _raise_parse_error(res)
+        exprs = res.get("exprs")
+        for index in range(0 if exprs is None else len(exprs)):
+            if index:
+                self.console.wrote_stdout = False
+                res = self.call(self._own, "eval_toplevel", exprs, index + 1, self.globalenv,
+                                warnings=False, status=True)
+            self.check_interrupt()
+            value, visible = res["value"], res.flag("visible")
+            last = index == len(exprs) - 1
+            try:
+                if visible and not (last and keep_last):
+                    (show or self.print_value)(value)
+            finally:
+                if res.length("warnings"):  # after the value, as R's console does
+                    self.call(self._own, "print_warnings", res["warnings"])
+            if after_each is not None:
+                after_each(last)
+            outcome = Outcome(value, visible, self.console.wrote_stdout)
         return outcome
 
     def assign(self, name: str, value) -> None:
@@ -259,6 +242,8 @@ class Session:
             except _rapi.rpy2_modules().RRuntimeError as exc:
                 if isinstance(exc, RError):
                     raise
+                if self.console.left_debugger:  # Q jumps to the top: past all our handlers
+                    raise RDebuggerQuit() from None
                 self.check_interrupt()
                 raise _unhandled(str(exc)) from None
             outcome = res.text("status")
@@ -302,12 +287,13 @@ class Session:
         with self.lock:
             self._depth.value = 1
             _rapi.release_pending()
+            self.console.begin()
             try:
                 with self._stack_check_for_this_thread(), self._interruptible():
                     try:
                         yield
                     finally:
-                        self._flush_console()
+                        self.console.end()
                         for hook in self._leave_hooks:
                             hook()
             finally:
@@ -403,12 +389,12 @@ class Session:
         """Whether a SIGINT arrived since R was entered (and is not handled yet)."""
         return self._interrupted
 
-    def _flush_console(self) -> None:
-        tail = self._console_decoder.decode(b"", final=True)
-        if tail:
-            sys.stdout.write(tail)
-
-
+    def interrupt_from_read(self) -> None:
+        """An interrupt while R waited for an answer (or a cell that keeps
+        asking what nobody can answer): R stops at its next check."""
+        self._interrupted = True
+        self._forwarded = True
+        _rapi.request_interrupt(True)
 
 
 def _unhandled(text: str) -> RError:

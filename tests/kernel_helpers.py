@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import queue
 import time
 from dataclasses import dataclass, field
 
@@ -27,9 +29,16 @@ class Execution:
 
 
 class Kernel:
-    def __init__(self, timeout: float = 60):
-        self.manager, self.client = start_new_kernel(kernel_name="python3", startup_timeout=timeout)
+    def __init__(self, timeout: float = 60, cwd: str | None = None, outside_pytest: bool = False):
+        """``outside_pytest``: the kernel does not know it runs under pytest
+        (ipykernel then leaves the output of child processes alone, as
+        R CMD INSTALL's)."""
+        options = {"cwd": cwd} if cwd is not None else {}
+        if outside_pytest:
+            options["env"] = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+        self.manager, self.client = start_new_kernel(kernel_name="python3", startup_timeout=timeout, **options)
         self.timeout = timeout
+        self._idle_seen = None
 
     def execute(self, code: str, timeout: float | None = None) -> Execution:
         """Run ``code``; return once the kernel is idle again, so that the
@@ -39,6 +48,64 @@ class Kernel:
         msg_id = self.client.execute(code, allow_stdin=False)
         messages = self.iopub_until_idle(msg_id, timeout)
         return Execution(self.reply_to(msg_id, timeout), messages)
+
+    def converse(self, code: str, answers: list, timeout: float | None = None) -> tuple[Execution, list[dict]]:
+        """Run ``code`` with stdin allowed, answering each input request in
+        turn with the next of ``answers`` (a str, or a callable given the
+        request's content and the iopub messages so far, returning the
+        answer or None to interrupt the kernel instead). Returns the
+        execution and the input requests' contents, each with the stream
+        text shown before it under "shown_before"."""
+        timeout = timeout or self.timeout
+        msg_id = self.client.execute(code, allow_stdin=True)
+        answers, requests, messages = list(answers), [], []
+        reply, deadline = None, time.monotonic() + timeout
+        while reply is None:
+            try:
+                request = self.client.get_stdin_msg(timeout=0.2)
+            except queue.Empty:
+                request = None
+            messages += self._iopub_now(msg_id)
+            if request is not None and request["msg_type"] == "input_request":
+                time.sleep(0.2)  # what the kernel sent before asking is on iopub by now
+                messages += self._iopub_now(msg_id)
+                content = dict(request["content"])
+                content["shown_before"] = "".join(m["content"]["text"] for m in messages
+                                                  if m["msg_type"] == "stream")
+                requests.append(content)
+                answer = answers.pop(0) if answers else ""
+                answer = answer(content, messages) if callable(answer) else answer
+                if answer is None:
+                    self.manager.interrupt_kernel()
+                else:
+                    self.client.input(answer)
+            reply = self._reply_now(msg_id)
+            if len(requests) > 100:
+                raise AssertionError(f"{len(requests)} input requests: R keeps asking")
+            if reply is None and time.monotonic() > deadline:
+                raise AssertionError(f"no reply in {timeout} s; input requests so far: {requests}")
+        if self._idle_seen != msg_id:
+            messages += self.iopub_until_idle(msg_id, timeout)
+        return Execution(reply, messages), requests
+
+    def _iopub_now(self, msg_id: str) -> list:
+        found = []
+        while True:
+            try:
+                msg = self.client.get_iopub_msg(timeout=0.01)
+            except queue.Empty:
+                return found
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] != "status":
+                found.append(msg)
+            elif msg["parent_header"].get("msg_id") == msg_id and msg["content"].get("execution_state") == "idle":
+                self._idle_seen = msg_id
+
+    def _reply_now(self, msg_id: str) -> dict | None:
+        try:
+            reply = self.client.get_shell_msg(timeout=0.01)
+        except queue.Empty:
+            return None
+        return reply if reply["parent_header"].get("msg_id") == msg_id else None
 
     def interrupt(self, code: str, after: float, reply_within: float) -> dict:
         """Run ``code``, interrupt it ``after`` seconds; the reply's content

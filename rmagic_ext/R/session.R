@@ -98,25 +98,29 @@ on_warning <- function(w, defer) {
 # status of their own (marked by reports_status) answer for themselves.
 call_helper <- function(fun, args) {
   if (isTRUE(attr(fun, "reports_status"))) return(do.call(fun, args, quote = TRUE))
-  outcome <- eval_toplevel(expression(do.call(fun, args, quote = TRUE)), 1L, environment())
+  outcome <- eval_toplevel(expression(do.call(fun, args, quote = TRUE)), 1L, environment(), user = FALSE)
   outcome$trace <- character()  # the frames are rmagic_ext's own, not the user's
   outcome
 }
 
 reports_status <- function(fun) structure(fun, reports_status = TRUE)
 
-# Evaluate the index-th expression of exprs in envir. Returns a list with
+# Evaluate the index-th expression of exprs in envir (user code unless
+# `user` is FALSE: then options(error = ) is not run). Returns a list with
 # status "ok" (value, visible), "error" (message, call, classes, trace) or
 # "interrupt". Deferred warnings come back in `warnings`, for print_warnings
 # once the value has been shown, as R's console does.
 # (Callers from Python pass the whole expression vector: a call object passed
 # as an argument would be evaluated when its promise is forced.)
-eval_toplevel <- reports_status(function(exprs, index, envir) {
+eval_toplevel <- reports_status(function(exprs, index, envir, user = TRUE) {
   expr <- exprs[[index]]
   first_frame <- sys.nframe()
   collected <- list()
   trace <- character()
-  on_error <- function(e) trace <<- user_frames(first_frame, sys.function())
+  on_error <- function(e) {
+    trace <<- user_frames(first_frame, sys.function())
+    if (user) error_option(first_frame, sys.function())
+  }
   outcome <- withRestarts(tryCatch(
     withCallingHandlers(
       {
@@ -136,6 +140,56 @@ eval_toplevel <- reports_status(function(exprs, index, envir) {
   outcome$warnings <- collected
   outcome
 })
+
+# What R's console does with an uncaught error before it unwinds:
+# options(error = ) run with the erring frames still on the stack, so that
+# recover() lets the user browse them and dump.frames() saves them. Once:
+# an error typed at the debugger's prompt meanwhile does not start another.
+# recover() itself is replaced by recover_user_frames(), which lists the
+# user's frames only (not the evaluation machinery around a cell).
+.error_option_running <- new.env()
+error_option <- function(first_frame, handler_fun) {
+  handler <- getOption("error")
+  if (is.null(handler) || isTRUE(.error_option_running$now)) return(invisible())
+  .error_option_running$now <- TRUE
+  on.exit(.error_option_running$now <- FALSE)
+  if (is_recover(handler)) return(recover_user_frames(first_frame, handler_fun))
+  if (is.function(handler)) handler() else eval(handler, globalenv())
+}
+
+# options(error = recover) stores the call recover(), with the function itself
+# or its name in it.
+is_recover <- function(handler) {
+  if (is.function(handler)) return(identical(handler, utils::recover))
+  if (!is.call(handler) || length(handler) != 1L) return(FALSE)
+  head <- handler[[1L]]
+  identical(head, utils::recover) || identical(head, quote(recover)) || identical(head, quote(utils::recover))
+}
+
+# recover() over the user's frames: a menu of them, R's browser in the one
+# chosen, the menu again when it continues, until 0.
+recover_user_frames <- function(first_frame, handler_fun) {
+  calls <- sys.calls()
+  start <- first_frame
+  while (start <= length(calls) && !identical(sys.function(start), base::withVisible)) start <- start + 1L
+  start <- start + 1L
+  while (start <= length(calls) && .is_own_call(calls[[start]])) start <- start + 1L
+  end <- start
+  while (end <= length(calls) && !is_plumbing(sys.function(end), handler_fun)) end <- end + 1L
+  frames <- seq.int(start, length.out = max(0L, end - start))
+  if (!length(frames)) return(invisible())
+  labels <- vapply(calls[frames], function(call) paste(deparse(call, nlines = 1L), collapse = ""), "")
+  here <- sys.nframe()
+  previous <- options(error = NULL)  # an error typed at the browser's prompt: back to the prompt
+  on.exit(options(previous))
+  repeat {
+    which <- utils::menu(labels, title = "\nEnter a frame number, or 0 to exit  ")
+    if (!which) break
+    frame <- frames[which]  # "Called from:" names it: the browser skips the calls in between
+    eval(substitute(browser(skipCalls = skip), list(skip = here + 2L - frame)), envir = sys.frame(frame))
+  }
+  invisible()
+}
 
 # Bind a value where C's defineVar would raise R's error or run R code: a
 # locked or active binding, a locked global environment. Reports like
