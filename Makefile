@@ -11,7 +11,7 @@ STAMP := $(VENV)/.setup-done
 # Debian packages: R itself, headers for rpy2, and the R packages that the
 # tests and notebooks use.
 R_DEBS := r-base-core r-base-dev r-cran-ggplot2 r-cran-lattice r-cran-rlang r-cran-r6 r-cran-tibble r-cran-matrix r-cran-bit64 \
-  r-cran-globals
+  r-cran-globals r-cran-askpass r-cran-progress r-cran-cli
 # Jupyter-aware R packages (IRdisplay, repr, htmlwidgets and two widgets),
 # installed where the Debian release has them (Debian testing has no plotly
 # now); the tests that need one skip, saying so, where it is missing.

@@ -4,7 +4,7 @@
 ``%Rget`` and ``%Rdevice``. R itself starts on first use, not at import or load time.
 """
 
-from . import display, graphics  # noqa: F401  (their start-up work and rules, for r(...) too)
+from . import display, graphics, packages  # noqa: F401  (their start-up work and rules, for r(...) too)
 from .bridge import r
 from . import convert
 from .convert import Converter, RObject, py2r, r2py

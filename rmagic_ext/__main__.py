@@ -28,9 +28,12 @@ def parser() -> argparse.ArgumentParser:
     install.add_argument("--display-name", metavar="TEXT", default=cli.DISPLAY_NAME,
                          help=f'name shown in Jupyter (default "{cli.DISPLAY_NAME}")')
 
-    commands.add_parser("doctor", help="check R, rpy2, graphics devices, R packages and the kernelspec",
-                        description="Check everything R cells need; print the fix for each problem. "
-                                    "Exit status 1 when something is broken.")
+    check = commands.add_parser("doctor", help="check R, rpy2, graphics devices, R packages and the kernelspec",
+                                description="Check everything R cells need; print the fix for each problem. "
+                                            "Exit status 1 when something is broken.")
+    check.add_argument("--notebooks", metavar="DIR", default=".",
+                       help="the project folder: the R packages its notebooks load, and its R library "
+                            "(default: the current folder)")
 
     move = commands.add_parser("migrate", help="make notebooks written for rpy2's magics load rmagic_ext",
                                description="Rewrite '%%load_ext rpy2.ipython' (and '%%load_ext rmagic') in the "
@@ -50,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "migrate":
         return migrate.main(args.notebooks, args.dry_run)
-    return cli.doctor()
+    return cli.doctor(folder=args.notebooks)
 
 
 if __name__ == "__main__":

@@ -21,9 +21,9 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Iterable, TextIO
 
-from . import rsetup
+from . import packages, rsetup
 
 KERNEL_NAME = "python3-r"
 DISPLAY_NAME = "Python 3 + R"
@@ -265,19 +265,25 @@ R_PROBE = (
 )
 
 
-def r_probe_code() -> str:
-    """The R code of the probe, for DEVICE_CAPABILITIES and NOTEBOOK_PACKAGES."""
+def r_probe_code(packages: Iterable[str] = ()) -> str:
+    """The R code of the probe, for DEVICE_CAPABILITIES, NOTEBOOK_PACKAGES
+    and ``packages`` (those the notebooks of the folder load)."""
     quote = lambda names: ", ".join(f"'{n}'" for n in names)  # noqa: E731
-    return R_PROBE.format(caps=quote(DEVICE_CAPABILITIES), pkgs=quote(NOTEBOOK_PACKAGES))
+    names = list(dict.fromkeys([*NOTEBOOK_PACKAGES, *packages]))
+    return R_PROBE.format(caps=quote(DEVICE_CAPABILITIES), pkgs=quote(names))
 
 
-def start_r_probe(r: RInstall) -> subprocess.Popen | None:
-    """Start the one Rscript that reports devices and packages (None without Rscript)."""
+def start_r_probe(r: RInstall, packages: Iterable[str] = (), library: Path | None = None) -> subprocess.Popen | None:
+    """Start the one Rscript that reports devices and packages (None without
+    Rscript), with the project's R library first, as the session has it."""
     rscript = r.rscript()
     if rscript is None:
         return None
-    return subprocess.Popen([rscript, "-e", r_probe_code()], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    env = dict(os.environ)
+    if library is not None and library.is_dir():
+        env["R_LIBS"] = os.pathsep.join(filter(None, [str(library), env.get("R_LIBS", "")]))
+    return subprocess.Popen([rscript, "-e", r_probe_code(packages)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
 
 
 def parse_r_probe(text: str) -> dict[tuple[str, str], list[str]]:
@@ -310,8 +316,10 @@ def check_package(probe: dict, package: str) -> Check:
     return Check(False, f"R package {package} is not installed", fix)
 
 
-def check_r_side(proc: subprocess.Popen | None) -> list[Check]:
-    """Devices and packages, from one Rscript run."""
+def check_r_side(proc: subprocess.Popen | None, used: dict[str, list[str]] | None = None,
+                 folder: Path | None = None) -> list[Check]:
+    """Devices and packages, from one Rscript run: those rmagic_ext's own
+    notebooks use, and those the notebooks of ``folder`` load (``used``)."""
     if proc is None:
         return [Check(None, "graphics devices and R packages: not checked without R")]
     code, out, err = finish(proc)
@@ -320,7 +328,40 @@ def check_r_side(proc: subprocess.Popen | None) -> list[Check]:
         why = "timed out" if code is None else (err.strip().splitlines() or ["no output"])[-1]
         return [Check(False, f"Rscript could not check devices and packages: {why}",
                       apt_command("--reinstall", "r-base-core") or "reinstall R")]
-    return [check_devices(probe)] + [check_package(probe, p) for p in NOTEBOOK_PACKAGES]
+    checks = [check_devices(probe)] + [check_package(probe, p) for p in NOTEBOOK_PACKAGES]
+    return checks + check_notebook_packages(probe, used or {}, folder or Path.cwd())
+
+
+def check_project_library(folder: Path) -> Check:
+    """The project's R library (RMagics.r_library), where install.packages() installs."""
+    library = packages.library_path(folder=folder)
+    if library is None:
+        return Check(True, "no project R library (RMagics.r_library is empty): installs go to R's own library",
+                     note=True)
+    if not library.is_dir():
+        return Check(True, f"R library for this project: none yet; install.packages() in a notebook makes "
+                           f"{library}", note=True)
+    count = sum(1 for p in library.iterdir() if (p / "DESCRIPTION").is_file())
+    return Check(True, f"R library for this project: {library} ({count} package{'s' if count != 1 else ''})")
+
+
+def check_notebook_packages(probe: dict, used: dict[str, list[str]], folder: Path) -> list[Check]:
+    """The R packages that the notebooks in ``folder`` load: one line for
+    all of them when they are there, else one per missing package."""
+    wanted = {p: nbs for p, nbs in used.items() if p not in NOTEBOOK_PACKAGES}
+    if not wanted:
+        return []
+    missing = {p: nbs for p, nbs in wanted.items() if probe.get(("package", p), ["FALSE"])[0] != "TRUE"}
+    if not missing:
+        return [Check(True, f"R packages the notebooks in {folder} load: {', '.join(wanted)}")]
+    library = packages.library_path(folder=folder)
+    checks = []
+    for package, notebooks in missing.items():
+        shown = ", ".join(notebooks[:3]) + (" and more" if len(notebooks) > 3 else "")
+        fix = (apt_command(f"r-cran-{package.lower()}") or "") + \
+            (f"  (or, in a notebook: install.packages(\"{package}\"), into {library})" if library else "")
+        checks.append(Check(False, f"R package {package} is loaded by {shown} but is not installed", fix.strip()))
+    return checks
 
 
 def check_kernelspec(name: str = KERNEL_NAME) -> Check:
@@ -360,24 +401,28 @@ def check_labextension() -> Check:
 
 # -- doctor: the report -----------------------------------------------------
 
-def run_checks() -> list[Check]:
-    """Every check, in report order; the two slow probes run at the same time."""
+def run_checks(folder: str | os.PathLike = ".") -> list[Check]:
+    """Every check, in report order; the two slow probes run at the same
+    time. ``folder``: the project whose notebooks and R library are checked."""
+    folder = Path(folder).resolve()
+    used = packages.packages_used(sorted(folder.glob("*.ipynb")))
     r = find_r()
     checks = [check_r(r), check_rpy2(r)]
     r_usable = checks[0].ok is True
     rpy2_proc = start_rpy2_probe() if r_usable and checks[1].ok else None
-    r_proc = start_r_probe(r) if r_usable else None
+    r_proc = start_r_probe(r, used, packages.library_path(folder=folder)) if r_usable else None
     checks.extend(check_rpy2_loads(rpy2_proc, r))
-    checks.extend(check_r_side(r_proc))
+    checks.extend(check_r_side(r_proc, used, folder))
+    checks.append(check_project_library(folder))
     checks.append(check_kernelspec())
     checks.append(check_labextension())
     return checks
 
 
-def doctor(out: TextIO | None = None) -> int:
+def doctor(out: TextIO | None = None, folder: str | os.PathLike = ".") -> int:
     """Print the report; return the exit status: 1 when anything is broken, else 0."""
     out = out or sys.stdout
-    checks = run_checks()
+    checks = run_checks(folder)
     for check in checks:
         print(check.render(), file=out)
     problems = sum(check.ok is False for check in checks)

@@ -15,7 +15,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, argument_group, magic_arguments
 from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, observe, validate
 
-from .. import convert, display, graphics
+from .. import convert, display, graphics, packages
 from ..remote import DEFAULT_MAX_SIZE, configure as configure_remote
 from ..convert import push
 from ..convert.robject import named
@@ -73,6 +73,24 @@ class RMagics(Magics):
     remote_keep_source = Bool(False, help=(
         "Keep source references (the text of the cell) in R functions pickled for other "
         "processes.")).tag(config=True)
+
+    r_library = Unicode(packages.DEFAULT_LIBRARY, help=(
+        "The project's R library: install.packages() installs there, and it comes first on R's "
+        ".libPaths() (relative to the kernel's working directory, the notebook's folder; '' for none)."
+    )).tag(config=True)
+    cran_mirror = Unicode(packages.DEFAULT_MIRROR, help=(
+        "The repository install.packages() uses where R has none set (instead of asking for a mirror)."
+    )).tag(config=True)
+
+    @observe("r_library", "cran_mirror")
+    def _packages_changed(self, change):
+        packages.configure(library=self.r_library, mirror=self.cran_mirror)
+
+    @validate("cran_mirror")
+    def _mirror(self, proposal):
+        if not proposal["value"].strip():
+            raise TraitError("RMagics.cran_mirror cannot be empty")
+        return proposal["value"]
 
     @observe("remote_max_size", "remote_keep_source")
     def _remote_changed(self, change):
