@@ -33,6 +33,8 @@ from typing import Callable, ContextManager
 
 from . import _rapi
 
+#: R/console.R's `where` for the user's calls (on R's search path).
+WHERE = "rmagic_ext_where"
 #: The prompt of R's debugger, "Browse[1]> ".
 _DEBUGGER_PROMPT = "Browse["
 #: How R's side marks a password prompt (R/console.R's askpass option).
@@ -172,8 +174,11 @@ class Console:
             self.interactive = False
             _rapi.set_interactive(False)
             return self._unanswerable(prompt)
-        if debugger and answer.strip() == "Q":
+        command = answer.strip()
+        if debugger and command == "Q":
             self.left_debugger = True
+        if debugger and command == "where":  # R's own lists the machinery around the cell too
+            return f"{WHERE}()"
         return answer if answer else " "
 
     def _unanswerable(self, prompt: str) -> str:

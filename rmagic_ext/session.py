@@ -2,9 +2,9 @@
 
 Starts R lazily through ``rpy2.rinterface``, runs code the way R's console
 does (parse everything first, then evaluate and auto-print each top-level
-expression), streams R's console text into ``sys.stdout``/``sys.stderr`` while
-R runs, turns R conditions into Python exceptions and serialises every entry
-into R behind one re-entrant lock.
+expression), turns R conditions into Python exceptions and serialises every
+entry into R behind one re-entrant lock. R's console itself (what R writes,
+what R asks) is console.py's.
 """
 
 from __future__ import annotations

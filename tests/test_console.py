@@ -112,7 +112,7 @@ def test_browser_steps_evaluates_and_continues(kernel):
     out = stream_text(run)
     assert "Called from: scale_up(c(1, 3))" in out
     assert "[1] 4\n" in out  # `total`, evaluated in the function's frame
-    assert "where 1: scale_up(c(1, 3))" in out
+    assert "where 1: scale_up(c(1, 3))" in out and "where 2" not in out  # the user's calls only
     assert "debug at " in out and "[1] 25 75\n" in out
 
 
@@ -180,3 +180,17 @@ def test_the_progress_and_cli_packages_draw_their_bars(kernel, code):
     assert run.error is None, run.error
     drawn = [text for name, text in run.streams if name == "stderr"]
     assert len(drawn) >= 2 and any("\r" in text for text in drawn)
+
+
+def test_s_steps_into_a_call_and_f_finishes_it(kernel):
+    code = ("%%R\ninner <- function(v) {\n  w <- v * 2\n  w + 1\n}\n"
+            "outer <- function(v) {\n  browser()\n  a <- inner(v)\n  a\n}\nouter(1)")
+    run, asked = kernel.converse(code, ["n", "s", "f", "c"])
+    assert run.error is None, run.error
+    out = stream_text(run)
+    assert "debugging in: inner(v)" in out  # s: into the call
+    assert out.rstrip().endswith("[1] 3")
+    run, asked = kernel.converse("%%R\ndebugonce(inner)\nouter(2)", ["c", "where", "c"])
+    where = [line for line in stream_text(run).splitlines() if line.startswith("where")]
+    assert where[0].startswith("where 1") and "inner(v)" in where[0]
+    assert where[1].startswith("where 2") and "outer(2)" in where[1] and len(where) == 2
