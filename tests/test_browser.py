@@ -478,30 +478,38 @@ def test_percent_percent_r_cells_are_highlighted_as_r_as_one_types(lab, browser)
     base, token, _ = lab
     driver, wait_for = browser, waiter(browser)
     driver.get(f"{base}/lab/tree/{HIGHLIGHT_NOTEBOOK}?token={token}")
-    cells = wait_for("the notebook's three code cells", PAGE_TIMEOUT, lambda d: (
-        lambda found: found if len(found) == 3 and all(c.find_elements(By.CSS_SELECTOR, ".cm-content") for c in found)
-        else None)(d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")))
-    python_cell, line_cell, r_cell = cells  # the notebook of this test: others may be open in hidden tabs
+
+    def three_cells():
+        return wait_for("the notebook's three code cells", PAGE_TIMEOUT, lambda d: (
+            lambda found: found if len(found) == 3 and all(c.find_elements(By.CSS_SELECTOR, ".cm-content")
+                                                           for c in found)
+            else None)(d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")))
+
+    three_cells()
+    wait_for("the notebook's kernel idle", OUTPUT_TIMEOUT,
+             lambda d: "| Idle" in d.find_element(By.ID, "jp-main-statusbar").text)
+    typed = ["%%R", "x <- c(1, 2)  # an R comment", "ok <- TRUE"]
+    # As the notebook finishes opening JupyterLab may still take the focus,
+    # or draw the notebook again (what was typed into the old editor is
+    # gone): type until the cell holds the text and keeps it for a second.
+    for _ in range(3):
+        editor = three_cells()[2].find_element(By.CSS_SELECTOR, ".cm-content")
+        editor.click()
+        editor.send_keys(Keys.CONTROL, "a")
+        editor.send_keys(Keys.DELETE)
+        for i, line in enumerate(typed):
+            editor.send_keys(line)
+            if i < len(typed) - 1:
+                editor.send_keys(Keys.ENTER)
+        time.sleep(1.0)
+        if three_cells()[2].find_element(By.CSS_SELECTOR, ".cm-content").text == "\n".join(typed):
+            break
+    python_cell, line_cell, r_cell = three_cells()  # the notebook of this test: others may be open in hidden tabs
+    editor = r_cell.find_element(By.CSS_SELECTOR, ".cm-content")
+    assert editor.text == "\n".join(typed), f"the third cell holds {editor.text!r}, not what was typed"
 
     def colour(cell, text: str, variable: str, what: str):
         return wait_for(what, 15, lambda d: d.execute_script(_TOKEN_COLOUR, cell, text, variable))
-
-    editor = r_cell.find_element(By.CSS_SELECTOR, ".cm-content")
-    # As the notebook finishes opening, JupyterLab may still take the focus
-    # from the editor: click and type again until the cell holds the text.
-    for _ in range(3):
-        editor.click()
-        editor.send_keys("%%R")
-        deadline = time.monotonic() + 5
-        while "%%R" not in editor.text and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if "%%R" in editor.text:
-            break
-    assert "%%R" in editor.text, "what was typed never reached the third cell's editor"
-    editor.send_keys(Keys.ENTER)
-    editor.send_keys("x <- c(1, 2)  # an R comment")
-    editor.send_keys(Keys.ENTER)
-    editor.send_keys("ok <- TRUE")
 
     got, themed = colour(r_cell, "<-", "--jp-mirror-editor-operator-color", "`<-` as one token")
     assert got == themed, f"`<-` is coloured {got}, not as an operator ({themed})"
