@@ -64,7 +64,7 @@ r:
 $(STAMP): pyproject.toml Makefile rmagic_ext/rsetup.py $(LABEXT)/prebuilt/sources.sha256
 	@$(VPY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q --config-settings editable_mode=compat -e '.[test,lab,arrow,dask,ray,spark]' "$$($(VPY) rmagic_ext/rsetup.py)"
+	$(VPY) -m pip install -q --config-settings editable_mode=compat -e '.[test,lab,arrow,xarray,dask,ray,spark]' "$$($(VPY) rmagic_ext/rsetup.py)"
 	$(VPY) -m rmagic_ext install-kernel --sys-prefix >/dev/null
 	@# pip installs the prebuilt JupyterLab extension as data files, which an
 	@# editable install leaves out (setuptools): link it where pip would put it.

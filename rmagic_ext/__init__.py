@@ -56,5 +56,6 @@ def unload_ipython_extension(ipython) -> None:
     display.follow_table_limits(None)
     highlighting.use_in_kernel(ipython, use=False)
     convert.use_frames("pandas")
+    convert.use_arrays("numpy")
     convert.use_int64("double")
     graphics.uninstall()

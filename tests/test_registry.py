@@ -160,10 +160,11 @@ def test_registering_a_key_again_in_one_converter_warns_and_the_new_rule_wins(sc
 
 
 def test_the_default_rules_replace_none_of_each_other():
-    """numpy's R->Python rules stay numpy's (pandas used to overwrite them)."""
-    from rmagic_ext.convert import numpy as npconv
+    """R's atomic vectors have one rule, labelled.py's (built on numpy's and
+    pandas'): no module registers over another's (pandas used to)."""
+    from rmagic_ext.convert import labelled
     for key in ("logical", "integer", "double", "complex", "character"):
-        assert default.r2py.rules[key] is npconv.atomic_to_py
+        assert default.r2py.rules[key] is labelled.atomic_to_py
 
 
 def test_a_classed_list_goes_to_the_proxy_not_the_list_rule(ip):

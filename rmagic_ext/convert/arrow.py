@@ -22,14 +22,14 @@ import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import pandas as pd
 
 from ..errors import ConversionError
 from . import _bulk, datetimes
-from . import numpy as npconv
-from ._rt import ri
-from .builtins import store_as_double
-from .registry import default
+from ._rt import python_strings, ri
+from .registry import Converter, default, r_classes, r_typeof
+from .vectors import (bool_vector, data_frame, factor_parts, factor_vector, float_vector, frame_columns,
+                      frame_rows, int_vector, integer64_values, na_real_mask, numpy_values, store_as_double,
+                      str_vector)
 
 _INT64_MAX = np.iinfo(np.int64).max
 
@@ -54,11 +54,11 @@ def array_to_r(array, what: str = "array", encoding=None):
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return _strings(array, na, encoding)
     if pa.types.is_boolean(kind):
-        return npconv.bool_vector(_filled(array, False), na)
+        return bool_vector(_filled(array, False), na)
     if pa.types.is_integer(kind):
         return _integers(_filled(array, 0), na, what)
     if pa.types.is_floating(kind):
-        return npconv.float_vector(_filled(array, np.nan).astype(np.float64), na)
+        return float_vector(_filled(array, np.nan).astype(np.float64), na)
     if pa.types.is_date(kind):
         return datetimes.date_vector(_filled(array.cast(pa.date32()).cast(pa.int32()), 0), na)
     if pa.types.is_timestamp(kind):
@@ -99,8 +99,8 @@ def _filled(array, fill) -> np.ndarray:
 def _integers(values: np.ndarray, na: np.ndarray | None, what: str):
     if values.dtype == np.uint64 and len(values) and values.max() > _INT64_MAX:
         store_as_double(0, int(values.max()), what, stacklevel=4)
-        return npconv.float_vector(values.astype(np.float64), na)
-    return npconv.int_vector(values.astype(np.int64, copy=False), na, what)
+        return float_vector(values.astype(np.float64), na)
+    return int_vector(values.astype(np.int64, copy=False), na, what)
 
 
 def _strings(array, na: np.ndarray | None, encoding=None):
@@ -119,7 +119,7 @@ def _strings(array, na: np.ndarray | None, encoding=None):
             codes = _bulk.r_array(r_codes)
             missing = codes == _bulk._rapi.NA_INTEGER
             values, na = np.where(missing, None, values[np.where(missing, 1, codes) - 1]), missing
-        vector = npconv.str_vector(values, na)
+        vector = str_vector(values, na)
     return vector
 
 
@@ -225,7 +225,7 @@ def _timestamps(array, na: np.ndarray | None, what: str):
         values[na] = np.datetime64("NaT", "us")
     if tz:
         return datetimes.posixct(values, datetimes.tz_to_r(_zone(tz)), what)
-    return datetimes.datetime_series_to_r(pd.Series(values), what)
+    return datetimes.datetime64_array_to_r(values, what)
 
 
 def _zone(name: str) -> dt.tzinfo:
@@ -239,23 +239,20 @@ def _zone(name: str) -> dt.tzinfo:
 def _factor(array, what: str):
     """A dictionary array (polars' and pandas' categoricals) as a factor,
     its dictionary's order as the levels' order."""
-    from .pandas import factor_to_r
     levels = array.dictionary.to_pylist()
     if not all(isinstance(level, str) for level in levels):
         levels = [str(level) for level in levels]
     codes = _filled(array.indices.cast(_pa().int64()), -1)
-    categorical = pd.Categorical.from_codes(codes, categories=levels, ordered=array.type.ordered)
-    return factor_to_r(pd.Series(categorical), what)
+    return factor_vector(codes, levels, array.type.ordered)
 
 
 def table_to_r(table):
     """A data.frame: the table's columns, in order, under their names."""
-    from .pandas import r_data_frame
     names = list(table.column_names)
     encodings = encodings_ahead(table.columns)
     columns = made_encoded_last(
         encodings, lambda i: array_to_r(table.column(i), f"column {names[i]!r}", encodings[i]))
-    return r_data_frame(names, columns, pd.RangeIndex(table.num_rows))
+    return data_frame(names, columns, nrow=table.num_rows)
 
 
 def stream_to_r(obj):
@@ -290,20 +287,6 @@ def _polars_series(series):
     return array_to_r(series.to_arrow(), f"polars Series {series.name!r}")
 
 
-def arrow_backed(dtype) -> bool:
-    """Whether a pandas column keeps its values in Arrow memory."""
-    return isinstance(dtype, pd.ArrowDtype) or (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow")
-
-
-def pandas_column_to_r(series: pd.Series, what: str, encoding=None):
-    return array_to_r(pandas_array(series), what, encoding)
-
-
-def pandas_array(series: pd.Series):
-    """The Arrow array of a pandas column kept in Arrow memory, else None."""
-    return series.array.__arrow_array__() if arrow_backed(series.dtype) else None
-
-
 # -- R -> Arrow: data.frames as pyarrow tables or polars frames -----------------------
 
 #: What a data.frame's row names become in a pyarrow table or polars frame
@@ -314,14 +297,11 @@ def frame_from_r(rframe, kind: str):
     """A data.frame as a pyarrow Table or a polars DataFrame, built from R's
     vectors (numbers from views of R's memory), not through pandas."""
     pa = _pa()
-    from .pandas import _index
-    from ._rt import attr, python_strings
-    names_attr = attr(rframe, "names")
-    names = python_strings(names_attr)[0].tolist() if names_attr is not None else []
-    columns = [column_from_r(column, name) for name, column in zip(names, rframe)]
-    index = _index(rframe)
-    if not isinstance(index, pd.RangeIndex):
-        names, columns = [ROW_NAMES_COLUMN] + names, [pa.array(index.to_numpy(dtype=object))] + columns
+    names, rcolumns = frame_columns(rframe)
+    columns = [column_from_r(column, name) for name, column in zip(names, rcolumns)]
+    _, row_names = frame_rows(rframe)
+    if row_names is not None:
+        names, columns = [ROW_NAMES_COLUMN] + names, [pa.array(row_names.astype(object))] + columns
     table = pa.table(columns, names=names) if columns else pa.table({})
     return _polars(table) if kind == "polars" else table
 
@@ -341,14 +321,11 @@ def _polars(table):
 def column_from_r(sexp, name):
     """One R column as an Arrow array, NA as null."""
     pa = _pa()
-    from .pandas import factor_to_series
-    from .registry import r_classes, r_typeof
     classes = r_classes(sexp)
     if "factor" in classes:
-        categorical = factor_to_series(sexp).array
-        indices = pa.array(categorical.codes.astype(np.int32), mask=categorical.codes < 0)
-        return pa.DictionaryArray.from_arrays(indices, pa.array(list(categorical.categories), pa.string()),
-                                              ordered=categorical.ordered)
+        codes, levels, ordered = factor_parts(sexp)
+        indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(levels.tolist(), pa.string()), ordered=ordered)
     if "POSIXct" in classes:
         return pa.array(datetimes.posixct_to_series(sexp))
     if "Date" in classes:
@@ -356,14 +333,14 @@ def column_from_r(sexp, name):
     if "difftime" in classes:
         return pa.array(datetimes.difftime_to_series(sexp))
     if "integer64" in classes:
-        values, na = npconv.integer64_values(sexp)
+        values, na = integer64_values(sexp)
         return pa.array(values, mask=na)
     kind = r_typeof(sexp)
     if kind == "character":
         return string_array_from_r(sexp)
-    values, na = npconv.numpy_values(sexp)
+    values, na = numpy_values(sexp)
     if kind == "double":
-        na = npconv.na_real_mask(values)
+        na = na_real_mask(values)
         return pa.array(values, mask=na if na.any() else None)
     if kind == "integer":
         return pa.array(values.astype(np.int32), mask=na)
@@ -380,7 +357,6 @@ def string_array_from_r(sexp):
     pa = _pa()
     found = _bulk.distinct_strings(sexp) if len(sexp) >= _bulk.MIN_BULK_STRINGS else None
     if found is None:
-        from ._rt import python_strings
         values, na = python_strings(sexp)
         return pa.array(values, type=pa.string(), mask=na)
     distinct = _from_nul_terminated(found.pieces, found.na)
@@ -411,7 +387,6 @@ def _from_nul_terminated(pieces: list[np.ndarray], na: np.ndarray):
 
 
 def _frames_converter(kind: str):
-    from .registry import Converter
     converter = Converter(f"{kind} frames", default)
     converter.r2py.register("data.frame")(lambda rframe: frame_from_r(rframe, kind))
     return converter

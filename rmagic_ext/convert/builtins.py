@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from ..errors import ConversionError, ConversionWarning
+from ..errors import ConversionError
 from ._rt import attr, python_strings, ri, set_attr, strings
 from .registry import active, default, to_py, to_r
-
-R_INT_MAX = 2**31 - 1  # -2**31 is NA_integer_, so R's range is symmetric
-EXACT_DOUBLE = 2**53
-
-
-def int_fits_r(value: int) -> bool:
-    return -R_INT_MAX <= value <= R_INT_MAX
-
-
-def store_as_double(low: int, high: int, what: str, stacklevel: int) -> None:
-    """Integers from ``low`` to ``high``, some outside R's integer range, go to
-    R as doubles: exact up to 2**53 (said once, in a warning), an error beyond."""
-    if low < -EXACT_DOUBLE or high > EXACT_DOUBLE:
-        extreme = low if -low > high else high
-        raise ConversionError(f"{what} holds the integer {extreme}: too large for R's integer and "
-                              "not exact as a double (|x| > 2**53)")
-    warnings.warn(f"{what}: integers beyond R's integer range are stored as double (exact)",
-                  ConversionWarning, stacklevel=stacklevel + 1)
-
+from .vectors import int_fits_r, store_as_double
 
 @default.py2r.register(type(None))
 def none_to_r(value):

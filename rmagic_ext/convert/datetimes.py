@@ -28,7 +28,7 @@ import pandas as pd
 from ..errors import ConversionError, ConversionWarning
 from ._rt import attr, python_strings, ri, set_attr, strings
 from ._bulk import new_vector, r_array
-from .numpy import float_vector
+from .vectors import float_vector
 from .registry import as_arrays
 
 NAT = np.iinfo(np.int64).min

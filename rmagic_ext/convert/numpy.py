@@ -7,89 +7,17 @@ Whole arrays move in one pass (see _bulk.py), never element by element.
 
 from __future__ import annotations
 
-
 import numpy as np
-import pandas as pd
 
-from .. import _rapi
 from ..errors import ConversionError
-from ._bulk import filled_vector, r_array, string_na
-from ._rt import attr, python_strings, ri, set_attr, strings
-from .builtins import int_fits_r, sequence_to_r, store_as_double
-from .registry import as_arrays, default, r_typeof
-from .settings import int64_mode
-
-NA_INTEGER = _rapi.NA_INTEGER
-
-
-def na_real_mask(values: np.ndarray) -> np.ndarray:
-    """Where a float64 array holds R's NA_real_ (as opposed to a plain NaN)."""
-    values = np.ascontiguousarray(values, dtype=np.float64)
-    return np.isnan(values) & ((values.view(np.uint64) & 0xFFFFFFFF) == _rapi.NA_REAL_PAYLOAD)
-
+from . import datetimes
+from ._bulk import string_na
+from ._rt import attr, ri, set_attr
+from .registry import as_arrays, default, to_r
+from .vectors import (bool_vector, complex_vector, data_frame, fits_r_integer, float_vector, int_vector,
+                      integer64_values, na_real_mask, numpy_values, str_vector, with_na)
 
 # -- Python -> R ---------------------------------------------------------------
-
-def float_vector(values: np.ndarray, na: np.ndarray | None = None):
-    return filled_vector(ri().FloatSexpVector, values, na, float(ri().NA_Real))
-
-
-def int_vector(values: np.ndarray, na: np.ndarray | None = None, what: str = "array"):
-    """An R integer vector; when values leave R's integer range, a
-    bit64::integer64 one (exact) with ``RMagics.int64 = "bit64"``, else a
-    double one (exact up to 2**53, an error beyond). NA positions become NA."""
-    present = values if na is None or not na.any() else values[~na]
-    if not fits_r_integer(present):
-        if int64_mode() == "bit64" and _bit64_installed():
-            return integer64_vector(values, na)
-        store_as_double(int(present.min()), int(present.max()), what, stacklevel=3)
-        return float_vector(values, na)
-    return filled_vector(ri().IntSexpVector, values, na, NA_INTEGER)
-
-
-#: bit64's presence, once asked. How integers beyond R's integer range travel
-#: (RMagics.int64) is settings.int64_mode(): "double" (exact to 2**53) or
-#: "bit64" (bit64::integer64, exact, where R has bit64).
-INT64: dict = {}
-_NA_INTEGER64 = np.iinfo(np.int64).min  # bit64's NA
-
-
-def _bit64_installed() -> bool:
-    if "installed" not in INT64:
-        INT64["installed"] = bool(ri().baseenv["requireNamespace"]("bit64", quietly=True)[0])
-    return INT64["installed"]
-
-
-def integer64_vector(values: np.ndarray, na: np.ndarray | None):
-    """bit64's integer64: the int64 values' bits in a double vector, classed."""
-    bits = values.astype(np.int64)  # a copy: NA positions are written into it
-    if na is not None:
-        bits[na] = _NA_INTEGER64
-    vector = filled_vector(ri().FloatSexpVector, bits.view(np.float64))
-    set_attr(vector, "class", strings(["integer64"]))
-    return vector
-
-
-def integer64_values(sexp) -> tuple[np.ndarray, np.ndarray]:
-    """The int64 values of a bit64::integer64 vector (a copy) and its NA mask."""
-    values = np.array(r_array(sexp)).view(np.int64)
-    return values, values == _NA_INTEGER64
-
-
-@default.r2py.register("integer64")
-def integer64_to_py(sexp):
-    """bit64::integer64 back as int64 (exact), NA as a masked value; a
-    Python int at length 1 in the Python shape."""
-    values, na = integer64_values(sexp)
-    if len(values) == 1 and not as_arrays():
-        return None if na[0] else int(values[0])
-    return with_na(values, na if na.any() else None)
-
-
-def fits_r_integer(values: np.ndarray) -> bool:
-    """Whether every integer of ``values`` is in R's integer range."""
-    return not values.size or (int_fits_r(int(values.min())) and int_fits_r(int(values.max())))
-
 
 def plain_vector_type(array: np.ndarray) -> str | None:
     """The R type ("double", "integer" or "logical") of the vector that
@@ -108,14 +36,6 @@ def plain_vector_type(array: np.ndarray) -> str | None:
     return None
 
 
-def bool_vector(values: np.ndarray, na: np.ndarray | None = None):
-    return filled_vector(ri().BoolSexpVector, values, na, NA_INTEGER)
-
-
-def str_vector(values, na: np.ndarray | None = None):
-    return strings(values, na)
-
-
 def vector(values: np.ndarray, what: str = "array"):
     """The R atomic vector for a 1-D numpy array, chosen by dtype."""
     kind = values.dtype.kind
@@ -126,13 +46,12 @@ def vector(values: np.ndarray, what: str = "array"):
     if kind == "b":
         return bool_vector(values)
     if kind == "c":
-        return ri().ComplexSexpVector(list(values.astype(np.complex128)))
+        return complex_vector(values)
     if kind == "U":
         return str_vector(values.astype(str))
     if kind == "S":
         return str_vector(decoded_bytes(values, what))
     if kind in "Mm":
-        from . import datetimes  # datetimes builds on this module
         if kind == "M":
             return datetimes.datetime64_array_to_r(values, what)
         return datetimes.difftime(values, what)
@@ -156,7 +75,7 @@ def object_vector(values: np.ndarray, what: str):
     all_str, na = string_na(values)
     if all_str:
         return str_vector(values, na)
-    return sequence_to_r(values.tolist() if na is None else [None if m else v for v, m in zip(values, na)])
+    return to_r(values.tolist() if na is None else [None if m else v for v, m in zip(values, na)])
 
 
 @default.py2r.register(np.ndarray)
@@ -180,17 +99,17 @@ def numpy_scalar_to_r(value: np.generic):
 def structured_to_r(array: np.ndarray):
     """A structured (or record) array is a table, as rpy2 has it: a
     data.frame with one column per field; bytes fields become character."""
-    from .pandas import dataframe_to_r  # pandas builds on this module
     if array.ndim != 1:
         raise ConversionError(f"a structured array of shape {array.shape} has no data.frame counterpart "
                               "(only 1-D ones are tables)")
-    columns = {}
-    for name in array.dtype.names:
+    names, columns = list(array.dtype.names), []
+    for name in names:
         field = np.asarray(array[name])
         if field.ndim != 1:
             raise ConversionError(f"field {name!r} of a structured array holds sub-arrays: no R column can")
-        columns[name] = decoded_bytes(field, f"field {name!r}") if field.dtype.kind == "S" else field
-    return dataframe_to_r(pd.DataFrame(columns))
+        columns.append(vector(decoded_bytes(field, f"field {name!r}") if field.dtype.kind == "S" else field,
+                              f"field {name!r}"))
+    return data_frame(names, columns, nrow=len(array))
 
 
 @default.py2r.register(np.ma.MaskedArray)
@@ -219,52 +138,23 @@ def masked_array_to_r(array: np.ma.MaskedArray):
 
 # -- R -> Python ---------------------------------------------------------------
 
-def numpy_values(sexp) -> tuple[np.ndarray, np.ndarray | None]:
-    """The values of an R atomic vector in numpy, and its NA mask (None when
-    there is no NA). Doubles are a zero-copy, read-only view of R's memory in
-    which NA_real_ reads as NaN (so no mask); the other types are copies."""
-    kind = r_typeof(sexp)
-    if len(sexp) == 0:
-        return np.array([], dtype=_EMPTY_DTYPES.get(kind, object)), None
-    if kind == "double":
-        return r_array(sexp), None
-    if kind in ("integer", "logical"):
-        raw = r_array(sexp)
-        na = raw == NA_INTEGER
-        values = raw.astype(np.int64 if kind == "integer" else np.bool_)
-        return values, (na if na.any() else None)
-    if kind == "character":
-        values, na = python_strings(sexp)
-        return values, (na if na.any() else None)
-    if kind == "complex":
-        return np.array(list(sexp), dtype=np.complex128), None
-    raise ConversionError(f"an R {kind} vector is not atomic data")
-
-
-_EMPTY_DTYPES = {"double": np.float64, "integer": np.int64, "logical": np.bool_,
-                 "complex": np.complex128}
-
-
-def with_na(values: np.ndarray, na: np.ndarray | None):
-    """numpy has no NA for int and bool: such arrays become masked arrays."""
-    if na is None:
-        return values
-    if values.dtype.kind == "f":
-        return values  # NA_real_ is already a NaN
-    if values.dtype == object:
-        return values  # None marks NA
-    return np.ma.MaskedArray(values, mask=na)
+@default.r2py.register("integer64")
+def integer64_to_py(sexp):
+    """bit64::integer64 back as int64 (exact), NA as a masked value; a
+    Python int at length 1 in the Python shape."""
+    values, na = integer64_values(sexp)
+    if len(values) == 1 and not as_arrays():
+        return None if na[0] else int(values[0])
+    return with_na(values, na if na.any() else None)
 
 
 def atomic_to_py(sexp):
-    """Vectors with ``dim`` become ndarrays of that shape. Shaped as arrays
-    (registry.shaped), every other vector is a 1-D ndarray, names dropped.
-    Shaped for Python, length-1 plain vectors are scalars (NA: None), named
-    vectors Series indexed by their names, the others ndarrays."""
-    dim, names = attr(sexp, "dim"), attr(sexp, "names")
-    if names is not None and dim is None and not as_arrays():
-        from .pandas import named_vector_to_series  # pandas builds on this module
-        return named_vector_to_series(sexp, names)
+    """Vectors with ``dim`` become ndarrays of that shape (their dimnames,
+    if any, are labelled.py's to keep or drop). Shaped as arrays
+    (registry.shaped), every other vector is a 1-D ndarray, names dropped;
+    shaped for Python, length-1 plain vectors are scalars (NA: None), the
+    others ndarrays (named ones are pandas Series: labelled.py)."""
+    dim = attr(sexp, "dim")
     values, na = numpy_values(sexp)
     if dim is not None:
         shape = tuple(int(d) for d in dim)
@@ -276,6 +166,3 @@ def atomic_to_py(sexp):
         return value.item() if isinstance(value, np.generic) else value
     return with_na(values, na)
 
-
-for _rtype in ("logical", "integer", "double", "complex", "character"):
-    default.r2py.register(_rtype)(atomic_to_py)

@@ -19,11 +19,24 @@ import pandas as pd
 from ..errors import ConversionError, ConversionWarning
 from . import arrow, datetimes, settings
 from . import numpy as npconv
-from ._bulk import new_vector, r_array, string_na
-from ._rt import attr, python_strings, ri, set_attr, strings
+from ._bulk import string_na
+from ._rt import python_strings, set_attr, strings
 from .registry import default, r_classes, r_typeof
+from .vectors import (automatic_row_names, bool_vector, data_frame, factor_parts, factor_vector, fits_r_integer,
+                      float_vector, frame_columns, frame_rows, int_vector, integer64_values, numpy_values,
+                      str_vector)
 
 # -- Python -> R ---------------------------------------------------------------
+
+
+def arrow_backed(dtype) -> bool:
+    """Whether a pandas column keeps its values in Arrow memory."""
+    return isinstance(dtype, pd.ArrowDtype) or (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow")
+
+
+def arrow_array(series: pd.Series):
+    """The Arrow array of a pandas column kept in Arrow memory, else None."""
+    return series.array.__arrow_array__() if arrow_backed(series.dtype) else None
 
 
 def _na_mask(series: pd.Series) -> np.ndarray | None:
@@ -45,8 +58,8 @@ def column_to_r(series: pd.Series, what: str, encoding=None):
     """The R vector for one pandas column, NA positions kept (``encoding``:
     see arrow.encodings_ahead)."""
     dtype = series.dtype
-    if arrow.arrow_backed(dtype):
-        return arrow.pandas_column_to_r(series, what, encoding)
+    if arrow_backed(dtype):
+        return arrow.array_to_r(arrow_array(series), what, encoding)
     if isinstance(dtype, pd.CategoricalDtype):
         return factor_to_r(series, what)
     if pd.api.types.is_datetime64_any_dtype(dtype):
@@ -54,16 +67,16 @@ def column_to_r(series: pd.Series, what: str, encoding=None):
     if pd.api.types.is_timedelta64_dtype(dtype):
         return datetimes.difftime(series.to_numpy(), what)
     if isinstance(dtype, pd.StringDtype):  # pandas 3's default str, and "string"
-        return npconv.str_vector(series.to_numpy(dtype=object))  # NA found on the way
+        return str_vector(series.to_numpy(dtype=object))  # NA found on the way
     if dtype == object:
         return object_column_to_r(series.to_numpy(dtype=object), what)
     na = _na_mask(series)
     if pd.api.types.is_bool_dtype(dtype):
-        return npconv.bool_vector(_values(series, bool, False), na)
+        return bool_vector(_values(series, bool, False), na)
     if pd.api.types.is_integer_dtype(dtype):
-        return npconv.int_vector(_values(series, np.int64, 0), na, what)
+        return int_vector(_values(series, np.int64, 0), na, what)
     if pd.api.types.is_float_dtype(dtype):
-        return npconv.float_vector(_values(series, np.float64, np.nan), na)
+        return float_vector(_values(series, np.float64, np.nan), na)
     if pd.api.types.is_complex_dtype(dtype):
         return npconv.vector(series.to_numpy(), what)
     raise ConversionError(f"{what} has dtype {dtype}, which has no R counterpart")
@@ -75,7 +88,7 @@ def object_column_to_r(values: np.ndarray, what: str):
     values in C, not in a Python loop."""
     all_str, na = string_na(values)
     if all_str:
-        return npconv.str_vector(values, na)
+        return str_vector(values, na)
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind == "date":
         return datetimes.date_objects_to_r(np.where(na, None, values) if na is not None else values, what)
@@ -103,14 +116,7 @@ def factor_to_r(series: pd.Series, what: str):
             or not all(isinstance(v, str) for v in levels):
         warnings.warn(f"{what}: categories of dtype {levels.dtype} become R's character levels",
                       ConversionWarning, stacklevel=4)
-    codes = categorical.codes  # int8/16/32, -1 for NA
-    vector, view = new_vector(ri().IntSexpVector, len(codes))
-    np.add(codes, 1, out=view, casting="unsafe")  # R counts levels from 1
-    if len(codes) and codes.min() < 0:
-        view[codes < 0] = npconv.NA_INTEGER
-    set_attr(vector, "levels", strings(levels.astype(str).to_numpy(dtype=object)))
-    set_attr(vector, "class", strings(["ordered", "factor"] if categorical.ordered else ["factor"]))
-    return vector
+    return factor_vector(categorical.codes, levels.astype(str).to_numpy(dtype=object), categorical.ordered)
 
 
 def _has_default_index(index: pd.Index) -> bool:
@@ -121,15 +127,15 @@ def _row_names(index: pd.Index):
     """R's compact 1..n for a default index; the labels as strings otherwise
     (R's row names are unique strings; an integer index is kept as integers)."""
     if _has_default_index(index):
-        return ri().IntSexpVector([ri().NA_Integer, -len(index)])
+        return automatic_row_names(len(index))
     if not index.is_unique:
         raise ConversionError("a DataFrame whose index has duplicates cannot become a data.frame "
                               "(R's row names are unique); reset_index() first")
     if isinstance(index, pd.MultiIndex):
         raise ConversionError("a MultiIndex has no data.frame counterpart; reset_index() first")
     if pd.api.types.is_integer_dtype(index.dtype):
-        if npconv.fits_r_integer(index.to_numpy()):
-            return npconv.int_vector(index.to_numpy(dtype=np.int64))
+        if fits_r_integer(index.to_numpy()):
+            return int_vector(index.to_numpy(dtype=np.int64))
         warnings.warn("index values beyond R's integer range become character row names "
                       "(they come back as a str index)", ConversionWarning, stacklevel=4)
     return strings(index.astype(str).to_numpy(dtype=object))
@@ -144,7 +150,7 @@ def dataframe_to_r(frame: pd.DataFrame):
     if len(set(names)) != len(names):
         raise ConversionError("a DataFrame with duplicate column names cannot become a data.frame")
     series = [frame.iloc[:, i] for i in range(frame.shape[1])]
-    encodings = arrow.encodings_ahead([arrow.pandas_array(column) for column in series])
+    encodings = arrow.encodings_ahead([arrow_array(column) for column in series])
     columns = arrow.made_encoded_last(
         encodings, lambda i: column_to_r(series[i], f"column {names[i]!r}", encodings[i]))
     return r_data_frame(names, columns, frame.index)
@@ -152,11 +158,7 @@ def dataframe_to_r(frame: pd.DataFrame):
 
 def r_data_frame(names: list[str], columns: list, index: pd.Index):
     """A data.frame of R ``columns`` under ``names``, row names from ``index``."""
-    rframe = ri().ListSexpVector(columns)
-    set_attr(rframe, "names", strings(names))
-    set_attr(rframe, "class", strings(["data.frame"]))
-    set_attr(rframe, "row.names", _row_names(index))
-    return rframe
+    return data_frame(names, columns, _row_names(index))
 
 
 @default.py2r.register(pd.Series)
@@ -218,7 +220,7 @@ def atomic_column_to_py(sexp, name) -> pd.Series:
     kind = r_typeof(sexp)
     if kind == "character" and _arrow_strings() is not None:
         return pd.Series(pd.array(arrow.string_array_from_r(sexp), dtype=_arrow_strings()), name=name)
-    values, na = npconv.numpy_values(sexp)
+    values, na = numpy_values(sexp)
     if kind == "integer" and na is not None:
         return pd.Series(pd.arrays.IntegerArray(values, na), name=name)
     if kind == "logical" and na is not None:
@@ -236,19 +238,12 @@ def _arrow_strings():
 
 
 def factor_to_series(sexp, name=None) -> pd.Series:
-    codes = r_array(sexp).astype(np.int64) - 1
-    codes[codes < 0] = -1  # NA_integer_ - 1 wraps far below zero
-    levels = attr(sexp, "levels")
-    categories = python_strings(levels)[0] if levels is not None else np.array([], dtype=object)
-    if len(codes) and codes.max() >= len(categories):
-        raise ConversionError(f"an R factor has codes up to {codes.max() + 1} but {len(categories)} levels: "
-                              "it is not a valid factor (see levels(x))")
-    ordered = "ordered" in r_classes(sexp)
+    codes, categories, ordered = factor_parts(sexp)
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories, ordered=ordered), name=name)
 
 
 def integer64_to_series(sexp, name=None) -> pd.Series:
-    values, na = npconv.integer64_values(sexp)
+    values, na = integer64_values(sexp)
     return pd.Series(pd.arrays.IntegerArray(values, na) if na.any() else values, name=name)
 
 
@@ -273,13 +268,8 @@ def column_to_py(sexp, name) -> pd.Series:
 
 def _index(rframe) -> pd.Index:
     """Automatic row names (R's compact 1..n) give a RangeIndex; others an index."""
-    n = ri().baseenv[".row_names_info"](rframe, 1)[0]  # negative when automatic
-    row_names = attr(rframe, "row.names")
-    if n < 0 or row_names is None or not len(row_names):
-        return pd.RangeIndex(abs(n))
-    if r_typeof(row_names) == "integer":
-        return pd.Index(npconv.numpy_values(row_names)[0])
-    return pd.Index(python_strings(row_names)[0])
+    n, labels = frame_rows(rframe)
+    return pd.RangeIndex(n) if labels is None else pd.Index(labels)
 
 
 @default.r2py.register("data.frame")
@@ -292,10 +282,9 @@ def dataframe_to_py(rframe):
 
 
 def dataframe_to_pandas(rframe) -> pd.DataFrame:
-    names_attr = attr(rframe, "names")
-    names = python_strings(names_attr)[0].tolist() if names_attr is not None else []
+    names, rcolumns = frame_columns(rframe)
     columns = {position: column_to_py(column, name)
-               for position, (name, column) in enumerate(zip(names, rframe))}
+               for position, (name, column) in enumerate(zip(names, rcolumns))}
     index = _index(rframe)
     if not columns:
         return pd.DataFrame(index=index)
@@ -306,8 +295,8 @@ def dataframe_to_pandas(rframe) -> pd.DataFrame:
 
 
 def named_vector_to_series(sexp, names) -> pd.Series:
-    """A named vector as a Series indexed by its names (numpy.atomic_to_py
-    hands these over)."""
+    """A named vector as a Series indexed by its names (labelled.py hands
+    these over)."""
     series = atomic_column_to_py(sexp, None)
     series.index = pd.Index(python_strings(names)[0])
     return series

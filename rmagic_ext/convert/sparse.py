@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ConversionError
 from ..session import RCode
-from . import numpy as npconv
+from . import vectors
 from ._bulk import r_array
 from ._rt import attr, python_strings, ri, strings
 from .registry import default
@@ -36,13 +36,13 @@ def sparse_to_r(matrix):
         raise ConversionError(f"a sparse matrix of {matrix.dtype} has no Matrix counterpart (numbers or booleans)")
     logical = kind == "b"
     values = matrix.data
-    x = npconv.bool_vector(values) if logical else npconv.float_vector(values.astype(np.float64, copy=False))
+    x = vectors.bool_vector(values) if logical else vectors.float_vector(values.astype(np.float64, copy=False))
     if layout == "T":
         index, pointers = matrix.row, matrix.col
     else:
         index, pointers = matrix.indices, matrix.indptr
-    return _R("new_sparse", layout, logical, npconv.int_vector(index.astype(np.int64, copy=False)),
-              npconv.int_vector(pointers.astype(np.int64, copy=False)), x,
+    return _R("new_sparse", layout, logical, vectors.int_vector(index.astype(np.int64, copy=False)),
+              vectors.int_vector(pointers.astype(np.int64, copy=False)), x,
               ri().IntSexpVector(list(matrix.shape)), _dimnames_to_r(getattr(matrix, "dimnames", None)))
 
 

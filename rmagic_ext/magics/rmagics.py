@@ -57,6 +57,10 @@ class RMagics(Magics):
         "What R data.frames become in Python (-o, %Rpull, %Rget, %R's value and r.x): "
         "pandas DataFrames, polars DataFrames or pyarrow Tables (row names, unless automatic, "
         "as a first column 'rownames').")).tag(config=True)
+    arrays = CaselessStrEnum(convert.ARRAY_KINDS, default_value="numpy", help=(
+        "What R arrays and matrices with dimnames become in Python (the magics and r.x): 'numpy' "
+        "as rpy2's magics (the names dropped, with a warning), 'xarray' DataArrays with the dims and "
+        "coordinates R named, or 'pandas' (a Series for one dimension, a DataFrame for two).")).tag(config=True)
     int64 = CaselessStrEnum(convert.INT64_MODES, default_value="double", help=(
         "How integers beyond R's integer range go to R: 'double' (exact up to 2**53, an error "
         "beyond) or 'bit64' (bit64::integer64, exact, where R has the bit64 package).")).tag(config=True)
@@ -105,6 +109,10 @@ class RMagics(Magics):
     @observe("frames")
     def _frames_changed(self, change):
         convert.use_frames(change["new"])
+
+    @observe("arrays")
+    def _arrays_changed(self, change):
+        convert.use_arrays(change["new"])
 
     @observe("int64")
     def _int64_changed(self, change):
