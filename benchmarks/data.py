@@ -22,6 +22,18 @@ def frame(rows: int, seed: int = 0) -> pd.DataFrame:
     })
 
 
+def words(rows: int, order: str = "shuffled", seed: int = 0) -> pd.Series:
+    """The frame's string column alone: 50k distinct words, each drawn at
+    random ("shuffled") or cycling through them in order ("in order": what
+    R's string cache, and so R's own strsplit, is fastest at)."""
+    vocabulary = np.array([f"w{i:06d}" for i in range(50_000)], dtype=object)
+    if order == "in order":
+        picks = np.arange(rows) % 50_000
+    else:
+        picks = np.random.default_rng(seed).integers(0, 50_000, rows)
+    return pd.Series(vocabulary[picks], dtype="str")
+
+
 def distinct_strings(rows: int, seed: int = 0) -> pd.Series:
     """A string column whose values are all different (13 characters each)."""
     order = np.random.default_rng(seed).permutation(rows)

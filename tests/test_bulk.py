@@ -16,7 +16,7 @@ N = 3 * _bulk._PIECE + 17  # several pieces, the last one short
 
 def words(n: int) -> list[str]:
     alphabet = ["a", "é", "日本", "", " ", "x y", "😀", "NA", "tab\t", "line\nbreak"]
-    return [alphabet[i % len(alphabet)] + str(i % 977) for i in range(n)]
+    return [alphabet[i % len(alphabet)] + str(i) for i in range(n)]  # all distinct: the whole path
 
 
 @pytest.mark.parametrize("dtype", ["str", "string", "object"])

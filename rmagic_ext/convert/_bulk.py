@@ -21,13 +21,14 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 
 from .. import _rapi
 from ..errors import ConversionError, RError
-from ..session import RCode, as_dict, get_session, is_null
+from ..session import RCode, as_dict, get_session
 
 _R = RCode("strings.R")
 
@@ -51,6 +52,13 @@ def _libc_function(name: str, argtypes: list):
 
 _madvise_fn = _libc_function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int])
 _malloc_trim_fn = _libc_function("malloc_trim", [ctypes.c_size_t])
+
+
+@functools.cache
+def workers() -> ThreadPoolExecutor:
+    """Threads for work that releases the GIL (Arrow's hashing) beside R's,
+    which stays on the caller's thread."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="rmagic_ext-strings")
 
 
 def release_freed_memory() -> None:
@@ -168,7 +176,7 @@ def strings_to_r(values: np.ndarray, na: np.ndarray | None, ri):
     The strings travel as one UTF-8 buffer that R splits once (several when
     they pass R's limit on the length of one string), assembled piece by
     piece, so besides it only one piece's text is alive."""
-    if has_repeats(values[::sample_step(len(values))]):
+    if has_repeats(values[sample_positions(len(values))]):
         codes, distinct = pd.factorize(values)
         if na is not None:
             codes[na] = -1
@@ -201,9 +209,14 @@ def has_repeats(sample) -> bool:
     return distinct < 0.98 * len(sample)
 
 
-def sample_step(n: int) -> int:
-    """The stride of the sample has_repeats looks at (about _SAMPLE values)."""
-    return max(1, n // _SAMPLE)
+def sample_positions(n: int) -> np.ndarray:
+    """Where the sample has_repeats looks (_SAMPLE positions, sorted): drawn at
+    random, the same ones each time for a given n. (A stride would line up
+    with data that cycles, as 50k values repeated in order do, and see no
+    repeat at all.)"""
+    if n <= _SAMPLE:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(n).choice(n, _SAMPLE, replace=False))
 
 
 def _count_distinct(array) -> int:
@@ -379,7 +392,7 @@ def distinct_strings(sexp) -> DistinctStrings | None:
         return _read_distinct(found["distinct"], None, na, codes)
     pointers = np.asarray(_RMemory(sexp, np.uint64, n, at, readonly=True)) if n else np.empty(0, np.uint64)
     is_na = _rapi.na_string_address()
-    if not has_repeats(pointers[::sample_step(n)]):
+    if not has_repeats(pointers[sample_positions(n)]):
         return _read_distinct(sexp, None, pointers == is_na, None)
     codes, distinct = _factorize(pointers)
     first = _first_positions(codes, len(distinct))
@@ -387,23 +400,43 @@ def distinct_strings(sexp) -> DistinctStrings | None:
 
 
 def _factorize(pointers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (in order of first appearance) and distinct values of uint64s:
-    Arrow's hashing where pyarrow is installed (3x pandas' here), else pandas'."""
+    """Codes and distinct values of uint64s: Arrow's hashing where pyarrow is
+    installed (3x pandas' here), else pandas'. A long column is hashed in
+    halves, one on a worker thread (Arrow releases the GIL), and the halves'
+    dictionaries are put end to end, not merged: a value in both halves is
+    then two "distinct" values with the same string, which costs R one more
+    string to write, less than merging costs."""
     pa = _pyarrow()
     if pa is None or len(pointers) >= 2**31:
         return pd.factorize(pointers)
-    encoded = pa.array(pointers).dictionary_encode()
-    codes = np.frombuffer(encoded.indices.buffers()[1], dtype=np.int32)[:len(pointers)]
+    if len(pointers) < _HALVES_FROM or (os.cpu_count() or 1) < 2:
+        return _hashed(pointers)
+    middle = len(pointers) // 2
+    second = workers().submit(_hashed, pointers[middle:])
+    codes_a, distinct_a = _hashed(pointers[:middle])
+    codes_b, distinct_b = second.result()
+    codes = np.empty(len(pointers), dtype=np.int32)
+    codes[:middle] = codes_a
+    np.add(codes_b, len(distinct_a), out=codes[middle:])
+    return codes, np.concatenate([distinct_a, distinct_b])
+
+
+_HALVES_FROM = 1 << 18  # shorter columns: one thread is quicker than two
+
+
+def _hashed(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    encoded = _pyarrow().array(values).dictionary_encode()
+    codes = np.frombuffer(encoded.indices.buffers()[1], dtype=np.int32)[:len(values)]
     return codes, encoded.dictionary.to_numpy()
 
 
 def _first_positions(codes: np.ndarray, k: int) -> np.ndarray:
-    """Where each code first appears. Codes numbered in order of first
-    appearance rise by one exactly there; otherwise (checked) numpy sorts."""
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1))
-    if len(first) == k and np.array_equal(codes[first], np.arange(k)):
-        return first
-    return np.unique(codes, return_index=True)[1]
+    """Where each code first appears: written from the last position to the
+    first, the earliest write of each code is the one that stays (numpy
+    assigns repeated indices in order). One pass, whatever the codes' order."""
+    first = np.empty(k, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1, dtype=np.int32 if len(codes) < 2**31 else np.int64)
+    return first
 
 
 def _read_distinct(sexp, first: np.ndarray | None, na: np.ndarray, codes: np.ndarray | None):

@@ -16,10 +16,7 @@ Neither pyarrow nor polars is imported until a value of theirs is seen
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import os
 import zoneinfo
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -48,10 +45,10 @@ def array_to_r(array, what: str = "array", encoding=None):
     kind = array.type
     if pa.types.is_dictionary(kind):
         return _factor(array, what)
-    if pa.types.is_string_view(kind):
-        array, kind = array.cast(pa.large_string()), pa.large_string()
+    if pa.types.is_string_view(kind) and encoding is None and not _worth_encoding(array):
+        array, kind = array.cast(pa.large_string()), pa.large_string()  # whole: as offsets and bytes
     na = _nulls(array)
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+    if _is_text(kind):
         return _strings(array, na, encoding)
     if pa.types.is_boolean(kind):
         return bool_vector(_filled(array, False), na)
@@ -71,6 +68,13 @@ def array_to_r(array, what: str = "array", encoding=None):
     if pa.types.is_null(kind):
         return ri().BoolSexpVector([ri().NA_Logical] * len(array))
     raise ConversionError(f"{what} has Arrow type {kind}, which has no R counterpart")
+
+
+def _is_text(kind) -> bool:
+    """Arrow's string types: string, large_string, string_view (polars' own,
+    hashed as it is; only its distinct values are laid out again)."""
+    pa = _pa()
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
 
 
 def _one_array(array):
@@ -111,6 +115,8 @@ def _strings(array, na: np.ndarray | None, encoding=None):
     if encoding is not None or _worth_encoding(array):
         array, r_codes = _distinct_and_codes(array, na, encoding)
         na = None
+        if _pa().types.is_string_view(array.type):
+            array = array.cast(_pa().large_string())
     data, offsets = _string_buffers(array)
     vector = _bulk.utf8_column_to_r(data, offsets, na, ri(), r_codes)
     if vector is None:  # the data holds the separator: value by value
@@ -135,15 +141,18 @@ def _worth_encoding(array) -> bool:
     n = len(array)
     if n < _bulk.MIN_BULK_STRINGS or array.null_count == n:
         return False
-    return _bulk.has_repeats(array.take(_pa().array(np.arange(0, n, _bulk.sample_step(n)))))
+    pa = _pa()
+    if pa.types.is_string_view(array.type):  # Arrow cannot take from these: random runs of them
+        starts = _bulk.sample_positions(n - _RUN)[::_RUN]
+        sample = pa.concat_arrays([array.slice(int(i), _RUN) for i in starts]).cast(pa.large_string())
+        return _bulk.has_repeats(sample)
+    return _bulk.has_repeats(array.take(pa.array(_bulk.sample_positions(n))))
+
+
+_RUN = 64  # the sample of a string_view array: runs of this many values
 
 
 _AHEAD_MIN_ROWS = 1 << 16  # below this, a thread costs more than the overlap saves
-
-
-@functools.cache
-def _encoders() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="rmagic_ext-strings")
 
 
 def _dictionary_encoded(array, na: np.ndarray | None):
@@ -162,7 +171,7 @@ class EncodingAhead:
     """The dictionary encoding of a string array, running on a worker thread."""
 
     def __init__(self, array, na: np.ndarray | None):
-        self._future = _encoders().submit(self._encode, array, na)
+        self._future = _bulk.workers().submit(self._encode, array, na)
 
     @staticmethod
     def _encode(array, na):
@@ -184,7 +193,6 @@ def encodings_ahead(arrays: list) -> list:
     worker threads (Arrow's hashing releases the GIL), or None, so that it
     runs while R makes the other columns. ``array_to_r(..., encoding=)``
     waits for it."""
-    pa = _pa()
     found = [None] * len(arrays)
     if len(arrays) < 2:
         return found  # nothing to overlap with
@@ -192,7 +200,7 @@ def encodings_ahead(arrays: list) -> list:
         if array is None or len(array) < _AHEAD_MIN_ROWS:
             continue
         array = _one_array(array)
-        if (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)) and _worth_encoding(array):
+        if _is_text(array.type) and _worth_encoding(array):
             found[i] = EncodingAhead(array, _nulls(array))
     return found
 
@@ -279,12 +287,19 @@ def _array(array):
 
 @default.py2r.register("polars.dataframe.frame.DataFrame")
 def _polars_frame(frame):
-    return table_to_r(frame.to_arrow())
+    return table_to_r(frame.to_arrow(compat_level=_newest_arrow()))
 
 
 @default.py2r.register("polars.series.series.Series")
 def _polars_series(series):
-    return array_to_r(series.to_arrow(), f"polars Series {series.name!r}")
+    return array_to_r(series.to_arrow(compat_level=_newest_arrow()), f"polars Series {series.name!r}")
+
+
+def _newest_arrow():
+    """polars' Arrow export without copies (strings as string_view, as polars
+    holds them); the default lays strings out again as large_string."""
+    import polars
+    return polars.CompatLevel.newest()
 
 
 # -- R -> Arrow: data.frames as pyarrow tables or polars frames -----------------------
@@ -298,24 +313,34 @@ def frame_from_r(rframe, kind: str):
     vectors (numbers from views of R's memory), not through pandas."""
     pa = _pa()
     names, rcolumns = frame_columns(rframe)
-    columns = [column_from_r(column, name) for name, column in zip(names, rcolumns)]
     _, row_names = frame_rows(rframe)
+    if kind == "polars":
+        return _polars_frame_from_r(names, rcolumns, row_names)
+    columns = [column_from_r(column, name) for name, column in zip(names, rcolumns)]
     if row_names is not None:
         names, columns = [ROW_NAMES_COLUMN] + names, [pa.array(row_names.astype(object))] + columns
-    table = pa.table(columns, names=names) if columns else pa.table({})
-    return _polars(table) if kind == "polars" else table
+    return pa.table(columns, names=names) if columns else pa.table({})
 
 
-def _polars(table):
-    """A polars frame of ``table``; factors become polars Enums, the one
-    polars type that keeps levels and their order (its Categorical has no
-    level list of its own)."""
+def _polars_frame_from_r(names: list[str], rcolumns: list, row_names):
+    """A polars frame, column by column. A character column is gathered by
+    polars from its distinct strings (polars lays out its own string views
+    faster than it converts a whole Arrow string column); factors become
+    polars Enums, the one polars type that keeps levels and their order."""
     import polars
-    frame = polars.from_arrow(table)
-    enums = [polars.col(field.name).cast(polars.Enum(table.column(i).chunk(0).dictionary.to_pylist()
-                                                    if table.column(i).num_chunks else []))
-             for i, field in enumerate(table.schema) if _pa().types.is_dictionary(field.type)]
-    return frame.with_columns(enums) if enums else frame
+    columns = [] if row_names is None else [polars.Series(ROW_NAMES_COLUMN, row_names.astype(str))]
+    for name, sexp in zip(names, rcolumns):
+        if r_typeof(sexp) == "character" and not r_classes(sexp)[1:]:
+            distinct, codes = string_parts_from_r(sexp)
+            series = polars.from_arrow(distinct)
+            columns.append((series if codes is None else series.gather(codes)).alias(name))
+            continue
+        array = column_from_r(sexp, name)
+        series = polars.from_arrow(array).alias(name)
+        if _pa().types.is_dictionary(array.type):
+            series = series.cast(polars.Enum(array.dictionary.to_pylist()))
+        columns.append(series)
+    return polars.DataFrame(columns)
 
 
 def column_from_r(sexp, name):
@@ -354,13 +379,20 @@ def string_array_from_r(sexp):
     """An R character vector as an Arrow string array (NA as null), made
     from the UTF-8 bytes R writes of its distinct strings and their codes:
     no Python string per value (see _bulk.distinct_strings)."""
+    distinct, codes = string_parts_from_r(sexp)
+    return distinct if codes is None else distinct.take(_pa().array(codes))
+
+
+def string_parts_from_r(sexp):
+    """An R character vector's distinct strings (an Arrow string array, NA
+    as null) and each element's code into them, or the strings themselves
+    and None when there are few repeats."""
     pa = _pa()
     found = _bulk.distinct_strings(sexp) if len(sexp) >= _bulk.MIN_BULK_STRINGS else None
     if found is None:
         values, na = python_strings(sexp)
-        return pa.array(values, type=pa.string(), mask=na)
-    distinct = _from_nul_terminated(found.pieces, found.na)
-    return distinct if found.codes is None else distinct.take(pa.array(found.codes))
+        return pa.array(values, type=pa.string(), mask=na), None
+    return _from_nul_terminated(found.pieces, found.na), found.codes
 
 
 def _from_nul_terminated(pieces: list[np.ndarray], na: np.ndarray):
