@@ -406,6 +406,14 @@ def _memchr():
     return memchr
 
 
+def _holds_nul(buffer, pointer) -> bool:
+    """bytes and bytearray answer ``in`` at memory speed themselves; other
+    buffers (numpy arrays) are asked through memchr."""
+    if isinstance(buffer, (bytes, bytearray)):
+        return b"\x00" in buffer
+    return bool(len(buffer)) and bool(_memchr()(int(ffi().cast("uintptr_t", pointer)), 0, len(buffer)))
+
+
 class EmbeddedNul(ValueError):
     """Bytes holding NUL, which no R string can hold."""
 
@@ -420,7 +428,7 @@ def utf8_string(buffer: bytes | bytearray):
     if len(buffer) > MAX_R_STRING:
         raise ValueError(f"an R string holds at most {MAX_R_STRING} bytes")
     pointer = ffi().from_buffer(buffer)
-    if len(buffer) and _memchr()(int(ffi().cast("uintptr_t", pointer)), 0, len(buffer)):
+    if _holds_nul(buffer, pointer):
         raise EmbeddedNul("embedded nul in string")
     charsxp = lib.Rf_protect(lib.Rf_mkCharLenCE(pointer, len(buffer), lib.CE_UTF8))
     try:

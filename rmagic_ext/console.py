@@ -219,13 +219,24 @@ class _Never(Exception):
 
 def can_answer() -> bool:
     """Whether anyone can answer R's questions now: in a Jupyter kernel, the
-    request allows stdin; elsewhere, stdin is a terminal."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
+    request allows stdin; elsewhere, stdin is a terminal (asked once per
+    stdin: each cell enters R several times)."""
+    shells = getattr(sys.modules.get("IPython.core.interactiveshell"), "InteractiveShell", None)
+    shell = getattr(shells, "_instance", None)  # get_ipython(), without its cost (each entry into R asks)
     kernel = getattr(shell, "kernel", None)
     if kernel is not None:
         return bool(getattr(kernel, "_allow_stdin", False))
+    stdin = sys.stdin
+    if _terminal[0] is not stdin:
+        _terminal[:] = [stdin, _isatty(stdin)]
+    return _terminal[1]
+
+
+_terminal: list = [None, False]  # the stdin last asked, and whether it is a terminal
+
+
+def _isatty(stream) -> bool:
     try:
-        return bool(sys.stdin is not None and sys.stdin.isatty())
+        return bool(stream is not None and stream.isatty())
     except (AttributeError, ValueError, OSError):
         return False
