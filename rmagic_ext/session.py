@@ -565,9 +565,17 @@ def _remove_orphans() -> None:
     for folder in Path(tempfile.gettempdir()).glob(f"{_TMP_PREFIX}*-*"):
         pid = folder.name[len(_TMP_PREFIX):].split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
-            noted = folder / "r-tempdir"
-            r_tempdir = Path(noted.read_text().strip()) if noted.is_file() else None
+            r_tempdir = _noted_r_tempdir(folder)
             _remove(folder, *([r_tempdir] if r_tempdir and r_tempdir.name.startswith("Rtmp") else []))
+
+
+def _noted_r_tempdir(folder: Path) -> Path | None:
+    """R's temp folder noted in an orphan, or None where there is none or
+    another process starting at the same time has just removed it."""
+    try:
+        return Path((folder / "r-tempdir").read_text().strip())
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _alive(pid: int) -> bool:

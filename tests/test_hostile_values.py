@@ -229,6 +229,20 @@ def test_folders_of_a_killed_process_are_removed_at_the_next_start(tmp_path):
     assert not ours.exists() and not r_tmp.exists()
 
 
+def test_an_orphan_whose_note_cannot_be_read_does_not_stop_the_start():
+    """Two processes starting at once (a spawn pool's workers) clean the same
+    orphans: one found the note, the other removed it before it was read.
+    A note that is gone, a folder or not text is the same case: no note."""
+    from rmagic_ext.session import _remove_orphans
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    half_removed = Path(tempfile.gettempdir()) / f"rmagic_ext-{dead.pid}-half"
+    half_removed.mkdir(exist_ok=True)
+    (half_removed / "r-tempdir").write_bytes(b"\xff\xfe/tmp/Rtmp")
+    _remove_orphans()
+    assert not half_removed.exists()
+
+
 def test_names_marked_as_bytes_are_a_clear_error_not_a_crash(ip):
     """R >= 4.5 raises from C when such strings are read: never let rpy2 read them."""
     with pytest.raises(ConversionError, match="marked as bytes"):
