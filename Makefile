@@ -94,6 +94,7 @@ fuzz: setup
 bench: setup
 	$(VPY) benchmarks/transfer.py
 	$(VPY) benchmarks/remote.py
+	$(VPY) benchmarks/environment.py
 
 # The JupyterLab extension's JavaScript is prebuilt and committed (see
 # ARCHITECTURE.md): rebuild it after editing $(LABEXT)/src (needs Node.js >= 18
@@ -107,7 +108,7 @@ labextension: setup
 # so its name in package.json), which depend on the folder built in.
 check-labextension: setup
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	  cp -r $(LABEXT)/package.json $(LABEXT)/package-lock.json $(LABEXT)/src "$$tmp"/ && \
+	  cp -r $(LABEXT)/package.json $(LABEXT)/package-lock.json $(LABEXT)/src $(LABEXT)/style "$$tmp"/ && \
 	  (cd "$$tmp" && npm ci --no-audit --no-fund --loglevel=error && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npm run build >/dev/null) && \
 	  diff -r --exclude='remoteEntry.*.js' --exclude=package.json --exclude=install.json --exclude=sources.sha256 \
 	    "$$tmp/prebuilt" $(LABEXT)/prebuilt && \

@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 
 
 def load_ipython_extension(ipython) -> None:
-    from . import completion, highlighting, inspection
+    from . import completion, environment, highlighting, inspection
     from .bridge import use_namespace
     from .magics import RMagics
     use_namespace(lambda: ipython.user_ns, lambda: ipython.user_ns_hidden)  # what py$ sees in R
@@ -33,6 +33,7 @@ def load_ipython_extension(ipython) -> None:
     completion.install(ipython)
     inspection.install(ipython)
     highlighting.use_in_kernel(ipython)  # nbconvert's exports lex %%R and %R as R
+    environment.install(ipython)  # JupyterLab's R environment pane
 
 
 def _jupyter_labextension_paths() -> list[dict]:
@@ -45,13 +46,14 @@ def unload_ipython_extension(ipython) -> None:
     """Remove what loading added: the magics, the completion matcher and
     R's device hooks. R itself keeps running (an embedded R cannot be
     restarted), with its objects; ``%load_ext`` again picks them up."""
-    from . import completion, highlighting, inspection
+    from . import completion, environment, highlighting, inspection
     magics = ipython.magics_manager.magics
     for kind in ("line", "cell"):
         for name in ("R", "Rpush", "Rpull", "Rget", "Rdevice"):
             magics[kind].pop(name, None)
     completion.uninstall(ipython)
     inspection.uninstall(ipython)
+    environment.uninstall(ipython)
     graphics.follow_settings(None)
     display.follow_table_limits(None)
     highlighting.use_in_kernel(ipython, use=False)

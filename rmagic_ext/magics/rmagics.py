@@ -243,6 +243,11 @@ class RMagics(Magics):
         r_name = check_r_name(names[0], "%Rget")
         return named(self._to_python(self._r_object(r_name), converter), r_name)
 
+    def pull(self, r_name: str, python_name: str) -> None:
+        """``%Rpull python_name=r_name`` for callers other than a cell (the R
+        environment pane's "Pull to Python"): the same conversion."""
+        self._pull_into_python([(r_name, python_name)], convert.default, check_first=True)
+
     # -- steps --------------------------------------------------------------
 
     def _converter(self, name, namespaces) -> convert.Converter:
