@@ -38,6 +38,8 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 NOTEBOOK = "browser_test.ipynb"
 HIGHLIGHT_NOTEBOOK = "highlight_test.ipynb"
 HIGHLIGHT_SCREENSHOT = OUT / "r-highlighting.png"
+ENVIRONMENT_NOTEBOOK = "environment_test.ipynb"
+ENVIRONMENT_SCREENSHOT = OUT / "r-environment.png"
 
 SERVER_START_TIMEOUT = 60   # until /api/status answers
 PAGE_TIMEOUT = 60           # until the notebook's cells are in the page
@@ -103,6 +105,25 @@ def write_highlight_notebook(path: Path) -> None:
         "cells": [_code("def shout(text):\n    return text.upper()  # a Python comment"),
                   _code("flags = %R -o n n <- c(TRUE, NA)\nshout('done')"), _code("")],
     }
+    for i, cell in enumerate(nb["cells"]):
+        cell["id"] = f"cell-{i}"
+    path.write_text(json.dumps(nb, indent=1))
+
+
+ENVIRONMENT_CELLS = [
+    "%load_ext rmagic_ext",
+    "%%R\nbig <- data.frame(id = seq_len(1e6), x = sqrt(seq_len(1e6)), g = rep(c('b', 'a'), 5e5))\n"
+    "fit <- lm(mpg ~ wt + hp, data = mtcars)\nsquare <- function(x) x^2\n"
+    "settings <- list(alpha = 0.5, label = 'run 1')",
+    "%%R\nsummary(fit)$r.squared",
+]
+
+
+def write_environment_notebook(path: Path) -> None:
+    nb = {"nbformat": 4, "nbformat_minor": 5,
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                       "language_info": {"name": "python"}},
+          "cells": [_code(source) for source in ENVIRONMENT_CELLS]}
     for i, cell in enumerate(nb["cells"]):
         cell["id"] = f"cell-{i}"
     path.write_text(json.dumps(nb, indent=1))
@@ -177,6 +198,7 @@ def lab(tmp_path_factory):
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     write_notebook(root / NOTEBOOK)
     write_highlight_notebook(root / HIGHLIGHT_NOTEBOOK)
+    write_environment_notebook(root / ENVIRONMENT_NOTEBOOK)
     # No "official Jupyter news?" toast over the screenshot, no update check.
     settings = tmp / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
@@ -282,12 +304,13 @@ def browser(tmp_path_factory):
 def waiter(driver):
     """wait_for(what, timeout, condition): the condition's value, or the test
     fails saying what never appeared (with a screenshot and the server's log)."""
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
     def wait_for(what: str, timeout: float, condition):
-        try:
-            return WebDriverWait(driver, timeout, poll_frequency=0.25).until(condition)
+        try:  # an element drawn again while the condition looked at it: look again
+            return WebDriverWait(driver, timeout, poll_frequency=0.25,
+                                 ignored_exceptions=(StaleElementReferenceException,)).until(condition)
         except TimeoutException:
             driver.save_screenshot(str(SCREENSHOT))
             pytest.fail(f"after {timeout} s: {what} never appeared in JupyterLab "
@@ -296,34 +319,57 @@ def waiter(driver):
     return wait_for
 
 
-@pytest.fixture(scope="module")
-def ran(lab, browser):
-    """The test notebook open in JupyterLab, Run All Cells clicked once the
-    kernel is idle, as a person would: the browser, for the tests to look at."""
+def open_and_run_all(driver, base: str, token: str, notebook: str, cells: int) -> None:
+    """Open ``notebook`` and click Run > Run All Cells once the kernel is
+    idle, as a person would."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    base, token, notebook = lab
-    driver = browser
     wait_for = waiter(driver)
-    driver.get(f"{base}/lab/tree/{notebook}?token={token}")
+    driver.get(f"{base}/lab/tree/{notebook}?reset&token={token}")  # this notebook alone
     wait_for("the notebook's code cells", PAGE_TIMEOUT,
-             lambda d: len(d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")) >= 4)
+             lambda d: len(d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")) >= cells)
 
-    # A person waits for the kernel to be ready (cells run before that are lost).
-    wait_for("the kernel's Idle status", OUTPUT_TIMEOUT, lambda d: any(
-        el.text.strip().endswith("| Idle")
-        for el in d.find_elements(By.CSS_SELECTOR, ".jp-StatusBar-TextItem")))
+    # A person waits for the notebook's own kernel to be ready (cells run
+    # before that are lost; the status bar may still tell of another
+    # notebook's kernel as this one opens).
+    wait_for("the notebook's kernel idle", OUTPUT_TIMEOUT, lambda d: d.execute_script(_NOTEBOOK_KERNEL_STATUS) == "idle")
 
-    # Run > Run All Cells, clicked as a person would.
-    run_menu = wait_for("the Run menu", 30, EC.element_to_be_clickable(
-        (By.XPATH, "//li[contains(@class,'lm-MenuBar-item')]"
-                   "[.//div[contains(@class,'lm-MenuBar-itemLabel')][normalize-space()='Run']]")))
-    run_menu.click()
-    wait_for("Run All Cells in the Run menu", 10, EC.element_to_be_clickable(
-        (By.XPATH, "//li[contains(@class,'lm-Menu-item')]"
-                   "[.//div[contains(@class,'lm-Menu-itemLabel')][normalize-space()='Run All Cells']]"))).click()
-    return driver
+    for attempt in range(3):
+        # Run > Run All Cells, clicked as a person would.
+        run_menu = wait_for("the Run menu", 30, EC.element_to_be_clickable(
+            (By.XPATH, "//li[contains(@class,'lm-MenuBar-item')]"
+                       "[.//div[contains(@class,'lm-MenuBar-itemLabel')][normalize-space()='Run']]")))
+        run_menu.click()
+        wait_for("Run All Cells in the Run menu", 10, EC.element_to_be_clickable(
+            (By.XPATH, "//li[contains(@class,'lm-Menu-item')]"
+                       "[.//div[contains(@class,'lm-Menu-itemLabel')][normalize-space()='Run All Cells']]"))).click()
+        try:  # a person who sees nothing start clicks again
+            WebDriverWait(driver, 20, poll_frequency=0.25).until(lambda d: any(
+                p.text.strip() not in ("[ ]:", "") for p in d.find_elements(
+                    By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt")))
+            return
+        except TimeoutException:
+            continue
+
+
+# The status of the shown notebook's kernel, from its toolbar.
+_NOTEBOOK_KERNEL_STATUS = """
+const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+const indicator = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
+return indicator ? indicator.getAttribute('data-status') : null;
+"""
+
+
+@pytest.fixture(scope="module")
+def ran(lab, browser):
+    """The test notebook open in JupyterLab, every cell run: the browser,
+    for the tests to look at."""
+    base, token, notebook = lab
+    open_and_run_all(browser, base, token, notebook, cells=4)
+    return browser
 
 
 def test_plot_and_table_in_jupyterlab(ran):
@@ -550,3 +596,91 @@ def test_percent_percent_r_cells_are_highlighted_as_r_as_one_types(lab, browser)
         lambda found: found is None or found[0] != found[1])(
             d.execute_script(_TOKEN_COLOUR, r_cell, "TRUE", "--jp-mirror-editor-atom-color")))
     assert "ok <- TRUE" in editor.text
+
+
+def test_the_r_environment_pane_lists_opens_pulls_and_removes(lab, browser):
+    """The "R environment" side panel beside a notebook: a 1M-row data
+    frame, a model, a function and a list, each with its class and
+    dimensions; the frame opens as a table whose first page arrives alone
+    (its message's bytes are printed); Pull puts it in Python, where the
+    pane lists it as py$; Remove takes an object out of the pane."""
+    from selenium.webdriver.common.by import By
+
+    base, token, _ = lab
+    driver, wait_for = browser, waiter(browser)
+    open_and_run_all(driver, base, token, ENVIRONMENT_NOTEBOOK, cells=len(ENVIRONMENT_CELLS))
+    wait_for("execution counts on all cells", OUTPUT_TIMEOUT, lambda d: all(
+        p.text.strip() not in ("[ ]:", "[*]:", "")
+        for p in d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt")))
+
+    tab = wait_for("the R environment tab in the right side bar", PAGE_TIMEOUT, lambda d: next(iter(
+        d.find_elements(By.CSS_SELECTOR, ".jp-SideBar li[data-id='rmagic-ext-r-environment']")), None))
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click()
+    pane = wait_for("the R environment pane", 10, lambda d: next(iter(
+        d.find_elements(By.CSS_SELECTOR, "#rmagic-ext-r-environment:not(.lm-mod-hidden)")), None))
+
+    def row(name: str, attribute: str = "data-r-name"):
+        found = pane.find_elements(By.CSS_SELECTOR, f"tr[{attribute}='{name}']")
+        return found[0] if found else None
+
+    def cells_of(name: str) -> dict:
+        tr = row(name)
+        return {key: tr.find_element(By.CSS_SELECTOR, f".rmagic-ext-env-{key}").text
+                for key in ("name", "class", "dims", "summary")}
+
+    for name in ("big", "fit", "square", "settings"):
+        wait_for(f"{name} in the pane", OUTPUT_TIMEOUT, lambda d, name=name: row(name))
+    assert cells_of("big") == {"name": "big", "class": "data.frame", "dims": "1,000,000 × 3",
+                               "summary": "1,000,000 obs. of 3 variables"}
+    assert cells_of("fit")["class"] == "lm" and "mpg ~ wt + hp" in cells_of("fit")["summary"]
+    assert cells_of("square")["class"] == "function" and cells_of("square")["summary"] == "function (x)"
+    assert cells_of("settings")["class"] == "list" and cells_of("settings")["dims"] == "2"
+
+    # Open the data frame: its first page, and only that, in a viewer.
+    row("big").find_element(By.CSS_SELECTOR, ".rmagic-ext-action-open").click()
+    viewer = wait_for("the data frame's first page", OUTPUT_TIMEOUT, lambda d: next(iter(
+        d.find_elements(By.CSS_SELECTOR, ".rmagic-ext-table-viewer[data-r-name='big'][data-page-bytes]")), None))
+    body = viewer.find_elements(By.CSS_SELECTOR, "table.rmagic-ext-page tbody tr")
+    assert len(body) == 100
+    assert [td.text for td in body[0].find_elements(By.TAG_NAME, "td")] == ["1", "1.000000", "b"]
+    assert viewer.find_element(By.CSS_SELECTOR, ".rmagic-ext-page-where").text == "rows 1–100 of 1,000,000"
+    page_bytes = int(viewer.get_attribute("data-page-bytes"))
+    print(f"\nR environment pane: the message opening the 1M-row data frame is {page_bytes:,} bytes")
+    assert page_bytes < 20_000, f"{page_bytes} bytes: more than one page was sent"
+    driver.save_screenshot(str(OUT / "r-environment-table.png"))
+
+    # Sorted by x, descending, as a click on the heading twice.
+    heading = viewer.find_element(By.CSS_SELECTOR, "th.rmagic-ext-page-column[data-column='1']")
+    heading.click()
+    wait_for("sorted by x", 30, lambda d: "▲" in viewer.find_element(
+        By.CSS_SELECTOR, "th.rmagic-ext-page-column[data-column='1']").text)
+    viewer.find_element(By.CSS_SELECTOR, "th.rmagic-ext-page-column[data-column='1']").click()
+    wait_for("sorted by x, descending", 30, lambda d: viewer.find_elements(
+        By.CSS_SELECTOR, "table.rmagic-ext-page tbody tr")[0].find_elements(By.TAG_NAME, "td")[0].text == "1000000")
+
+    # A function opens as its source.
+    row("square").find_element(By.CSS_SELECTOR, ".rmagic-ext-action-open").click()
+    wait_for("square's source in a viewer", 30, lambda d: any(
+        "x^2" in pre.text for pre in d.find_elements(
+            By.CSS_SELECTOR, ".rmagic-ext-text-viewer[data-r-name='square'] pre.rmagic-ext-viewer-text")))
+
+    # Pull to Python: the name is in Python's namespace, listed as py$big.
+    row("big").find_element(By.CSS_SELECTOR, ".rmagic-ext-action-pull").click()
+    wait_for("py$big in the pane", OUTPUT_TIMEOUT, lambda d: row("big", "data-py-name"))
+    assert pane.find_element(By.CSS_SELECTOR, ".rmagic-ext-env-message").text == \
+        "Pulled big into Python as big (pandas.DataFrame)"
+    assert row("big", "data-py-name").find_element(By.CSS_SELECTOR, ".rmagic-ext-env-dims").text == "1,000,000 × 3"
+
+    # The README's picture: the notebook and the pane, the file browser folded away.
+    driver.find_element(By.XPATH, "//li[contains(@class,'lm-TabBar-tab')][.//div[contains(@class,"
+                                  f"'lm-TabBar-tabLabel')][normalize-space()='{ENVIRONMENT_NOTEBOOK}']]").click()
+    for tab in driver.find_elements(By.CSS_SELECTOR, ".jp-SideBar.jp-mod-left li.lm-mod-current"):
+        tab.click()
+    time.sleep(0.5)
+    driver.save_screenshot(str(ENVIRONMENT_SCREENSHOT))
+
+    # Remove: gone from the pane.
+    row("settings").find_element(By.CSS_SELECTOR, ".rmagic-ext-action-remove").click()
+    wait_for("settings gone from the pane", 30, lambda d: row("settings") is None)
+    assert row("square") is not None

@@ -23,8 +23,10 @@ INSTALL = {"packageManager": "python", "packageName": "rmagic_ext",
 
 
 def sources() -> list[Path]:
-    """What the build reads: the package, its locked dependencies, the modules."""
-    return [HERE / "package.json", HERE / "package-lock.json", *sorted((HERE / "src").glob("*.js"))]
+    """What the build reads: the package, its locked dependencies, the modules
+    and the style sheet."""
+    return [HERE / "package.json", HERE / "package-lock.json", *sorted((HERE / "src").glob("*.js")),
+            *sorted((HERE / "style").glob("*.css"))]
 
 
 def sources_digest() -> str:

@@ -1,6 +1,8 @@
 /*
- * rmagic_ext's JupyterLab extension: the body of a %%R cell and the code of
- * a %R line are highlighted (and bracket-matched, commented, indented) as R.
+ * rmagic_ext's JupyterLab extension. Two plugins: the body of a %%R cell and
+ * the code of a %R line are highlighted (and bracket-matched, commented,
+ * indented) as R; the "R environment" side panel lists the notebook's R
+ * objects (environment.js).
  *
  * Two languages are added to JupyterLab's editor language registry, one per
  * stream parser of modes.js. Each code cell of a notebook whose cells are
@@ -11,11 +13,13 @@
  */
 
 import { LanguageSupport, StreamLanguage } from '@codemirror/language';
+import { ILayoutRestorer } from '@jupyterlab/application';
 import { python } from '@codemirror/legacy-modes/mode/python';
 import { r } from '@codemirror/legacy-modes/mode/r';
 import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { INotebookTracker } from '@jupyterlab/notebook';
 
+import { EnvironmentPanel } from './environment.js';
 import {
   R_CELL_MIME, R_LINES_MIME, cellMimeType, pythonWithRLinesParser, rCellParser
 } from './modes.js';
@@ -78,4 +82,19 @@ const plugin = {
   }
 };
 
-export default plugin;
+const environmentPlugin = {
+  id: 'rmagic-ext:r-environment',
+  description: 'A side panel listing the R objects of the active notebook\'s kernel.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [ILayoutRestorer],
+  activate: (app, notebooks, restorer) => {
+    const panel = new EnvironmentPanel(app, notebooks);
+    app.shell.add(panel, 'right', { rank: 900 });
+    if (restorer) {
+      restorer.add(panel, panel.id);
+    }
+  }
+};
+
+export default [plugin, environmentPlugin];
