@@ -225,8 +225,10 @@ def test_opening_shows_source_structure_or_the_drawn_plot(kernel, pane):
     assert source["type"] == "text" and "# add one" in source["text"]
     structure = pane.ask({"type": "open", "name": "l"})
     assert structure["text"].startswith("List of 2") and "$ c: chr \"x\"" in structure["text"]
-    plot = pane.ask({"type": "open", "name": "g"})
-    assert plot["type"] == "plot" and base64.b64decode(plot["png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    run(kernel, "%%R\nlat <- lattice::xyplot(mpg ~ wt, mtcars)\nplot(1:3)\nrec <- recordPlot()")
+    for name in ("g", "lat", "rec"):
+        plot = pane.ask({"type": "open", "name": name})
+        assert plot["type"] == "plot" and base64.b64decode(plot["png"])[:8] == b"\x89PNG\r\n\x1a\n", name
     assert not kernel.execute("%R stopifnot(dev.cur() == 1L || names(dev.cur()) != 'png')").error
 
 

@@ -100,10 +100,12 @@ env_rows <- function(names) {
 
 .dims <- function(x) {
   d <- dim(x)
-  if (length(d)) paste(format(d, big.mark = ",", scientific = FALSE, trim = TRUE), collapse = " \u00d7 ")
+  if (length(d)) paste(vapply(d, .count, ""), collapse = " \u00d7 ")
   else if (is.environment(x) || is.function(x) || isS4(x)) ""
-  else format(length(x), big.mark = ",", scientific = FALSE)
+  else .count(length(x))
 }
+
+.count <- function(n) if (n < 1000) as.character(n) else format(n, big.mark = ",", scientific = FALSE)
 
 .size <- function(x) as.numeric(utils::object.size(x))
 
@@ -124,7 +126,7 @@ env_rows <- function(names) {
     if (nchar(text) > 120L) paste0(substr(text, 1L, 117L), "...") else text
   }
   if (is.data.frame(x))
-    return(sprintf("%s obs. of %d variable%s", format(nrow(x), big.mark = ",", scientific = FALSE),
+    return(sprintf("%s obs. of %d variable%s", .count(nrow(x)),
                    ncol(x), if (ncol(x) == 1L) "" else "s"))
   if (is.function(x)) return(one_line(.arguments(x)))
   formula <- .model_formula(x)
