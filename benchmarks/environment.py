@@ -50,7 +50,7 @@ def main() -> None:
 
     pane = environment.Pane(ip)
     ip.events.register("post_run_cell", pane.after_cell)
-    cell = lambda: ip.run_cell("%%R\nx <- 1", store_history=False)  # noqa: E731
+    cell = lambda: ip.run_cell("%%R\ninvisible(length(ls()))", store_history=False)  # noqa: E731
     print(f"{'case':<62}{'time':>12}{'bytes':>10}{'ratio':>8}")
     for objects in (100, 10_000):
         ip.run_cell(f"%R rm(list = ls()); for (i in seq_len({objects})) assign(sprintf('o%05d', i), i); rm(i)", silent=True)
@@ -60,8 +60,8 @@ def main() -> None:
         pane.subscribe(comm)
         snapshot = len(comm.sent[-1])
         listened = median_seconds(cell, 50)
-        print(f"{f'cell %R x <- 1, {objects:,} objects, no pane':<62}{fmt(alone):>12}{'-':>10}{'-':>8}")
-        print(f"{f'  the same, a pane listening (nothing changed)':<62}{fmt(listened):>12}{'-':>10}"
+        print(f"{f'a cell running R, {objects:,} objects, no pane':<62}{fmt(alone):>12}{'-':>10}{'-':>8}")
+        print(f"{f'  the same, a pane listening (R scanned, nothing changed)':<62}{fmt(listened):>12}{'-':>10}"
               f"{listened / alone:>7.2f}x")
         counter = iter(range(10**9))
         one_change = median_seconds(lambda: ip.run_cell(f"%%R\no00001 <- {next(counter)}", store_history=False), 50)

@@ -94,9 +94,9 @@ class Pane:
         if comm not in self.comms:
             self.comms.append(comm)
             comm.on_close(lambda _msg: self.comms.remove(comm) if comm in self.comms else None)
-        r_names, _ = self._r_changes(reset=True)
+        r_rows, _ = self._r_changes(reset=True)
         self.python_seen = self._python_fingerprints()
-        comm.send({"type": "snapshot", "r_started": self._r_started(), "r": self._r_rows(sorted(r_names)),
+        comm.send({"type": "snapshot", "r_started": self._r_started(), "r": r_rows,
                    "python": [self._python_row(n) for n in sorted(self.python_seen)]})
 
     def after_cell(self, _result=None) -> None:
@@ -116,7 +116,7 @@ class Pane:
         update = {}
         changed, removed = self._r_changes()
         if changed or removed:
-            update["r"] = {"changed": self._r_rows(sorted(changed)), "removed": sorted(removed)}
+            update["r"] = {"changed": changed, "removed": removed}
         python_now = self._python_fingerprints()
         changed, removed = _diff(self.python_seen, python_now)
         self.python_seen = python_now
@@ -211,16 +211,16 @@ class Pane:
     def _r_started() -> bool:
         return session_module._session is not None
 
-    def _r_changes(self, reset: bool = False) -> tuple[list[str], list[str]]:
-        """Names of R's global environment changed and removed since the last
-        scan (every name with ``reset``); none when R did not run since (or
-        has not started: the pane never starts R)."""
+    def _r_changes(self, reset: bool = False) -> tuple[list[dict], list[str]]:
+        """Rows of the names of R's global environment changed since the last
+        scan (of every name with ``reset``) and the names removed; none when
+        R did not run since (or has not started: the pane never starts R)."""
         if not self._r_started() or not (_entered["r"] or reset):
             return [], []
         session = get_session()
         with session.entered():
-            changed, removed = _R("env_changes", reset)
-            found = list(changed), list(removed)
+            rows, removed = _R("env_changes", reset)
+            found = _rows(rows), list(removed)
         _entered["r"] = False  # the scan itself entered R
         return found
 
@@ -229,12 +229,7 @@ class Pane:
             return []
         session = get_session()
         with session.entered():
-            columns = as_dict(_R("env_rows", session.ri.StrSexpVector(names)))
-            fields = {key: list(values) for key, values in columns.items()}
-        _entered["r"] = False
-        return [{"name": fields["name"][i], "class": fields["class"][i], "type": fields["type"][i],
-                 "dims": fields["dims"][i], "size": _size(fields["size"][i]), "summary": fields["summary"][i],
-                 "kind": fields["kind"][i], "origin": "r"} for i in range(len(fields["name"]))]
+            return _rows(_R("env_rows", session.ri.StrSexpVector(names)))
 
     # -- Python's side: what R sees as py$ ------------------------------------------
 
@@ -258,6 +253,14 @@ class Pane:
 
 
 # -- helpers ------------------------------------------------------------------------
+
+def _rows(columns) -> list[dict]:
+    """env_rows()'s columns (read while holding R) as one dict per object."""
+    fields = {key: list(values) for key, values in as_dict(columns).items()}
+    return [{"name": fields["name"][i], "class": fields["class"][i], "type": fields["type"][i],
+             "dims": fields["dims"][i], "size": _size(fields["size"][i]), "summary": fields["summary"][i],
+             "kind": fields["kind"][i], "origin": "r"} for i in range(len(fields.get("name", ())))]
+
 
 def _diff(before: dict, now: dict) -> tuple[list[str], list[str]]:
     changed = sorted(name for name, print_ in now.items() if before.get(name) != print_)

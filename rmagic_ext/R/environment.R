@@ -10,7 +10,7 @@
 # Vectorised, and taken only after a cell that ran R while a pane listens:
 # about 1.5 us per object. Promises and active bindings are neither forced
 # nor run. `reset` forgets what was seen: every name is then new.
-# list(changed, removed), both character.
+# list(rows of the changed names (as env_rows), names removed).
 env_changes <- function(reset = FALSE) {
   if (reset) .seen$names <- character()
   env <- globalenv()
@@ -39,7 +39,7 @@ env_changes <- function(reset = FALSE) {
   }
   removed <- setdiff(.seen$names, nms)
   list2env(now, envir = .seen)
-  list(nms[changed], removed)
+  list(env_rows(sort(nms[changed])), sort(removed))
 }
 
 .seen <- new.env()
