@@ -367,7 +367,8 @@ class DistinctStrings:
         distinct = self.decoded()
         if self.codes is None:
             return distinct, self.na
-        return distinct[self.codes], self.na[self.codes]
+        na = self.na[self.codes] if self.na.any() else np.zeros(len(self.codes), dtype=bool)
+        return distinct[self.codes], na
 
 
 def distinct_strings(sexp) -> DistinctStrings | None:
@@ -394,40 +395,42 @@ def distinct_strings(sexp) -> DistinctStrings | None:
     is_na = _rapi.na_string_address()
     if not has_repeats(pointers[sample_positions(n)]):
         return _read_distinct(sexp, None, pointers == is_na, None)
-    codes, distinct = _factorize(pointers)
-    first = _first_positions(codes, len(distinct))
+    codes, distinct, first = _factorize(pointers)
     return _read_distinct(sexp, first, distinct == is_na, codes)
 
 
-def _factorize(pointers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes and distinct values of uint64s: Arrow's hashing where pyarrow is
-    installed (3x pandas' here), else pandas'. A long column is hashed in
-    halves, one on a worker thread (Arrow releases the GIL), and the halves'
+def _factorize(pointers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes, distinct values and where each first appears, of uint64s:
+    Arrow's hashing where pyarrow is installed (3x pandas' here), else
+    pandas'. A long column is hashed in halves, one on a worker thread
+    (Arrow and numpy's indexing release the GIL), and the halves'
     dictionaries are put end to end, not merged: a value in both halves is
     then two "distinct" values with the same string, which costs R one more
     string to write, less than merging costs."""
     pa = _pyarrow()
     if pa is None or len(pointers) >= 2**31:
-        return pd.factorize(pointers)
+        codes, distinct = pd.factorize(pointers)
+        return codes, distinct, _first_positions(codes, len(distinct))
     if len(pointers) < _HALVES_FROM or (os.cpu_count() or 1) < 2:
         return _hashed(pointers)
     middle = len(pointers) // 2
     second = workers().submit(_hashed, pointers[middle:])
-    codes_a, distinct_a = _hashed(pointers[:middle])
-    codes_b, distinct_b = second.result()
+    codes_a, distinct_a, first_a = _hashed(pointers[:middle])
+    codes_b, distinct_b, first_b = second.result()
     codes = np.empty(len(pointers), dtype=np.int32)
     codes[:middle] = codes_a
     np.add(codes_b, len(distinct_a), out=codes[middle:])
-    return codes, np.concatenate([distinct_a, distinct_b])
+    return codes, np.concatenate([distinct_a, distinct_b]), np.concatenate([first_a, first_b + middle])
 
 
 _HALVES_FROM = 1 << 18  # shorter columns: one thread is quicker than two
 
 
-def _hashed(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _hashed(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     encoded = _pyarrow().array(values).dictionary_encode()
     codes = np.frombuffer(encoded.indices.buffers()[1], dtype=np.int32)[:len(values)]
-    return codes, encoded.dictionary.to_numpy()
+    distinct = encoded.dictionary.to_numpy()
+    return codes, distinct, _first_positions(codes, len(distinct))
 
 
 def _first_positions(codes: np.ndarray, k: int) -> np.ndarray:
