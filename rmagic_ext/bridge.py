@@ -176,10 +176,16 @@ def _status(**fields):
         elif isinstance(value, bool):
             values.append(r.BoolSexpVector([value]))
         else:
-            values.append(strings([value]))
+            values.append(strings([_as_r_text(value)]))
     rlist = r.ListSexpVector(values)
     rlist.do_slot_assign("names", strings(list(fields)))
     return rlist
+
+
+def _as_r_text(text: str) -> str:
+    """A Python error's message or traceback as text R can hold: NUL and lone
+    surrogates written as escapes, so the message still reaches R's error."""
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _name(sexp) -> str:

@@ -270,3 +270,26 @@ def test_times_of_any_unit_convert_exactly_or_say_why(ip):
     assert r("as.numeric(x)") == 10**15 * 86400.0
     with pytest.raises(ConversionError, match="beyond what numpy's microsecond times hold"):
         r.x
+
+
+def test_a_background_colour_with_nul_is_refused_where_it_is_set(ip):
+    """R reads a colour up to its first NUL: "a\\0b" would silently draw on
+    another background."""
+    with pytest.raises(UsageError, match=r"-b/--bg: a colour cannot hold a NUL byte"):
+        ip.run_line_magic("R", "-b 'whi\x00te' plot(1)")
+    magics = ip.magics_manager.registry["RMagics"]
+    for trait in ("bg", "r_library", "cran_mirror"):
+        before = getattr(magics, trait)
+        try:
+            ip.run_line_magic("config", f"RMagics.{trait} = 'a\\x00b'")  # IPython reports the TraitError in one line
+            assert getattr(magics, trait) == before
+        finally:
+            ip.config.RMagics.pop(trait, None)  # %config keeps what it was given, even when refused
+
+
+def test_a_python_error_whose_message_holds_nul_reaches_r_with_its_message(ip):
+    ip.user_ns["fails_with_nul"] = lambda: (_ for _ in ()).throw(ValueError("before\x00after"))
+    with pytest.raises(RError, match=r"ValueError: before\\x00after"):
+        ip.run_line_magic("R", "py$fails_with_nul()")
+    assert R(ip, "tryCatch(py$fails_with_nul(), error = conditionMessage)").tolist() == ["ValueError: before\\x00after"]
+    assert R(ip, "1L + 1L").tolist() == [2]

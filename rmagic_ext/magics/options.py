@@ -39,6 +39,14 @@ def finite_positive(text: str) -> float:
     return value
 
 
+def colour(text: str) -> str:
+    """The value of -b: R reads a colour name up to its first NUL, so a NUL
+    would silently give another colour; argparse names the option."""
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("a colour cannot hold a NUL byte")
+    return text
+
+
 def split_options(parser, line: str) -> tuple[Any, str]:
     """Parse the leading options of ``line`` with ``parser``; return the
     namespace and the rest of the line (the code), untouched."""

@@ -21,7 +21,7 @@ from ..convert import push
 from ..convert.robject import named
 from ..convert.rpy2_converter import Rpy2Converter, is_rpy2_converter
 from ..session import get_session
-from .options import MissingRName, check_r_name, finite_positive, parse_pairs, resolve, split_names, split_options
+from .options import MissingRName, check_r_name, colour, finite_positive, parse_pairs, resolve, split_names, split_options
 
 
 def _converter_option(f):
@@ -96,6 +96,14 @@ class RMagics(Magics):
             raise TraitError("RMagics.cran_mirror cannot be empty")
         return proposal["value"]
 
+    @validate("bg", "r_library", "cran_mirror")
+    def _text_for_r(self, proposal):
+        """Text that R reads ends at its first NUL: refused here, where it
+        was set, instead of arriving cut short."""
+        if "\x00" in proposal["value"]:
+            raise TraitError(f"RMagics.{proposal['trait'].name} cannot hold a NUL byte")
+        return proposal["value"]
+
     @observe("remote_max_size", "remote_keep_source")
     def _remote_changed(self, change):
         configure_remote(max_size=self.remote_max_size, keep_source=self.remote_keep_source)
@@ -147,7 +155,7 @@ class RMagics(Magics):
     @argument("-w", "--width", type=finite_positive, help="Width of the plots (px unless -u says otherwise).")
     @argument("-h", "--height", type=finite_positive, help="Height of the plots (px unless -u says otherwise).")
     @argument("-p", "--pointsize", type=finite_positive, help="Point size of text in the plots.")
-    @argument("-b", "--bg", help="Background colour of the plots.")
+    @argument("-b", "--bg", type=colour, help="Background colour of the plots.")
     @argument("-u", "--units", choices=["px", "in", "cm", "mm"], help="Units of -w and -h.")
     @argument("-r", "--res", type=finite_positive, help="Resolution in dots per inch (72 with -u in/cm/mm).")
     @argument("--type", choices=["cairo", "cairo-png", "Xlib", "quartz"],
