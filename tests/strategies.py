@@ -144,3 +144,74 @@ def _same_array(original: np.ndarray, back) -> str:
                           original, equal_nan=original.dtype.kind == "f"):
         return f"{original!r} came back as {back!r}"[:300]
     return ""
+
+
+# -- numbers that must survive any conversion that does not say otherwise ----------------------
+
+#: Attoseconds in one of each numpy time unit (years and months have no fixed length).
+_ATTOSECONDS = {"W": 604_800 * 10**18, "D": 86_400 * 10**18, "h": 3_600 * 10**18, "m": 60 * 10**18,
+                "s": 10**18, "ms": 10**15, "us": 10**12, "ns": 10**9, "ps": 10**6, "fs": 10**3, "as": 1}
+#: R's POSIXct and difftime are double seconds: a microsecond is what they keep.
+_TIME_SLACK = 10**12
+
+
+def same_numbers(original, back) -> str:
+    """Why the numbers, booleans or times of ``back`` are not those of
+    ``original`` ("" when they are, or when either is not such a value).
+    For values that need not come back in the same shape or dtype: each
+    number must still be the one sent, exactly (times within a microsecond),
+    missing where it was missing, times still times."""
+    a, b = numbers(original), numbers(back)
+    if a is None or b is None:
+        return ""
+    (kind_a, values_a), (kind_b, values_b) = a, b
+    if (kind_a == "number") != (kind_b == "number"):
+        return f"{kind_a} came back as {kind_b}"
+    if len(values_a) != len(values_b):
+        return f"{len(values_a)} values came back as {len(values_b)}"
+    for i, (x, y) in enumerate(zip(values_a, values_b)):
+        if (x is None) != (y is None):
+            return f"element {i}: {x!r} came back as {y!r}"
+        if x is not None and (abs(x - y) > _TIME_SLACK if kind_a != "number" else x != y):
+            return f"element {i}: {x!r} came back as {y!r}"
+    return ""
+
+
+def numbers(value) -> tuple[str, list] | None:
+    """("number" | "datetime" | "timedelta", the values flattened in C order,
+    exact: Python ints and floats, times as integer attoseconds, None where
+    missing); None for any other value."""
+    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        value = np.array([value])
+    if isinstance(value, (pd.Series, pd.Index)):
+        return _series_numbers(value)
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "biufmM":
+        return None
+    mask = np.ma.getmaskarray(value).ravel()
+    data = np.ma.getdata(value).ravel()
+    if data.dtype.kind in "mM":
+        unit, count = np.datetime_data(data.dtype)
+        if unit not in _ATTOSECONDS:
+            return None
+        step = _ATTOSECONDS[unit] * count
+        nat = np.isnat(data)
+        found = [None if m or n else int(v) * step for v, m, n in zip(data.view("i8").tolist(), mask, nat)]
+        return ("datetime" if data.dtype.kind == "M" else "timedelta"), found
+    if data.dtype.kind == "f" and data.dtype.itemsize > 8:
+        return None  # long double: R has no such type (a separate rule)
+    return "number", [None if m or (isinstance(v, float) and v != v) else v for v, m in zip(data.tolist(), mask)]
+
+
+def _series_numbers(series) -> tuple[str, list] | None:
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        series = series.tz_convert("UTC").tz_localize(None) if isinstance(series, pd.Index) else \
+            series.dt.tz_convert("UTC").dt.tz_localize(None)
+        dtype = series.dtype
+    if pd.api.types.is_datetime64_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return numbers(np.asarray(series))
+    if isinstance(dtype, pd.CategoricalDtype) or not (pd.api.types.is_numeric_dtype(dtype)
+                                                      or pd.api.types.is_bool_dtype(dtype)):
+        return None
+    missing = series.isna().tolist()
+    return "number", [None if m else v for v, m in zip(series.astype(object).tolist(), missing)]

@@ -270,7 +270,12 @@ def shaped(series: pd.Series, sexp, scalar: bool = True):
     pandas' own array where numpy has no dtype for it (Categorical,
     datetimes with a time zone), names dropped. For Python: a length-1
     vector with no names is a scalar (Timestamp, date, Timedelta) when
-    ``scalar``; others a Series, indexed by the vector's names."""
+    ``scalar``; others a Series, indexed by the vector's names. An R
+    array of them (``dim``) is an ndarray of its shape either way, as
+    numeric arrays are."""
+    dim = attr(sexp, "dim")
+    if dim is not None:
+        return _with_dim(series, dim, sexp)
     if as_arrays():
         return series.array if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) else series.to_numpy()
     if scalar and len(series) == 1 and attr(sexp, "names") is None:
@@ -280,3 +285,19 @@ def shaped(series: pd.Series, sexp, scalar: bool = True):
     if names is not None:
         series.index = pd.Index(python_strings(names)[0])
     return series
+
+
+def _with_dim(series: pd.Series, dim, sexp) -> np.ndarray:
+    """A matrix or array of dates, times, durations or factor levels: the
+    values in R's shape (column-major), in numpy's dtype where numpy has one
+    (objects otherwise: Timestamps with their zone, category labels). Its
+    dimnames, which a classed array cannot carry here, are dropped with a
+    warning."""
+    if isinstance(series.dtype, pd.api.extensions.ExtensionDtype):
+        values = np.asarray(series.astype(object).where(series.notna(), None), dtype=object)
+    else:
+        values = series.to_numpy()
+    if attr(sexp, "dimnames") is not None:
+        warnings.warn("an R array of dates, times or factor levels lost its dimnames: only numeric, logical "
+                      "and character arrays keep them (RMagics.arrays)", ConversionWarning, stacklevel=2)
+    return values.reshape(tuple(int(d) for d in dim), order="F")

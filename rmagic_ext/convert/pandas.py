@@ -73,8 +73,9 @@ def column_to_r(series: pd.Series, what: str, encoding=None):
     na = _na_mask(series)
     if pd.api.types.is_bool_dtype(dtype):
         return bool_vector(_values(series, bool, False), na)
-    if pd.api.types.is_integer_dtype(dtype):
-        return int_vector(_values(series, np.int64, 0), na, what)
+    if pd.api.types.is_integer_dtype(dtype):  # UInt64 read as int64 would wrap 2**64 - 1 to -1
+        as_numbers = np.uint64 if pd.api.types.is_unsigned_integer_dtype(dtype) else np.int64
+        return int_vector(_values(series, as_numbers, 0), na, what)
     if pd.api.types.is_float_dtype(dtype):
         return float_vector(_values(series, np.float64, np.nan), na)
     if pd.api.types.is_complex_dtype(dtype):
