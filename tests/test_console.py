@@ -99,6 +99,16 @@ def test_without_stdin_a_cell_that_keeps_asking_is_stopped(kernel):
     assert kernel.execute("%R 1").error is None
 
 
+def test_without_stdin_options_error_recover_dumps_the_frames_as_r_does(kernel):
+    """R's recover() where nobody can answer: a note, the frames dumped
+    to last.dump for debugger(), and the cell ends with the error."""
+    run = kernel.execute("%%R\noptions(error = recover)\nf <- function(k) stop('bad k: ', k)\nf(3)")
+    kernel.execute("%R options(error = NULL)")
+    assert run.error["ename"] == "RError" and "bad k: 3" in run.error["evalue"]
+    assert "recover called non-interactively; frames dumped" in stream_text(run, "stderr")
+    assert kernel.execute("%R exists('last.dump')").messages[-1]["content"]["data"]["text/plain"] == "array([ True])"
+
+
 # -- the debugger ------------------------------------------------------------------------------
 
 DEBUGGED = ("%%R\nscale_up <- function(v) {\n  total <- sum(v)\n  browser()\n  shares <- v / total\n"

@@ -179,6 +179,11 @@ recover_user_frames <- function(first_frame, handler_fun) {
   frames <- seq.int(start, length.out = max(0L, end - start))
   if (!length(frames)) return(invisible())
   labels <- vapply(calls[frames], function(call) paste(deparse(call, nlines = 1L), collapse = ""), "")
+  if (!interactive()) {  # nobody can answer the menu: what R's recover() does then
+    message("recover called non-interactively; frames dumped, use debugger() to view")
+    assign("last.dump", structure(sys.frames()[frames], names = labels, class = "dump.frames"), envir = globalenv())
+    return(invisible())
+  }
   here <- sys.nframe()
   previous <- options(error = NULL)  # an error typed at the browser's prompt: back to the prompt
   on.exit(options(previous))
