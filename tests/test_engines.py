@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -64,6 +65,9 @@ def spawn_context():
 def test_spawn_pool(fit):
     with spawn_context().Pool(2) as pool:
         check_fits(pool.map(fit, groups()))
+        with pytest.raises(RError, match="no model for group g1") as caught:
+            pool.apply(r.boom, (groups(1)[0],))
+    assert caught.value.worker.startswith("process ")
 
 
 def test_process_pool_executor_with_spawn(fit):
@@ -77,6 +81,9 @@ def test_process_pool_executor_with_spawn(fit):
 def test_joblib_loky(fit):
     from joblib import Parallel, delayed
     check_fits(Parallel(n_jobs=2)(delayed(fit)(g) for g in groups()))
+    with pytest.raises(RError, match="no model for group g1") as caught:
+        Parallel(n_jobs=2)(delayed(r.boom)(g) for g in groups(2))
+    assert caught.value.worker.startswith("process ")
 
 
 # -- Dask -------------------------------------------------------------------------
@@ -145,11 +152,13 @@ def test_dask_worker_plugin_starts_r_on_each_worker(dask_client):
     assert set(dask_client.run(r_state).values()) == {True}
 
 
-def test_dask_worker_plugin_reports_a_version_mismatch(dask_client):
+@pytest.mark.parametrize("part, forged", [("R", "R 0.1"), ("rpy2", "0.0.1")])
+def test_dask_worker_plugin_reports_a_version_mismatch(dask_client, part, forged):
     from rmagic_ext.dask import RWorkerPlugin
-    plugin = RWorkerPlugin(expected={**versions(), "R": "R 0.1"})
-    plugin.name = "rmagic_ext-mismatch"
-    with pytest.raises(RemoteError, match=r"does not match the notebook \(R: notebook R 0\.1, worker R version"):
+    plugin = RWorkerPlugin(expected={**versions(), part: forged})
+    plugin.name = f"rmagic_ext-mismatch-{part}"
+    with pytest.raises(RemoteError, match=rf"does not match the notebook \({part}: notebook {re.escape(forged)}, "
+                                          rf"worker "):
         dask_client.register_plugin(plugin)
 
 
