@@ -11,11 +11,13 @@ the README promises for bad input); "undocumented" (any other exception: a
 Python traceback from our code); "mismatch" (a value came back changed
 without a word); "state" (the session was left changed: locale, options,
 devices, sinks, search path, SIGINT handler, temporary files, the console
-streams); "broken" (R stopped answering).
+streams, environment variables and working directory of R and of Python);
+"broken" (R stopped answering).
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 import signal
 import struct
@@ -46,7 +48,8 @@ R_STATE = """list(
   options = vapply(options(), function(o) paste(deparse(o, nlines = 5L), collapse = " "), ""),
   devices = names(dev.list()), sinks = c(sink.number(), sink.number(type = "message")),
   search = search(),
-  files = sort(list.files(tempdir(), recursive = TRUE, all.files = TRUE)))"""
+  files = sort(list.files(tempdir(), recursive = TRUE, all.files = TRUE)),
+  wd = getwd(), env = as.list(Sys.getenv()))"""
 #: Options that R changes as it runs, whatever the case (its random seed kind, say).
 VOLATILE_OPTIONS = {"warning.length", "rmagic_ext.last"}
 
@@ -63,6 +66,8 @@ def state() -> dict:
         "devices": _listed(values["devices"]), "sinks": _listed(values["sinks"]),
         "search": _listed(values["search"]), "R tempdir files": _listed(values["files"]),
         "our files": files,
+        "R's environment variables": dict(values["env"]), "R's working directory": values["wd"],
+        "Python's environment variables": dict(os.environ), "Python's working directory": os.getcwd(),
         "SIGINT handler": signal.getsignal(signal.SIGINT),
         "console streams": (sys.stdout, sys.stderr),
     }
@@ -81,9 +86,9 @@ def changes(before: dict, after: dict) -> str:
     said = []
     for key, was in before.items():
         now = after[key]
-        if key == "options" and now != was:
+        if key in ("options", "R's environment variables", "Python's environment variables") and now != was:
             differ = sorted(k for k in set(was) | set(now) if was.get(k) != now.get(k))
-            said.append(f"options {differ[:5]}")
+            said.append(f"{key} {differ[:5]}")
         elif now != was:
             said.append(f"{key}: {was!r} -> {now!r}"[:300])
     return "; ".join(said)
@@ -95,6 +100,7 @@ RESTORE = """
   while (!is.null(dev.list())) dev.off()
   setTimeLimit()
   Sys.unsetenv("FUZZ")
+  setwd(.fuzz$wd)
   added <- setdiff(names(options()), names(.fuzz$options))
   options(c(.fuzz$options, stats::setNames(vector("list", length(added)), added)))
   for (part in strsplit(.fuzz$locale, ";", fixed = TRUE)[[1L]]) {
@@ -112,7 +118,7 @@ RESTORE = """
 def keep_baseline() -> None:
     """What restore() puts back, kept in R where cells cannot reach it."""
     r("""assign(".fuzz", new.env(), envir = as.environment("rmagic_ext"))
-         .fuzz$options <- options(); .fuzz$locale <- Sys.getlocale()
+         .fuzz$options <- options(); .fuzz$locale <- Sys.getlocale(); .fuzz$wd <- getwd()
          .fuzz$files <- list.files(tempdir(), full.names = TRUE, all.files = TRUE, no.. = TRUE)""")
 
 

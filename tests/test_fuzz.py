@@ -210,7 +210,7 @@ R_CODE = st.sampled_from([
 #: the user's own): cases holding it are not checked for a changed session,
 #: only put back as they were; the rest of the case is checked as usual.
 STATEFUL = ["options(digits = 3)", "sink(tempfile()); 1", "png(tempfile()); plot(1)", "Sys.setenv(FUZZ = 1)",
-            "setTimeLimit(elapsed = 1); Sys.sleep(2)", "Sys.setlocale('LC_COLLATE', 'C')"]
+            "setTimeLimit(elapsed = 1); Sys.sleep(2)", "Sys.setlocale('LC_COLLATE', 'C')", "setwd(tempdir())"]
 CODE = st.one_of(R_CODE, st.sampled_from(STATEFUL), ODD_TEXT, DEEP, LONG_LINES)
 
 # -- magic lines ------------------------------------------------------------------------------
