@@ -247,3 +247,16 @@ def test_traits_refuse_values_that_would_fail_later(ip, trait, bad):
     as_python = repr(bad) if math.isfinite(bad) else f"float({str(bad)!r})"
     ip.run_line_magic("config", f"RMagics.{trait} = {as_python}")  # IPython reports it in one line
     assert getattr(magics, trait) == before
+
+
+def test_text_settings_refuse_what_r_could_not_use(ip):
+    from traitlets import TraitError
+    magics = ip.magics_manager.registry["RMagics"]
+    before = magics.cran_mirror, magics.bg
+    with pytest.raises(TraitError, match="RMagics.cran_mirror cannot be empty"):
+        magics.cran_mirror = "  "
+    with pytest.raises(TraitError, match="RMagics.cran_mirror cannot hold a NUL byte"):
+        magics.cran_mirror = "https://cloud.r-project.org\x00"
+    with pytest.raises(TraitError, match="RMagics.bg cannot hold a NUL byte"):
+        magics.bg = "white\x00"
+    assert (magics.cran_mirror, magics.bg) == before

@@ -21,7 +21,8 @@ from ..convert import push
 from ..convert.robject import named
 from ..convert.rpy2_converter import Rpy2Converter, is_rpy2_converter
 from ..session import get_session
-from .options import MissingRName, check_r_name, colour, finite_positive, parse_pairs, resolve, split_names, split_options
+from .options import (MissingRName, check_r_name, colour, finite_positive, parse_pairs, resolve, split_names,
+                      split_options)
 
 
 def _converter_option(f):
@@ -90,19 +91,17 @@ class RMagics(Magics):
     def _packages_changed(self, change):
         packages.configure(library=self.r_library, mirror=self.cran_mirror)
 
-    @validate("cran_mirror")
-    def _mirror(self, proposal):
-        if not proposal["value"].strip():
-            raise TraitError("RMagics.cran_mirror cannot be empty")
-        return proposal["value"]
-
     @validate("bg", "r_library", "cran_mirror")
     def _text_for_r(self, proposal):
         """Text that R reads ends at its first NUL: refused here, where it
-        was set, instead of arriving cut short."""
-        if "\x00" in proposal["value"]:
-            raise TraitError(f"RMagics.{proposal['trait'].name} cannot hold a NUL byte")
-        return proposal["value"]
+        was set, instead of arriving cut short. (traitlets keeps one
+        validator per trait: the mirror's own rule is here too.)"""
+        name, value = proposal["trait"].name, proposal["value"]
+        if "\x00" in value:
+            raise TraitError(f"RMagics.{name} cannot hold a NUL byte")
+        if name == "cran_mirror" and not value.strip():
+            raise TraitError("RMagics.cran_mirror cannot be empty")
+        return value
 
     @observe("remote_max_size", "remote_keep_source")
     def _remote_changed(self, change):
