@@ -27,9 +27,10 @@ Nothing waits for an answer that cannot come.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import sys
 import time
-from typing import Callable, ContextManager
+from typing import Callable, ContextManager, Iterator
 
 from . import _rapi
 
@@ -63,6 +64,7 @@ class Console:
         self._noted = False
         self._stopping = False  # interrupted while R waited: every later read ends at once
         self.left_debugger = False  # the user answered Q at the debugger's prompt
+        self._recording = None  # a relay.Recording taking R's text instead of the streams
 
     def install(self) -> None:
         """Route R's console writes and reads here."""
@@ -101,10 +103,29 @@ class Console:
 
     def write_stdout(self, text: str) -> None:
         self.wrote_stdout = True
+        if self._recording is not None:
+            self._recording.write("stdout", text)
+            return
         self._write_in_order(sys.stdout, sys.stderr, text)
 
     def write_stderr(self, text: str) -> None:
+        if self._recording is not None:
+            self._recording.write("stderr", text)
+            return
         self._write_in_order(sys.stderr, sys.stdout, text)
+
+    @contextlib.contextmanager
+    def recording(self, recording) -> Iterator[None]:
+        """R's text goes to ``recording`` (its ``write(stream, text)``) inside
+        the block, not to the streams: a call in a worker whose text goes back
+        to the notebook (rmagic_ext.relay). R writes only under the R lock,
+        so no other thread's text is taken."""
+        before = self._recording
+        self._recording = recording
+        try:
+            yield
+        finally:
+            self._recording = before
 
     def _write_in_order(self, stream, other, text: str) -> None:
         """R's text in the order R wrote it: ipykernel buffers stdout and

@@ -40,7 +40,8 @@ class RError(_Rpy2RuntimeError):
     first and innermost last, and ``classes`` the condition's class vector
     (``rlang_error``, custom classes, ...). ``worker`` says which process
     raised it when it crossed from another one (a Dask worker, a process
-    pool's child), else None.
+    pool's child), else None; ``stdout`` then holds what R printed and
+    warned there before the error, each line marked with the process.
     """
 
     worker: str | None = None
@@ -75,8 +76,9 @@ class RError(_Rpy2RuntimeError):
         return f"Error: {self.message}"
 
     def render(self) -> str:
-        """The R call stack (innermost last) followed by R's error message."""
-        lines = []
+        """What the task printed before it failed (an error from a worker),
+        the R call stack (innermost last), then R's error message."""
+        lines = [self.stdout.rstrip("\n")] if self.stdout else []
         frames = list(enumerate(self.r_traceback, 1))
         if frames:
             lines.append("R traceback (innermost last):")

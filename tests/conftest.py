@@ -4,6 +4,12 @@ tests so they cannot lean on each other."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from IPython.testing.globalipapp import start_ipython
 
@@ -49,6 +55,37 @@ def kernel():
     assert k.execute("%load_ext rmagic_ext").error is None
     yield k
     k.shutdown()
+
+
+@pytest.fixture(scope="session")
+def dask_command_line(tmp_path_factory):
+    """A scheduler and a worker started from the ``dask`` command line, in a
+    folder of their own, as a deployment on other machines starts them."""
+    distributed = pytest.importorskip("distributed")
+    folder = tmp_path_factory.mktemp("dask-deployment")
+    scheduler_file = folder / "scheduler.json"
+    dask = str(Path(sys.executable).with_name("dask"))
+    started = [subprocess.Popen([dask, "scheduler", "--scheduler-file", str(scheduler_file), "--no-dashboard",
+                                 "--port", "0"], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        started.append(subprocess.Popen([dask, "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "2",
+                                         "--no-dashboard"], cwd=folder, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL))
+        client = distributed.Client(scheduler_file=str(scheduler_file), timeout=60)
+        client.wait_for_workers(1, timeout=60)
+        yield client
+        client.close()
+    finally:
+        for process in reversed(started):
+            process.send_signal(signal.SIGINT)
+        for process in reversed(started):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 @pytest.fixture

@@ -12,12 +12,8 @@ import logging
 import multiprocessing
 import os
 import re
-import signal
-import subprocess
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -160,37 +156,6 @@ def test_dask_worker_plugin_reports_a_version_mismatch(dask_client, part, forged
     with pytest.raises(RemoteError, match=rf"does not match the notebook \({part}: notebook {re.escape(forged)}, "
                                           rf"worker "):
         dask_client.register_plugin(plugin)
-
-
-@pytest.fixture(scope="module")
-def dask_command_line(tmp_path_factory):
-    """A scheduler and a worker started from the ``dask`` command line, in a
-    folder of their own, as a deployment on other machines starts them."""
-    distributed = pytest.importorskip("distributed")
-    folder = tmp_path_factory.mktemp("dask-deployment")
-    scheduler_file = folder / "scheduler.json"
-    dask = str(Path(sys.executable).with_name("dask"))
-    started = [subprocess.Popen([dask, "scheduler", "--scheduler-file", str(scheduler_file), "--no-dashboard",
-                                 "--port", "0"], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    try:
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        started.append(subprocess.Popen([dask, "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "2",
-                                         "--no-dashboard"], cwd=folder, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL))
-        client = distributed.Client(scheduler_file=str(scheduler_file), timeout=60)
-        client.wait_for_workers(1, timeout=60)
-        yield client
-        client.close()
-    finally:
-        for process in reversed(started):
-            process.send_signal(signal.SIGINT)
-        for process in reversed(started):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def test_dask_scheduler_and_worker_from_the_command_line(fit, dask_command_line):

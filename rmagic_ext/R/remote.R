@@ -399,3 +399,55 @@ rehome_chain <- function(env, home, st) {
 # What a worker reports about itself (the Dask plugin compares it with the
 # notebook's).
 r_version <- function() R.version.string
+
+# -- random-number streams ------------------------------------------------------------
+# Tasks draw from L'Ecuyer-CMRG streams of one base seed (rmagic_ext/streams.py
+# numbers them). The base comes from the notebook's own generator: one draw,
+# as future.seed does, so the next map gets other streams and set.seed()
+# before a map gives the same ones. `last` is the base drawn before in this
+# cell: kept while the notebook's generator has not moved since.
+# `fresh` says whether the base was drawn now.
+stream_base <- function(last) {
+  now <- get0(".Random.seed", envir = globalenv(), inherits = FALSE)
+  if (!is.null(last) && identical(now, last$after)) {
+    last$fresh <- FALSE
+    return(last)
+  }
+  drawn <- sample.int(.Machine$integer.max, 1L)
+  list(base = lecuyer_seed(drawn), after = get0(".Random.seed", envir = globalenv(), inherits = FALSE),
+       fresh = TRUE)
+}
+
+# set.seed(seed, kind = "L'Ecuyer-CMRG")'s .Random.seed, leaving this
+# process's generator (kind and state) as it was.
+lecuyer_seed <- function(seed) {
+  env <- globalenv()
+  old <- get0(".Random.seed", envir = env, inherits = FALSE)
+  kinds <- RNGkind()
+  on.exit({
+    suppressWarnings(RNGkind(kinds[1L], kinds[2L], kinds[3L]))
+    if (is.null(old)) rm(".Random.seed", envir = env) else assign(".Random.seed", old, envir = env)
+  })
+  set.seed(seed, kind = "L'Ecuyer-CMRG")
+  get(".Random.seed", envir = env)
+}
+
+# What a task's stream number is a digest of: its arguments, serialized
+# without the header (which names the R version) and without ALTREP forms.
+argument_bytes <- function(args) serialize(args, NULL, xdr = FALSE, version = 2L)
+
+# call_function (robject.R's) with .Random.seed set to `stream` for the call
+# and put back after (NULL: the worker's own generator, untouched); `drew`
+# says whether the function drew random numbers.
+call_in_stream <- reports_status(function(call_function, fun, args, label, stream) {
+  env <- globalenv()
+  old <- get0(".Random.seed", envir = env, inherits = FALSE)
+  if (!is.null(stream)) assign(".Random.seed", stream, envir = env)
+  before <- get0(".Random.seed", envir = env, inherits = FALSE)
+  outcome <- call_function(fun, args, label)
+  outcome$drew <- !identical(before, get0(".Random.seed", envir = env, inherits = FALSE))
+  if (!is.null(stream)) {
+    if (is.null(old)) rm(".Random.seed", envir = env) else assign(".Random.seed", old, envir = env)
+  }
+  outcome
+})

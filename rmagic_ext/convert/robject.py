@@ -27,7 +27,6 @@ members of the same name; ``obj["names"]`` always reaches R's.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 from typing import Any, Callable
 
@@ -54,9 +53,10 @@ class Travel:
     reduce: Callable[["RObject"], tuple] | None = None
     #: packed -> the R object, in this process (a proxy's first use after unpickling)
     unpack: Callable[[Any], Any] | None = None
-    #: proxy -> a context manager around a call of a proxy that travelled
-    #: (its Python values for py$, errors that say which worker raised them)
-    calling: Callable[["RObject"], contextlib.AbstractContextManager] | None = None
+    #: (proxy, R argument list) -> R's value of a call of a proxy that
+    #: travelled (its Python values for py$, its random-number stream, what
+    #: R writes sent back, errors that say which worker raised them)
+    call: Callable[["RObject", Any], Any] | None = None
 
 
 class RObject:
@@ -240,10 +240,10 @@ class RObject:
         """Call the R function: arguments converted to R, the result back."""
         if self.typeof not in FUNCTION_TYPES:
             raise TypeError(f"{self._describe()} is not a function and cannot be called")
-        travelled = self._packed is not None and Travel.calling is not None
-        with get_session().entered(), settings.using(**self._settings), \
-                Travel.calling(self) if travelled else contextlib.nullcontext():
+        with get_session().entered(), settings.using(**self._settings):
             rargs = _argument_list(args, kwargs)
+            if self._packed is not None and Travel.call is not None:
+                return to_py(Travel.call(self, rargs))
             return to_py(_R("call_function", self.sexp, rargs, self._label))
 
     # -- helpers ----------------------------------------------------------------
@@ -309,6 +309,11 @@ def _argument_list(args: tuple, kwargs: dict):
     if kwargs:
         set_attr(rargs, "names", strings([""] * len(args) + list(kwargs)))
     return rargs
+
+
+def call_function_helper():
+    """robject.R's call_function itself (remote.R calls it inside a random-number stream)."""
+    return _R.env["call_function"]
 
 
 def to_robject(sexp) -> RObject:

@@ -16,6 +16,7 @@ from IPython.core.magic_arguments import argument, argument_group, magic_argumen
 from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, observe, validate
 
 from .. import convert, display, graphics, packages
+from ..relay import DEFAULT_LIMIT as DEFAULT_OUTPUT_LIMIT
 from ..remote import DEFAULT_MAX_SIZE, configure as configure_remote
 from ..convert import push
 from ..convert.robject import named
@@ -78,6 +79,13 @@ class RMagics(Magics):
     remote_keep_source = Bool(False, help=(
         "Keep source references (the text of the cell) in R functions pickled for other "
         "processes.")).tag(config=True)
+    remote_relay = Bool(True, help=(
+        "What R prints, messages and warns while a function from the notebook runs in another process "
+        "comes back to the notebook, each line marked with the function and process. False: the "
+        "worker's own streams get it (for chatty functions over very many tasks).")).tag(config=True)
+    remote_output_limit = Int(DEFAULT_OUTPUT_LIMIT, help=(
+        "Characters of one task's output relayed back from a worker: beyond it the middle is cut, "
+        "with a line saying how much. 0: no limit.")).tag(config=True)
 
     r_library = Unicode(packages.DEFAULT_LIBRARY, help=(
         "The project's R library: install.packages() installs there, and it comes first on R's "
@@ -103,14 +111,16 @@ class RMagics(Magics):
             raise TraitError("RMagics.cran_mirror cannot be empty")
         return value
 
-    @observe("remote_max_size", "remote_keep_source")
+    @observe("remote_max_size", "remote_keep_source", "remote_relay", "remote_output_limit")
     def _remote_changed(self, change):
-        configure_remote(max_size=self.remote_max_size, keep_source=self.remote_keep_source)
+        configure_remote(max_size=self.remote_max_size, keep_source=self.remote_keep_source,
+                         relay=self.remote_relay, output_limit=self.remote_output_limit)
 
-    @validate("remote_max_size")
+    @validate("remote_max_size", "remote_output_limit")
     def _not_negative(self, proposal):
         if proposal["value"] < 0:
-            raise TraitError(f"RMagics.remote_max_size must be 0 (no limit) or more (got {proposal['value']!r})")
+            raise TraitError(f"RMagics.{proposal['trait'].name} must be 0 (no limit) or more "
+                             f"(got {proposal['value']!r})")
         return proposal["value"]
 
     @observe("frames")
