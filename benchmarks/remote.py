@@ -11,8 +11,11 @@ cluster, each against its floor measured in the same run.
   notebook);
 - the first R task on a fresh worker (Python imports, R start, unpickling);
 - 8 groups of CPU-bound R work on 2 worker processes against the same
-  groups one after another in this process's R.
-Ends with the targets of issue 26, each marked met or missed.
+  groups one after another in this process's R;
+- the same tiny R tasks with relaying and random-number streams on (the
+  default) and both off (``remote(f, seed=False, relay=False)``);
+- a task that prints 10,000 lines, relayed back from a spawn pool's worker.
+Ends with the targets of issues 26 and 34, each marked met or missed.
 """
 
 from __future__ import annotations
@@ -46,13 +49,15 @@ def add_one(x):
 
 def tiny_tasks() -> dict:
     """Seconds per task for TASKS tasks, median of ROUNDS (after a warm-up map)."""
-    from rmagic_ext import r
+    from rmagic_ext import r, remote
     r("add_one <- function(x) x + 1")
     in_r = r.add_one
     local, client = cluster()
     try:
         with_rpy2 = _rpy2_function(client)
-        kinds = {"Python": add_one, "rmagic_ext (R)": in_r, "rpy2 robjects (R)": with_rpy2}
+        kinds = {"Python": add_one, "rmagic_ext (R)": in_r,
+                 "R, relay+seeds off": remote(in_r, seed=False, relay=False),
+                 "rpy2 robjects (R)": with_rpy2}
         per_task = {}
         for name, fn in kinds.items():
             if fn is None:
@@ -125,6 +130,27 @@ def cpu_bound() -> tuple[float, float, float]:
     return statistics.median(serial), statistics.median(parallel), ratio
 
 
+def loud_task() -> list[float]:
+    """Seconds for a task printing 10,000 lines on a warm spawn-pool worker,
+    its text relayed into this process (and counted)."""
+    import contextlib
+    import io
+    import multiprocessing
+    from rmagic_ext import r
+    r("loud <- function(n) { for (i in seq_len(n)) cat(sprintf('line %05d of the task\\n', i)); n }")
+    loud = r.loud
+    samples = []
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        with contextlib.redirect_stdout(io.StringIO()):
+            pool.apply(loud, (1,))  # warm: R started, the function unpacked
+        for _ in range(ROUNDS):
+            sink = io.StringIO()
+            with contextlib.redirect_stdout(sink):
+                samples.append(timed(lambda: pool.apply(loud, (10_000,))))
+            assert sink.getvalue().count("of the task") == 10_000
+    return samples
+
+
 def main() -> None:
     from harness import _fmt
     print(f"R work on a Dask LocalCluster (2 workers x 1 thread); {TASKS} tasks, median of {ROUNDS} rounds")
@@ -137,15 +163,23 @@ def main() -> None:
     serial, parallel, speedup = cpu_bound()
     print(f"  8 CPU-bound R groups, serial here   {_fmt(serial):>12}")
     print(f"  8 CPU-bound R groups, 2 workers     {_fmt(parallel):>12}   ({speedup:.2f}x faster, median of rounds)")
+    loud = loud_task()
+    print(f"  10,000 printed lines, relayed       {_fmt(statistics.median(loud)):>12}"
+          f"   (samples: {', '.join(_fmt(x) for x in loud)})")
     ratio = per_task["rmagic_ext (R)"] / per_task["Python"]
+    promises = per_task["rmagic_ext (R)"] / per_task["R, relay+seeds off"]
     targets = [
         ("tiny R task <= 2x a tiny Python task on the same cluster", ratio, ratio <= 2, f"{ratio:.2f}x"),
         ("first R task on a fresh worker <= 1 s", statistics.median(firsts), statistics.median(firsts) <= 1,
          _fmt(statistics.median(firsts))),
         ("8 CPU-bound groups on 2 workers >= 1.7x faster than serial", speedup, speedup >= 1.7,
          f"{speedup:.2f}x"),
+        ("tiny R task with relay and seeds <= 1.25x the same with both off", promises, promises <= 1.25,
+         f"{promises:.2f}x"),
+        ("a task printing 10,000 lines relayed <= 1 s", statistics.median(loud), statistics.median(loud) <= 1,
+         _fmt(statistics.median(loud))),
     ]
-    print("\nTargets (issue 26)")
+    print("\nTargets (issues 26 and 34)")
     for name, _, met, shown in targets:
         print(f"  {'met   ' if met else 'MISSED'} {name}: {shown}")
 

@@ -9,15 +9,18 @@ interleaved with other tasks (pools whose workers share the kernel's file
 descriptors). When the call ends, the task's text goes to the notebook as
 one block, each line marked with the function and the process it ran in:
 
-- in a Dask worker, through Dask's own channel to the client (the events
-  ``distributed.print`` sends), wherever the worker runs;
-- in a Ray worker, through Ray's: the worker's stdout, which Ray forwards to
-  the driver with its own ``(task pid=...)`` mark;
-- elsewhere (process pools, joblib, Spark's local Python workers), over a
-  connection to the notebook that packed the function: a listener on the
-  loopback address that prints each block into the running cell before the
-  task's result goes back (so the text is in the cell that collects it).
-  Where the notebook cannot be reached (another host), the worker's stderr.
+- on the notebook's host (process pools, joblib, a Dask LocalCluster, Ray
+  and Spark started from the notebook), over a connection to the notebook
+  that packed the function: a listener on the loopback address that prints
+  each block into the running cell before the task's result goes back, so
+  the text is in the cell that collects it;
+- in a Dask worker on another host, through Dask's own channel to the
+  client (the events ``distributed.print`` sends);
+- in a Ray worker on another host, through Ray's: the worker's stdout,
+  which Ray forwards to the driver with its own ``(task pid=...)`` mark;
+- else (a Spark executor on another host) the worker's stderr.
+The engines' channels deliver a moment after the result, so they come
+second where the notebook can be reached.
 
 A task that fails carries its text with its RError (``RError.stdout``).
 Relaying is switched off by ``%config RMagics.remote_relay = False`` (the
@@ -147,18 +150,32 @@ def write_in_order(chunks: Iterable[tuple[str, str]], stdout=None, stderr=None) 
 # -- the worker's side -------------------------------------------------------------------
 
 def deliver(chunks: list[tuple[str, str]], label: str, relay: dict) -> None:
-    """Send one task's text to the notebook by the first way that works here."""
+    """Send one task's text to the notebook by the first way that works here:
+    the notebook's listener where it can be reached (before the result goes
+    back, so the text lands in the cell that collects it); else the engine's
+    own channel (Dask's print events, Ray's forwarding of stdout), which may
+    deliver it a moment after the result; else this worker's stderr."""
     if not chunks:
+        return
+    text = marked(chunks, mark_for(label, relay.get("host")))
+    if _notebook_reachable(relay) and _send(relay, text):
+        return
+    if _dask_print(text):
         return
     if _in_ray_worker():  # Ray marks each line with the task and pid itself
         write_in_order(chunks)
         return
-    text = marked(chunks, mark_for(label, relay.get("host")))
-    if _dask_print(text):
-        return
-    if relay.get("host") == socket.gethostname() and relay.get("address") and _send(relay, text):
-        return
     write_in_order(text, stdout=sys.__stdout__ or sys.stdout, stderr=sys.__stderr__ or sys.stderr)
+
+
+#: "engine": skip the notebook's listener even where it can be reached (as
+#: for workers on other hosts); set in the workers' environment.
+VIA = "RMAGIC_EXT_RELAY_VIA"
+
+
+def _notebook_reachable(relay: dict) -> bool:
+    return (bool(relay.get("address")) and relay.get("host") == socket.gethostname()
+            and os.environ.get(VIA) != "engine")
 
 
 def _dask_print(chunks: list[tuple[str, str]]) -> bool:

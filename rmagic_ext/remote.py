@@ -165,13 +165,13 @@ def restore(cls: type, fmt: Any, state: Any) -> RObject:
 
 def _packed_for(proxy: RObject) -> Packed:
     """The bytes a proxy travels as: those it arrived as from another
-    process, while it is unused; fixed by remote() or by this process; else packed now, and again only after R has run
+    process; fixed by remote() or by this process; else packed now, and again only after R has run
     (values are captured when pickled: an engine pickling one function for
     a thousand tasks packs it once). With them, this cell's random-number
     base and where its text goes back to."""
     packed = proxy._packed
-    if packed is not None and proxy._sexp is None and not packed.fixed and _away(packed):
-        return packed
+    if packed is not None and not packed.fixed and _away(packed):
+        return packed  # forwarded as it came: its notebook's streams and listener (Dask workers pickle again)
     session = get_session()
     cached = proxy._packing
     if cached is not None and cached[0] == _occasion(session):

@@ -77,7 +77,7 @@ def test_process_pool_executor_with_spawn(fit):
 def test_joblib_loky(fit):
     from joblib import Parallel, delayed
     check_fits(Parallel(n_jobs=2)(delayed(fit)(g) for g in groups()))
-    with pytest.raises(RError, match="no model for group g1") as caught:
+    with pytest.raises(RError, match="no model for group g[12]") as caught:  # whichever fails first
         Parallel(n_jobs=2)(delayed(r.boom)(g) for g in groups(2))
     assert caught.value.worker.startswith("process ")
 
@@ -196,18 +196,24 @@ def test_ray_remote_tasks(fit, ray):
 def spark():
     pytest.importorskip("pyspark")
     from pyspark.sql import SparkSession
-    before = os.environ.get("PYSPARK_PYTHON")
-    os.environ["PYSPARK_PYTHON"] = sys.executable  # Spark's workers run this Python (Spark's own setting)
+    # Spark's workers run this Python; the driver listens on the loopback
+    # address (where the host name does not resolve, as in fresh containers
+    # and chroots, Spark otherwise fails with UnknownHostException).
+    settings = {"PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
+    before = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     session = (SparkSession.builder.master("local[2]").appName("rmagic_ext-tests")
+               .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
                .getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
-    if before is None:
-        os.environ.pop("PYSPARK_PYTHON", None)
-    else:
-        os.environ["PYSPARK_PYTHON"] = before
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def test_spark_grouped_apply_in_pandas(fit, spark):
@@ -217,6 +223,15 @@ def test_spark_grouped_apply_in_pandas(fit, spark):
     check_fits([out.sort_values("group").reset_index(drop=True)])
     with pytest.raises(Exception, match="no model for group"):
         frame.groupBy("group").applyInPandas(r.boom, schema=schema).toPandas()
+
+
+def test_spark_local_relays_what_r_prints(fit, spark, capsys):
+    r("say_fit <- function(d) { cat('fitting', d$group[1], '\\n'); fit_group(d) }")
+    frame = spark.createDataFrame(pd.concat(groups(2), ignore_index=True))
+    frame.groupBy("group").applyInPandas(r.say_fit, schema="group string, slope double, n int, pid int").toPandas()
+    out = capsys.readouterr().out
+    for group in ("g1", "g2"):
+        assert re.search(rf"\(say_fit pid=\d+\) fitting {group} \n", out), out
 
 
 # -- the kernel while an engine works ---------------------------------------------------

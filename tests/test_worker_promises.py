@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from rmagic_ext import RError, r, remote
+from rmagic_ext import RError, r, relay, remote
 from rmagic_ext.remote import configure
 
 WORDS = ["alpha", "bravo", "charlie", "delta"]
@@ -161,28 +161,52 @@ def test_ten_thousand_lines_arrive_in_full(session, capsys):
 
 # -- Dask, Ray ------------------------------------------------------------------------
 
+def start_local_cluster(**environment):
+    distributed = pytest.importorskip("distributed")
+    before = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)  # the workers' environment, as they are spawned
+    try:
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=logging.CRITICAL)
+    finally:
+        for name, value in before.items():
+            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
+    return cluster, distributed.Client(cluster)
+
+
 @pytest.fixture(scope="module")
 def local_cluster():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.CRITICAL)
-    client = distributed.Client(cluster)
+    cluster, client = start_local_cluster()
     yield client
     client.close()
     cluster.close()
 
 
-def test_dask_local_cluster_relays_through_dask(chatty, local_cluster, capsys):
+@pytest.fixture(scope="module")
+def far_cluster():
+    """Workers that relay as if the notebook were on another host: through Dask's events."""
+    cluster, client = start_local_cluster(**{relay.VIA: "engine"})
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_dask_local_cluster_relays_into_the_collecting_cell(chatty, local_cluster, capsys):
     assert local_cluster.gather(local_cluster.map(chatty, WORDS)) == [5, 5, 7, 5]
-    out, err = wait_for(capsys.readouterr, lambda seen: all(f"after {w}" in seen[0] for w in WORDS))
+    check_relayed(*capsys.readouterr())  # already there when the results are
+
+
+def test_dask_workers_far_away_relay_through_dask_events(chatty, far_cluster, capsys):
+    assert far_cluster.gather(far_cluster.map(chatty, WORDS)) == [5, 5, 7, 5]
+    out, err = wait_for(capsys.readouterr, lambda seen: all(f"after {w}" in seen[0] for w in WORDS)
+                        and all(f"careful with {w}" in seen[1] for w in WORDS))
     check_relayed(out, err)
 
 
 def test_dask_command_line_worker_with_discarded_stdout_relays(chatty, dask_command_line, capsys):
     client = dask_command_line
     assert client.gather(client.map(chatty, WORDS)) == [5, 5, 7, 5]
-    out, err = wait_for(capsys.readouterr, lambda seen: all(f"careful with {w}" in seen[1] for w in WORDS))
-    check_relayed(out, err)
+    check_relayed(*capsys.readouterr())
 
 
 def test_dask_error_carries_its_output(chatty, dask_command_line):
@@ -195,7 +219,8 @@ def test_dask_error_carries_its_output(chatty, dask_command_line):
 def ray_forwarding():
     ray = pytest.importorskip("ray")
     os.environ["RAY_DEDUP_LOGS"] = "0"  # Ray folds lines that look alike across workers otherwise
-    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.ERROR)
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.ERROR,
+             runtime_env={"env_vars": {relay.VIA: "engine"}})  # as on another host: Ray's own channel
     yield ray
     ray.shutdown()
 
