@@ -268,7 +268,7 @@ def test_seeded_maps_repeat_on_any_number_of_workers(chatty):
 def test_without_a_new_seed_the_next_map_draws_other_numbers(chatty, ip):
     with spawn().Pool(2) as pool:
         first = draws(lambda: pool.map(r.draw, range(4)))
-        ip.run_cell("pass")  # the next cell, R's generator where the first map left it
+        ip.run_cell("pass", store_history=True)  # the next cell, R's generator where the first map left it
         second = [float(x) for x in pool.map(r.draw, range(4))]
     assert not set(first) & set(second)
 
