@@ -40,11 +40,12 @@ _LISTS = ("names", "types", "cells", "row_names")
 _table_limits: Callable[[], tuple[int, int]] = lambda: (20, 20)  # RMagics' traits while loaded
 
 
-def show_value(session, value, max_rows: int, max_cols: int) -> None:
+def show_value(session, value, max_rows: int, max_cols: int, rich_vectors: bool = False) -> None:
     """Show one visible value: a table, a help page, a rich bundle, or what
-    R's console prints."""
+    R's console prints (``rich_vectors``: plain vectors and lists as
+    IRkernel shows them, HTML, LaTeX and markdown lists)."""
     with session.entered():
-        plan = _R("display_plan", value, max_rows, max_cols)
+        plan = _R("display_plan", value, max_rows, max_cols, bool(rich_vectors))
         if is_null(plan):
             kind = None
         else:
@@ -59,13 +60,23 @@ def show_value(session, value, max_rows: int, max_cols: int) -> None:
         session.print_value(value)
     elif kind == "table":
         _flush()
-        display({"text/html": table_html(preview), "text/plain": preview["text"]}, raw=True)
+        display(table_bundle(preview), raw=True)
     elif kind == "page":
         _flush()
         page.page(data)
     else:
         _flush()
         display(data, raw=True, metadata=metadata)
+
+
+def table_bundle(preview: dict) -> dict:
+    """A table's mime bundle: our HTML, R's print, and repr's LaTeX and
+    markdown where R has repr (IRkernel's four, for nbconvert's exports)."""
+    bundle = {"text/html": table_html(preview), "text/plain": preview["text"]}
+    for field, mime in (("latex", "text/latex"), ("markdown", "text/markdown")):
+        if preview.get(field) is not None:
+            bundle[mime] = preview[field]
+    return bundle
 
 
 def _table_fields(res: dict) -> dict:

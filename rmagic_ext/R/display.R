@@ -84,16 +84,28 @@ display_install <- function(publish, page, clear, show_table) {
 
 `%||%` <- function(a, b) if (is.null(a) || is.na(a)) b else a
 
-# How a visible value is shown: list(show = "table", ...) for a data.frame,
-# tibble or matrix; list(show = "page"|"display", data, metadata) for help
-# pages and values with a rich representation (htmlwidgets, HTML tags,
-# classes that packages gave repr methods); NULL: R's own print.
-display_plan <- function(x, max_rows, max_cols) {
-  table <- table_preview(x, max_rows, max_cols)
-  if (!is.null(table)) return(c(show = "table", table))
+# How a visible value is shown, as IRkernel decides it:
+# - help pages (?topic) go to the pager;
+# - options(jupyter.rich_display = FALSE): text/plain alone for whatever
+#   would be rich (plain vectors keep R's print unless `rich_vectors`);
+# - the repr methods of the user's classes (in the global environment or a
+#   package; repr's own defaults aside) give the bundle: IRdisplay's, with
+#   its precedence and full-page HTML isolated;
+# - a data.frame, tibble or matrix is a table (list(show = "table", ...)),
+#   with repr's LaTeX and markdown beside it where repr is installed;
+# - htmlwidgets, HTML tags and other classes repr renders for the notebook;
+# - with `rich_vectors`, plain vectors and lists as IRkernel sends them
+#   (HTML, LaTeX and markdown lists);
+# NULL: R's own print.
+display_plan <- function(x, max_rows, max_cols, rich_vectors = FALSE) {
   if (inherits(x, "help_files_with_topic")) return(help_page(x))
-  if (.has_rich_repr(x)) {
-    bundle <- IRdisplay::prepare_mimebundle(x, error_handler = function(e) NULL)
+  rich <- isTRUE(getOption("jupyter.rich_display", TRUE))
+  if (!rich) return(if (.would_be_rich(x, rich_vectors)) .text_only(x))
+  if (.has_own_repr(x)) return(own_repr_plan(x))
+  table <- table_preview(x, max_rows, max_cols)
+  if (!is.null(table)) return(c(show = "table", table, .table_extras(x)))
+  if (.has_rich_repr(x) || (rich_vectors && .is_plain_vector(x) && requireNamespace("IRdisplay", quietly = TRUE))) {
+    bundle <- .bundle(x)
     if (inherits(x, c("htmlwidget", "shiny.tag", "shiny.tag.list"))) bundle$data[["text/html"]] <- html_inline(x)
     if (length(bundle$data)) {
       return(list(show = if (inherits(x, "packageIQR")) "page" else "display",
@@ -104,8 +116,98 @@ display_plan <- function(x, max_rows, max_cols) {
 }
 
 .RICH_CLASSES <- c("htmlwidget", "shiny.tag", "shiny.tag.list", "html", "packageIQR")
-.REPR_GENERICS <- c("repr_html", "repr_markdown", "repr_latex", "repr_svg", "repr_png",
-                    "repr_jpg", "repr_json", "repr_javascript", "repr_pdf")
+.REPR_GENERICS <- c("repr_html", "repr_markdown", "repr_latex", "repr_json", "repr_javascript",
+                    "repr_png", "repr_jpg", "repr_svg", "repr_pdf")
+.REPR_MIMES <- c(repr_html = "text/html", repr_markdown = "text/markdown", repr_latex = "text/latex",
+                 repr_json = "application/json", repr_javascript = "application/javascript",
+                 repr_png = "image/png", repr_jpg = "image/jpeg", repr_svg = "image/svg+xml",
+                 repr_pdf = "application/pdf")
+
+.is_plain_vector <- function(x) {
+  (is.atomic(x) && !is.null(x) && is.null(dim(x)) && (is.null(attr(x, "class")) || is.factor(x))) ||
+    (is.list(x) && is.null(attr(x, "class")))
+}
+
+.would_be_rich <- function(x, rich_vectors) {
+  .has_own_repr(x) || !is.null(table_preview(x, 1L, 1L)) || .has_rich_repr(x) ||
+    (rich_vectors && .is_plain_vector(x))
+}
+
+# What IRkernel sends with options(jupyter.rich_display = FALSE).
+.text_only <- function(x) {
+  list(show = "display", data = list("text/plain" = paste(utils::capture.output(print(x)), collapse = "\n")),
+       metadata = NULL)
+}
+
+# The user's own repr methods for x's classes: defined in a cell or an
+# attached package (found from the global environment, as S3 dispatch from
+# repr's generics finds them), or registered by a package; repr's own
+# defaults aside. (getS3method would need repr's generics on the search path.)
+.own_repr_methods <- function(x) {
+  classes <- attr(x, "class")
+  if (is.null(classes)) return(list())
+  repr_ns <- if (isNamespaceLoaded("repr")) asNamespace("repr")
+  registered <- if (!is.null(repr_ns)) repr_ns[[".__S3MethodsTable__."]]
+  found <- list()
+  for (generic in .REPR_GENERICS) for (cls in classes) {
+    name <- paste0(generic, ".", cls)
+    method <- get0(name, envir = globalenv(), mode = "function")  # a cell's, or an attached package's
+    if (is.null(method) && !is.null(registered)) method <- get0(name, envir = registered, inherits = FALSE)
+    if (!is.null(method) && !identical(environment(method), repr_ns)) {
+      found[[generic]] <- method
+      break
+    }
+  }
+  found
+}
+
+.has_own_repr <- function(x) length(.own_repr_methods(x)) > 0L
+
+# The bundle of a value with repr methods of its own: IRdisplay's (every
+# mimetype IRkernel sends, full-page HTML isolated) where it is installed,
+# else the methods called here. A method that fails is one line on stderr,
+# and the value is printed as R prints it.
+own_repr_plan <- function(x) {
+  failed <- NULL
+  note <- function(e) failed <<- conditionMessage(e)
+  bundle <- if (requireNamespace("IRdisplay", quietly = TRUE)) {
+    IRdisplay::prepare_mimebundle(x, error_handler = function(e) { note(e); NULL })
+  } else {
+    .bundle_by_hand(x, note)
+  }
+  if (!is.null(failed)) {
+    cat(sprintf("rmagic_ext: a repr method of class '%s' failed (%s): shown as R prints it\n",
+                class(x)[1L], gsub("\n", " ", failed)), file = stderr())
+    return(NULL)
+  }
+  if (!length(bundle$data)) return(NULL)
+  list(show = "display", data = bundle$data, metadata = bundle$metadata)
+}
+
+.bundle_by_hand <- function(x, on_error) {
+  data <- list("text/plain" = paste(utils::capture.output(print(x)), collapse = "\n"))
+  metadata <- list()
+  for (generic in names(methods <- .own_repr_methods(x))) {
+    value <- tryCatch(methods[[generic]](x), error = function(e) { on_error(e); NULL })
+    if (is.null(value)) next
+    mime <- .REPR_MIMES[[generic]]
+    data[[mime]] <- if (is.raw(value)) value else paste(value, collapse = "\n")
+    if (mime == "text/html" && grepl("^\\s*<html", data[[mime]], ignore.case = TRUE)) {
+      metadata[[mime]] <- list(isolated = TRUE)
+    }
+  }
+  list(data = data, metadata = if (length(metadata)) metadata)
+}
+
+.bundle <- function(x) IRdisplay::prepare_mimebundle(x, error_handler = function(e) NULL)
+
+# repr's LaTeX and markdown of a table (within repr.matrix.max.rows and
+# .cols), as IRkernel sends them for nbconvert's PDF and Markdown exports.
+.table_extras <- function(x) {
+  if (!requireNamespace("repr", quietly = TRUE)) return(list())
+  one <- function(f) tryCatch(paste(f(x), collapse = "\n"), error = function(e) NULL)
+  Filter(Negate(is.null), list(latex = one(repr::repr_latex), markdown = one(repr::repr_markdown)))
+}
 
 # Whether IRkernel would show `x` richly and we should too: one of the
 # classes repr renders for the notebook, or a class a package (not repr

@@ -55,6 +55,9 @@ class RMagics(Magics):
     max_rows = Int(20, help="Rows of a data.frame or matrix shown in its HTML table "
                             "(first and last halves).").tag(config=True)
     max_cols = Int(20, help="Columns shown in a data.frame or matrix's HTML table.").tag(config=True)
+    rich_vectors = Bool(False, help=(
+        "Show visible plain vectors, factors and lists as IRkernel does (HTML, LaTeX and markdown lists, "
+        "as display data) instead of R's console print (rpy2's habit, the default).")).tag(config=True)
     frames = CaselessStrEnum(convert.FRAME_KINDS, default_value="pandas", help=(
         "What R data.frames become in Python (-o, %Rpull, %Rget, %R's value and r.x): "
         "pandas DataFrames, polars DataFrames or pyarrow Tables (row names, unless automatic, "
@@ -307,7 +310,7 @@ class RMagics(Magics):
         return found
 
     def _show(self, session):
-        return lambda value: display.show_value(session, value, self.max_rows, self.max_cols)
+        return lambda value: display.show_value(session, value, self.max_rows, self.max_cols, self.rich_vectors)
 
     def _display_function(self, args, namespaces):
         """``-d FUNC``: called once, as in rpy2, with the converted value of the
