@@ -32,7 +32,7 @@ import math
 import re
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable
@@ -65,6 +65,9 @@ class DeviceSpec:
     bg: str = "white"
     isolate_svg: bool = True
     type: str = "cairo"  # png()/jpeg()'s type (rpy2's --type)
+    #: what the cell's options or %config set, which IRkernel's R options
+    #: (repr.plot.*, jupyter.plot_mimetypes) do not override
+    explicit: frozenset = frozenset()
 
     @property
     def inches(self) -> tuple[float, float]:
@@ -90,8 +93,9 @@ class DeviceSpec:
                 "ext": "svg" if self.format == "svg" else ("jpeg" if self.format == "jpeg" else "png"),
                 "width": float(width), "height": float(height), "units": units,
                 "res": float(self.res * scale), "pointsize": float(self.pointsize), "bg": self.bg,
-                "type": self.type,
-                "width_in": float(w_in), "height_in": float(h_in)}
+                "type": self.type, "retina": self.format == "retina",
+                "width_in": float(w_in), "height_in": float(h_in),
+                **{f"explicit_{name}": name in self.explicit for name in ("size", "res", "pointsize", "bg", "format")}}
 
 
 def matplotlib_defaults(shell) -> dict:
@@ -147,9 +151,17 @@ def resolve_spec(args, settings: PlotSettings, shell=None) -> DeviceSpec:
     default_w, default_h = (_in_units(inches, units, res) for inches in _default_inches(settings, mpl))
     width = args.width if args.width is not None else default_w  # the other side: the default, same units
     height = args.height if args.height is not None else default_h
+    explicit = {name for name, given in (
+        ("size", args.width is not None or args.height is not None or args.units is not None
+         or settings.width is not None or settings.height is not None),
+        ("res", args.res is not None or settings.res is not None),
+        ("pointsize", args.pointsize is not None or settings.pointsize != PlotSettings.pointsize),
+        ("bg", args.bg is not None or settings.bg != PlotSettings.bg),
+        ("format", bool(settings.device))) if given}
     spec = DeviceSpec(format=fmt, width=float(width), height=float(height), units=units, res=float(res),
                       pointsize=float(args.pointsize or settings.pointsize), bg=args.bg or settings.bg,
-                      isolate_svg=args.isolate_svgs, type=getattr(args, "type", None) or "cairo")
+                      isolate_svg=args.isolate_svgs, type=getattr(args, "type", None) or "cairo",
+                      explicit=frozenset(explicit))
     check_size(spec)
     return spec
 
@@ -326,7 +338,10 @@ class CellGraphics:
                 path.unlink(missing_ok=True)
 
     def _show(self, key, path: Path) -> None:
-        data, metadata = self._image(path)
+        with self.session.entered():
+            info = as_dict(_R("graphics_page_info", key[1]))
+            extras = [Path(p) for p in _R("graphics_extras", key[1])]
+        data, metadata = page_bundle(info, self.spec, path, extras)
         sys.stdout.flush()  # text printed before the plot goes out before it
         sys.stderr.flush()
         if key in self.handles:
@@ -334,14 +349,41 @@ class CellGraphics:
         else:
             self.handles[key] = display(data, raw=True, metadata=metadata, display_id=True)
 
-    def _image(self, path: Path) -> tuple[dict, dict]:
-        return image_bundle(self.spec, path)
+
+
+_FORMAT_MIME = {**_MIME, "pdf": "application/pdf"}
+
+
+def page_bundle(info: dict, spec: DeviceSpec, path: Path, extras: list[Path]) -> tuple[dict, dict]:
+    """A page as IRkernel sends it: the image drawn (with the spec in force
+    when the device opened, IRkernel's options applied), the other formats
+    jupyter.plot_mimetypes asks for, and the plot's text/plain line."""
+    fmt = str(info["format"][0])
+    shown = DeviceSpec(format="retina" if fmt == "png" and bool(info["retina"][0]) else fmt,
+                       width=float(info["width_in"][0]), height=float(info["height_in"][0]), units="in",
+                       res=float(info["res"][0]), isolate_svg=spec.isolate_svg)
+    data, metadata = {}, {}
+    for file in [path, *extras]:
+        kind = shown.format if file is path else file.suffix.lstrip(".")
+        one, meta = image_bundle(replace(shown, format=kind) if kind != shown.format else shown, file)
+        data.update(one)
+        metadata.update({mime: m for mime, m in meta.items() if m})
+    scale = float(info["shown_scale"][0])
+    if scale > 0:
+        width, height = shown.pixels
+        for mime in data:
+            if mime.startswith("image/") and mime != "image/svg+xml":
+                metadata[mime] = {**metadata.get(mime, {}), "width": round(width / scale), "height": round(height / scale)}
+    text = info.get("text")
+    if text is not None and not is_null(text):
+        data["text/plain"] = str(text[0])
+    return data, metadata
 
 
 def image_bundle(spec: DeviceSpec, path: Path) -> tuple[dict, dict]:
     """The display data and metadata of an image file drawn with ``spec``."""
     fmt = spec.format
-    mime = _MIME[fmt]
+    mime = _FORMAT_MIME[fmt]
     if fmt == "svg":
         meta = {"isolated": True} if spec.isolate_svg else {}
         return {mime: path.read_text(encoding="utf-8")}, {mime: meta}
@@ -483,7 +525,8 @@ def cell(spec: DeviceSpec) -> CellGraphics:
 
 def _r_list(session, values: dict):
     ri = session.ri
-    items = [ri.StrSexpVector([v]) if isinstance(v, str) else ri.FloatSexpVector([v]) for v in values.values()]
+    items = [ri.StrSexpVector([v]) if isinstance(v, str) else ri.BoolSexpVector([v]) if isinstance(v, bool)
+             else ri.FloatSexpVector([v]) for v in values.values()]
     rlist = ri.ListSexpVector(items)
     rlist.do_slot_assign("names", ri.StrSexpVector(list(values)))
     return rlist

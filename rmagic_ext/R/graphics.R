@@ -13,6 +13,7 @@ graphics_install <- function(dir, opened) {
   .graphics$device <- NULL
   .graphics$serial <- 0L  # devices opened so far: each writes files of its own
   .graphics$previous_device <- getOption("device")
+  .graphics$baseline <- .irkernel_option_baseline()
   setHook("before.plot.new", .page_ending)
   setHook("before.grid.newpage", .page_ending)
   options(device = open_cell_device)
@@ -31,8 +32,153 @@ graphics_uninstall <- function() {
 
 # How the next devices look (called only when that changes).
 graphics_spec <- function(spec) {
+  .graphics$base_spec <- spec
   .graphics$spec <- spec
   invisible()
+}
+
+# -- IRkernel's options, read as each device opens ---------------------------------
+# The cell's spec, changed by IRkernel's options where the cell and %config
+# did not say (their `explicit_*` fields): repr.plot.width/height (inches),
+# .res, .pointsize, .bg, .family, .quality; jupyter.plot_mimetypes (the first
+# image type draws, the others are rendered from each page's record);
+# jupyter.plot_scale (notebook PPI / res: the size the image is shown at).
+.IRKERNEL_OPTIONS <- c("repr.plot.width", "repr.plot.height", "repr.plot.res", "repr.plot.pointsize",
+                       "repr.plot.bg", "repr.plot.family", "repr.plot.quality", "jupyter.plot_mimetypes",
+                       "jupyter.plot_scale")
+
+# The options as they are before the user sets any: repr sets its defaults
+# (7 x 7 inches at 120 dpi) when it loads, which are not the user's choice
+# (plots follow matplotlib's size until the user says otherwise).
+.irkernel_option_baseline <- function() {
+  if (requireNamespace("repr", quietly = TRUE)) invisible(asNamespace("repr"))
+  options()[.IRKERNEL_OPTIONS]
+}
+
+# An IRkernel option the user set: NULL while it is as it was at start.
+.user_option <- function(name) {
+  value <- getOption(name)
+  if (identical(value, .graphics$baseline[[name]])) NULL else value
+}
+
+.PLOT_MIMES <- c("image/png" = "png", "image/jpeg" = "jpeg", "image/svg+xml" = "svg", "application/pdf" = "pdf")
+
+irkernel_spec <- function(spec) {
+  scale <- if (identical(spec$format, "png") && isTRUE(spec$retina)) 2 else 1
+  w <- .positive_option("repr.plot.width")
+  h <- .positive_option("repr.plot.height")
+  if (!isTRUE(spec$explicit_size) && (!is.null(w) || !is.null(h))) {
+    spec$width_in <- w %||% spec$width_in
+    spec$height_in <- h %||% spec$height_in
+    spec$units <- "in"
+    spec$width <- spec$width_in
+    spec$height <- spec$height_in
+  }
+  res <- .positive_option("repr.plot.res")
+  if (!isTRUE(spec$explicit_res) && !is.null(res)) spec$res <- res * scale
+  pointsize <- .positive_option("repr.plot.pointsize")
+  if (!isTRUE(spec$explicit_pointsize) && !is.null(pointsize)) spec$pointsize <- pointsize
+  bg <- .user_option("repr.plot.bg")
+  if (!isTRUE(spec$explicit_bg) && is.character(bg) && length(bg) == 1L && !is.na(bg)) spec$bg <- bg
+  family <- .user_option("repr.plot.family")
+  if (is.character(family) && length(family) == 1L && !is.na(family)) spec$family <- family
+  quality <- .positive_option("repr.plot.quality")
+  if (!is.null(quality)) spec$quality <- min(100, quality)
+  spec$mimetypes <- .plot_mimetypes(spec)
+  image <- intersect(names(.PLOT_MIMES), spec$mimetypes)
+  if (!isTRUE(spec$explicit_format) && length(image)) {
+    first <- .PLOT_MIMES[[image[1L]]]
+    if (first != spec$format) {
+      spec$retina <- FALSE
+      spec$res <- spec$res / scale
+      spec$format <- first
+      spec$ext <- first
+    }
+    spec$extra <- unname(.PLOT_MIMES[image[-1L]])
+  } else {
+    spec$extra <- character()
+  }
+  scale_option <- .positive_option("jupyter.plot_scale")
+  spec$shown_scale <- scale_option %||% 0
+  spec
+}
+
+`%||%` <- function(a, b) if (is.null(a)) b else a
+
+# A positive number set as an option, or NULL (a value that is not one is
+# said once, and ignored).
+.positive_option <- function(name) {
+  value <- .user_option(name)
+  if (is.null(value)) return(NULL)
+  if (is.numeric(value) && length(value) == 1L && is.finite(value) && value > 0) return(as.numeric(value))
+  cat(sprintf("rmagic_ext: options(%s = %s) is not a positive number: ignored\n", name,
+              paste(deparse(value, nlines = 1L), collapse = "")), file = stderr())
+  NULL
+}
+
+# What a plot is sent as: jupyter.plot_mimetypes where set (unknown types
+# said once and left out), else the image and a text/plain line, as IRkernel.
+.plot_mimetypes <- function(spec) {
+  wanted <- .user_option("jupyter.plot_mimetypes")
+  if (is.null(wanted)) return(c("text/plain", names(.PLOT_MIMES)[.PLOT_MIMES == spec$format]))
+  wanted <- as.character(wanted)
+  unknown <- setdiff(wanted, c("text/plain", names(.PLOT_MIMES)))
+  if (length(unknown)) {
+    cat(sprintf("rmagic_ext: jupyter.plot_mimetypes: %s cannot be drawn here (png, jpeg, svg, pdf and text/plain can)\n",
+                paste(unknown, collapse = ", ")), file = stderr())
+  }
+  wanted <- intersect(wanted, c("text/plain", names(.PLOT_MIMES)))
+  if (!length(intersect(wanted, names(.PLOT_MIMES)))) wanted <- c(wanted, names(.PLOT_MIMES)[.PLOT_MIMES == spec$format])
+  wanted
+}
+
+# The text/plain of a plot, as IRkernel gives it: repr's line ("Plot with
+# title ...") where repr is installed, else "plot without title".
+.plot_text <- function(record) {
+  if (!requireNamespace("repr", quietly = TRUE)) return("plot without title")
+  tryCatch(paste(repr::repr_text(record), collapse = "\n"), error = function(e) "plot without title")
+}
+
+# Note what the page ending now was (its text, its record for other formats).
+.note_page <- function(page) {
+  if (page < 1L) return(invisible())
+  spec <- .graphics$spec
+  needs_text <- "text/plain" %in% spec$mimetypes
+  if (!needs_text && !length(spec$extra)) return(invisible())
+  record <- .record_page()
+  if (needs_text) .graphics$titles[page] <- .plot_text(record)
+  if (length(spec$extra)) .graphics$records[[page]] <- record
+  invisible()
+}
+
+.record_page <- function() {
+  dev <- .graphics$device
+  previous <- grDevices::dev.cur()
+  if (previous != dev) grDevices::dev.set(dev)
+  on.exit(if (previous != dev && previous %in% grDevices::dev.list()) grDevices::dev.set(previous))
+  grDevices::recordPlot()
+}
+
+# The other formats of a finished page, drawn from its record: a file each.
+graphics_extras <- function(page) {
+  spec <- .graphics$spec
+  record <- if (page <= length(.graphics$records)) .graphics$records[[page]]
+  if (is.null(record) || !length(spec$extra)) return(character())
+  vapply(spec$extra, function(format) {
+    file <- file.path(.graphics$dir, sprintf("d%03d-extra%03d.%s", .graphics$serial, page, format))
+    draw_plot_object(record, spec, file, format)
+    file
+  }, "")
+}
+
+# What Python needs to send a page: the spec in force and the page's text.
+graphics_page_info <- function(page) {
+  spec <- .graphics$spec
+  list(format = spec$format, width_in = spec$width_in, height_in = spec$height_in,
+       res = spec$res / (if (identical(spec$format, "png") && isTRUE(spec$retina)) 2 else 1),
+       retina = isTRUE(spec$retina), shown_scale = spec$shown_scale %||% 0,
+       text = if ("text/plain" %in% spec$mimetypes) (if (page <= length(.graphics$titles) && !is.na(.graphics$titles[page])) .graphics$titles[page] else "plot without title"),
+       mimetypes = spec$mimetypes)
 }
 
 # R opens this when something draws and no device is open, and for dev.new():
@@ -43,8 +189,11 @@ open_cell_device <- function(...) {
     return(invisible())
   }
   spec <- .graphics$opened()  # outside a cell, Python says how this device looks
-  if (is.list(spec)) .graphics$spec <- spec else spec <- .graphics$spec
+  if (is.list(spec)) .graphics$base_spec <- spec
+  spec <- .graphics$spec <- irkernel_spec(.graphics$base_spec)
   .graphics$serial <- .graphics$serial + 1L
+  .graphics$titles <- character()  # text/plain of each finished page
+  .graphics$records <- list()      # each finished page, where other formats are wanted too
   .graphics$published <- 0L      # finished pages already handed to Python
   .graphics$shown <- c(page = 0L, length = -1L)  # page in progress as last snapshotted
   .graphics$snapshots <- 0L
@@ -55,16 +204,19 @@ open_cell_device <- function(...) {
   invisible()
 }
 
-open_device <- function(spec, file) {
+open_device <- function(spec, file, format = spec$format) {
   type <- .device_type(spec$type)
-  switch(spec$format,
+  family <- spec$family %||% ""
+  switch(format,
     png = grDevices::png(file, width = spec$width, height = spec$height, units = spec$units,
-                         res = spec$res, pointsize = spec$pointsize, bg = spec$bg, type = type),
+                         res = spec$res, pointsize = spec$pointsize, bg = spec$bg, type = type, family = family),
     jpeg = grDevices::jpeg(file, width = spec$width, height = spec$height, units = spec$units,
                            res = spec$res, pointsize = spec$pointsize, bg = spec$bg,
-                           quality = 90, type = type),
+                           quality = spec$quality %||% 90, type = type, family = family),
     svg = grDevices::svg(file, width = spec$width_in, height = spec$height_in,
-                         pointsize = spec$pointsize, bg = spec$bg, onefile = FALSE))
+                         pointsize = spec$pointsize, bg = spec$bg, onefile = FALSE, family = if (nzchar(family)) family else "sans"),
+    pdf = grDevices::pdf(file, width = spec$width_in, height = spec$height_in, pointsize = spec$pointsize,
+                         bg = spec$bg, onefile = FALSE, family = if (nzchar(family)) family else "Helvetica"))
 }
 
 # rpy2's --type, where this R can draw with it; cairo (with a note) elsewhere:
@@ -81,10 +233,12 @@ open_device <- function(spec, file) {
 # how long the display list of our current page is, which is its final length
 # if a new page is what follows.
 .page_ending <- function(...) {
-  if (.cell_device_open() && grDevices::dev.cur() == .graphics$device &&
-      .graphics$shown[["page"]] > 0L) {  # only a snapshotted page can be shown twice
+  if (.cell_device_open() && grDevices::dev.cur() == .graphics$device) {
     page <- length(.page_files())
-    if (page == .graphics$shown[["page"]]) .graphics$final_length[page] <- .page_length()
+    if (.graphics$shown[["page"]] > 0L && page == .graphics$shown[["page"]]) {  # only a snapshotted page can be shown twice
+      .graphics$final_length[page] <- .page_length()
+    }
+    if (page > length(.graphics$titles) && .page_length() > 0L) .note_page(page)
   }
   invisible()
 }
@@ -183,6 +337,7 @@ graphics_end <- function() {
     if (!is.na(ended) && ended == shown[["length"]]) same <- shown[["page"]]
   }
   pages <- .page_files()
+  if (length(pages) > length(.graphics$titles) && .page_length() > 0L) .note_page(length(pages))
   grDevices::dev.off(.graphics$device)
   .graphics$device <- NULL
   list(published = .graphics$published, same = same, closed = closed, pages = pages)
@@ -202,12 +357,7 @@ graphics_discard <- function() {
 # device of its own (the cell's device, if open, is left as it was).
 draw_plot_object <- function(x, spec, file, format) {
   previous <- grDevices::dev.cur()
-  if (identical(format, "pdf")) {
-    grDevices::pdf(file, width = spec$width_in, height = spec$height_in, pointsize = spec$pointsize,
-                   bg = spec$bg, onefile = FALSE)
-  } else {
-    open_device(spec, file)
-  }
+  open_device(spec, file, if (is.character(format) && format %in% .PLOT_MIMES) format else spec$format)
   device <- grDevices::dev.cur()
   on.exit({
     grDevices::dev.off(device)
