@@ -18,6 +18,9 @@ _NAME = re.compile(r"[A-Za-z.][A-Za-z0-9._]*(?:::?:?[A-Za-z.][A-Za-z0-9._]*)?$")
 _R_DOT = re.compile(r"(?<![\w.])r\.([A-Za-z_][A-Za-z0-9_]*)(?:\([^()]*)?$")
 _LINE_MAGIC = re.compile(r"(?:^|[=(\s])%R\s+")  # `%R code`, also `x = %R code`
 _LINES = {0: 24, 1: 200}
+#: A literal R reads by itself: a number (1, 2.5e3, 7L, 0x1F, 2i) or a string.
+_LITERAL = re.compile(r"""(?:(?<![\w.])(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)[Li]?"""
+                      r"""|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')$""")
 
 
 def r_code_at(code: str, cursor_pos: int) -> str | None:
@@ -33,12 +36,16 @@ def r_code_at(code: str, cursor_pos: int) -> str | None:
 
 
 def name_at(r_code: str, after: str = "") -> str | None:
-    """The R name Shift-Tab asks about: the one under the cursor, else the
-    function of the innermost call the cursor is in (``quantile(x, |``)."""
+    """The R name Shift-Tab asks about: the one under the cursor, a literal
+    (``1``, ``"a"``), else the function of the innermost call the cursor is
+    in (``quantile(x, |``)."""
     word = re.match(r"[A-Za-z0-9._]*", after).group(0)
     found = _NAME.search(r_code + word)
     if found and found.group(0)[0] != ".":
         return found.group(0)
+    literal = _LITERAL.search(r_code + word)
+    if literal:
+        return literal.group(0)
     depth = 0
     for i in range(len(r_code) - 1, -1, -1):
         ch = r_code[i]

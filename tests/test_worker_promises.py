@@ -118,7 +118,7 @@ def test_warnings_follow_r_options_in_the_function(session, capsys):
             pool.apply(r.strict, (3,))
     out, err = capsys.readouterr()
     assert "hidden" not in out + err
-    assert re.search(r"\(at_once pid=\d+\) Warning in at_once\(x\) :\n\(at_once pid=\d+\)   now\n", err)
+    assert re.search(r"\(at_once pid=\d+\) Warning in at_once\(x\) : now\n", err)
     assert re.search(r"\(at_once pid=\d+\) then", out)
 
 

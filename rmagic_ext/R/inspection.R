@@ -1,14 +1,20 @@
 # Loaded by rmagic_ext/inspection.py: what Shift-Tab shows for an R name.
 
-# A name's usage and the start of its help page, as text; NULL when R knows
-# no such name. Functions: their arguments, then the help's first lines;
-# other objects: str() of them.
+# A name's (or a literal's) usage and the start of its help page, as text;
+# NULL when R knows no such name. Functions: their arguments, then the
+# help's first lines; other objects and literals: class and str().
 inspect_name <- function(name, lines) {
   value <- tryCatch(eval(str2lang(name), globalenv()), error = function(e) NULL)
   if (is.null(value) && !.is_topic(name)) return(NULL)
-  usage <- if (is.function(value)) .usage(name, value) else if (!is.null(value)) utils::capture.output(utils::str(value))
+  usage <- if (is.function(value)) .usage(name, value) else .describe(value)
   help <- .help_start(name, lines)
   paste(c(usage, if (length(usage) && length(help)) "", help), collapse = "\n")
+}
+
+# A value's class and what it holds (str()), as IRkernel shows a literal.
+.describe <- function(value) {
+  c(sprintf("class: %s", paste(class(value), collapse = ", ")),
+    if (is.null(value)) "NULL" else utils::capture.output(utils::str(value)))
 }
 
 .is_topic <- function(name) length(utils::help(sub("^.*::", "", name), try.all.packages = FALSE)) > 0L

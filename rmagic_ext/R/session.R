@@ -84,8 +84,14 @@ on_warning <- function(w, defer) {
   if (level >= 2L) return(invisible())
   if (level == 1L) {
     call <- condition_call(w)
-    prefix <- if (nzchar(call)) paste0("Warning in ", call, " :\n  ") else "Warning: "
-    cat(prefix, conditionMessage(w), "\n", sep = "", file = stderr())
+    message <- conditionMessage(w)
+    # R's own layout: on one line when it fits (R's LONGWARN, 75 columns)
+    prefix <- if (!nzchar(call)) "Warning: " else if (18L + nchar(call, "width") + nchar(message, "width") <= 75L) {
+      paste0("Warning in ", call, " : ")
+    } else {
+      paste0("Warning in ", call, " :\n  ")
+    }
+    cat(prefix, message, "\n", sep = "", file = stderr())
   } else if (level == 0L) {
     defer(w)
   }
