@@ -40,12 +40,12 @@ def name_at(r_code: str, after: str = "") -> str | None:
     (``1``, ``"a"``), else the function of the innermost call the cursor is
     in (``quantile(x, |``)."""
     word = re.match(r"[A-Za-z0-9._]*", after).group(0)
-    found = _NAME.search(r_code + word)
-    if found and found.group(0)[0] != ".":
-        return found.group(0)
     literal = _LITERAL.search(r_code + word)
     if literal:
         return literal.group(0)
+    found = _NAME.search(r_code + word)
+    if found and found.group(0)[0] != ".":
+        return found.group(0)
     depth = 0
     for i in range(len(r_code) - 1, -1, -1):
         ch = r_code[i]

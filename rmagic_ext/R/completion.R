@@ -10,6 +10,8 @@
 complete_line <- function(line) {
   in_brackets <- .bracket_names(line)
   if (!is.null(in_brackets)) return(in_brackets)
+  in_backticks <- .backticked_member(line)
+  if (!is.null(in_backticks)) return(in_backticks)
   utils:::.assignLinebuffer(line)
   utils:::.assignEnd(nchar(line))
   token <- utils:::.guessTokenFromLine()
@@ -58,6 +60,19 @@ complete_line <- function(line) {
   }
   if (candidate %in% .RESERVED) return(candidate)  # keywords complete as keywords
   .backticked(candidate)
+}
+
+# `x$\`Sep` (a member name begun with a backtick): the names of `x` that
+# start so, each in backticks.
+.backticked_member <- function(line) {
+  match <- regmatches(line, regexec("([.A-Za-z][.A-Za-z0-9_]*)([$@])`([^`]*)$", line))[[1L]]
+  if (length(match) != 4L) return(NULL)
+  object <- get0(match[2L], envir = globalenv())
+  if (is.null(object)) return(NULL)
+  names <- if (match[3L] == "@") methods::slotNames(object) else if (is.environment(object)) ls(object, all.names = TRUE) else names(object)
+  names <- names[nzchar(names) & startsWith(names, match[4L])]
+  quoted <- paste0("`", gsub("`", "\\\\`", gsub("\\\\", "\\\\\\\\", names)), "`")
+  list(token = paste0(match[2L], match[3L], "`", match[4L]), completions = paste0(match[2L], match[3L], quoted))
 }
 
 # `x[[` and `x[["na`: the names of the list or environment `x` (a name in

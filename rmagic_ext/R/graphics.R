@@ -171,13 +171,21 @@ graphics_extras <- function(page) {
   }, "")
 }
 
+# A page's text/plain: noted when it ended, or read now from the page in
+# progress (a snapshot shown before it ends).
+.page_text <- function(page) {
+  if (page <= length(.graphics$titles) && !is.na(.graphics$titles[page])) return(.graphics$titles[page])
+  if (.cell_device_open() && page == length(.page_files()) && .page_length() > 0L) return(.plot_text(.record_page()))
+  "plot without title"
+}
+
 # What Python needs to send a page: the spec in force and the page's text.
 graphics_page_info <- function(page) {
   spec <- .graphics$spec
   list(format = spec$format, width_in = spec$width_in, height_in = spec$height_in,
        res = spec$res / (if (identical(spec$format, "png") && isTRUE(spec$retina)) 2 else 1),
        retina = isTRUE(spec$retina), shown_scale = spec$shown_scale %||% 0,
-       text = if ("text/plain" %in% spec$mimetypes) (if (page <= length(.graphics$titles) && !is.na(.graphics$titles[page])) .graphics$titles[page] else "plot without title"),
+       text = if ("text/plain" %in% spec$mimetypes) .page_text(page),
        mimetypes = spec$mimetypes)
 }
 
