@@ -604,6 +604,7 @@ def test_the_r_environment_pane_lists_opens_pulls_and_removes(lab, browser):
     dimensions; the frame opens as a table whose first page arrives alone
     (its message's bytes are printed); Pull puts it in Python, where the
     pane lists it as py$; Remove takes an object out of the pane."""
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
     base, token, _ = lab
@@ -659,8 +660,8 @@ def test_the_r_environment_pane_lists_opens_pulls_and_removes(lab, browser):
     wait_for("sorted by x, descending", 30, lambda d: viewer.find_elements(
         By.CSS_SELECTOR, "table.rmagic-ext-page tbody tr")[0].find_elements(By.TAG_NAME, "td")[0].text == "1000000")
 
-    # A function opens as its source.
-    row("square").find_element(By.CSS_SELECTOR, ".rmagic-ext-action-open").click()
+    # A function opens as its source: a double click on its row, as in RStudio's viewer.
+    ActionChains(driver).double_click(row("square").find_element(By.CSS_SELECTOR, ".rmagic-ext-env-class")).perform()
     wait_for("square's source in a viewer", 30, lambda d: any(
         "x^2" in pre.text for pre in d.find_elements(
             By.CSS_SELECTOR, ".rmagic-ext-text-viewer[data-r-name='square'] pre.rmagic-ext-viewer-text")))

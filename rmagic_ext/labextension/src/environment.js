@@ -311,6 +311,11 @@ export class EnvironmentPanel extends Widget {
     tr.dataset.kind = row.kind;
     if (openable) {
       tr.querySelector('.rmagic-ext-env-name').addEventListener('click', () => this.open(link, row));
+      // Double-clicking a row opens it, as in RStudio's and Spyder's viewers
+      // (not when the double click lands on one of its buttons).
+      tr.addEventListener('dblclick', event => {
+        if (!event.target.closest('button')) this.open(link, row);
+      });
     }
     return tr;
   }
