@@ -208,11 +208,30 @@ def check_size(spec: DeviceSpec) -> None:
                         ("pointsize", spec.pointsize)):
         if not (math.isfinite(value) and value > 0):
             raise UsageError(f"plot {name} must be a finite number above 0 (got {value!r})")
+    if spec.pointsize > MAX_POINTSIZE:
+        raise UsageError(f"-p/--pointsize: {spec.pointsize:g} is out of bounds (at most {MAX_POINTSIZE})")
     scale = 2 if spec.format == "retina" else 1
-    width, height = (side * scale for side in spec.pixels)
-    if width <= 0 or height <= 0 or width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-        raise UsageError(f"plot size {width} x {height} px is out of bounds: each side at most {MAX_SIDE} px, "
-                         f"at most {MAX_PIXELS // 1_000_000} megapixels (check -w/-h/-u/-r)")
+    w_in, h_in = spec.inches
+    width, height = w_in * spec.res * scale, h_in * spec.res * scale  # floats: inf where they overflow
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS or round(width) <= 0 or round(height) <= 0:
+        shown = (f"{width:.4g} x {height:.4g} px" if math.isfinite(width * height)
+                 else f"{w_in:.4g} x {h_in:.4g} in at {spec.res:.4g} dpi, not a pixel count")
+        raise UsageError(f"{_culprit(spec, w_in, h_in)}: the plot would be {shown}: each side at most "
+                         f"{MAX_SIDE} px, at most {MAX_PIXELS // 1_000_000} megapixels")
+
+
+MAX_POINTSIZE = 10_000
+
+
+def _culprit(spec: DeviceSpec, w_in: float, h_in: float) -> str:
+    """The option that makes a plot too large (or too small) to draw."""
+    if spec.res > MAX_SIDE or spec.res * min(w_in, h_in) * 2 < 1:
+        return "-r/--res"
+    if not (0 < w_in * spec.res <= MAX_SIDE):
+        return "-w/--width"
+    if not (0 < h_in * spec.res <= MAX_SIDE):
+        return "-h/--height"
+    return "-w/-h"
 
 
 class Plots:

@@ -40,6 +40,9 @@ table_preview <- function(x, max_rows, max_cols) {
 # at most `max_rows` rows of it.
 print_text <- function(x, max_rows) {
   n <- NROW(x)
+  if (inherits(x, "tbl_df")) {  # tibble's print cuts itself, its caption stating the whole size
+    return(paste(utils::capture.output(print(x, n = max_rows)), collapse = "\n"))
+  }
   shown <- if (n > max_rows) x[seq_len(max_rows), , drop = FALSE] else x
   text <- utils::capture.output(print(shown))
   if (n > max_rows) text <- c(text, sprintf("# ... with %d more rows", n - max_rows))

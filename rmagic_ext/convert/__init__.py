@@ -5,7 +5,7 @@ the default converter, and the RObject proxy for every R object they do not
 cover; none of it starts R.
 """
 
-from . import arrow, builtins, labelled, numpy, pandas, robject, sparse  # noqa: F401  (register their rules)
+from . import arrow, builtins, labelled, numpy, pandas, robject, rpy2_converter, sparse  # noqa: F401  (register their rules)
 from ._rt import attr, python_strings, strings
 from .arrow import polars_frames, pyarrow_frames
 from .registry import Converter, active, default, py2r, r2py, shaped, to_py, to_r

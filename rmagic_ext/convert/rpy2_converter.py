@@ -1,4 +1,13 @@
-"""rpy2's own converters, given to ``-c`` as rpy2's magics take them.
+"""rpy2's own objects and converters, as notebooks written for rpy2 use them.
+
+An object of rpy2's Python API (``rpy2.robjects`` or ``rpy2.rinterface``: a
+vector, data frame, list, environment, function, formula, S4 object or model
+fit, such as ``importr("utils").read_csv(path)`` gives) is an R object
+already: it goes to R as itself, on every way in (``-i``, ``%Rpush``,
+``r.x = ...``, arguments of R functions, values Python gives back to R,
+``remote()`` globals), with no copy, ``identical()`` to the object R holds.
+
+rpy2's converters, given to ``-c`` as rpy2's magics take them:
 
 A notebook written for rpy2 may define ``rpy2.robjects.conversion.Converter``
 objects (``default_converter + pandas2ri.converter + my_rules``) and pass
@@ -29,6 +38,12 @@ from .registry import Converter, Rule, default
 
 
 _FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+
+
+@default.py2r.register("rpy2.rinterface_lib.sexp.Sexp")
+def rpy2_object_to_r(obj):
+    """The R object an rpy2 object wraps, itself (rpy2 3.5 and 3.6 alike)."""
+    return obj
 
 
 def rpy2_converter_class() -> type | None:

@@ -163,6 +163,22 @@ class MissingRName(UsageError, KeyError):
         return [f"UsageError: {self}"]
 
 
+class MissingPythonAttribute(UsageError, AttributeError):
+    """A dotted path names an attribute its object lacks: a one-line usage
+    error, and the AttributeError rpy2's magics raise for it."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"UsageError: {self}"]
+
+
+class NotAConverter(UsageError, TypeError):
+    """``-c`` names something that is not a converter: a one-line usage
+    error, and the TypeError rpy2's magics raise for it."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"UsageError: {self}"]
+
+
 _MISSING = object()
 
 
@@ -182,5 +198,5 @@ def resolve(path: str, namespaces: Iterable[dict], option: str) -> Any:
             value = getattr(value, name)
         except AttributeError:
             owner = ".".join([head, *attrs[:i]])
-            raise UsageError(f"{option}: {owner!r} has no attribute {name!r}") from None
+            raise MissingPythonAttribute(f"{option}: {owner!r} has no attribute {name!r}") from None
     return value

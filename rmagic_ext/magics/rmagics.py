@@ -22,7 +22,7 @@ from ..convert import push
 from ..convert.robject import named
 from ..convert.rpy2_converter import Rpy2Converter, is_rpy2_converter
 from ..session import get_session
-from .options import (MissingRName, check_r_name, colour, finite_positive, parse_pairs, resolve, split_names,
+from .options import (MissingRName, NotAConverter, check_r_name, colour, finite_positive, parse_pairs, resolve, split_names,
                       split_options)
 
 
@@ -191,11 +191,13 @@ class RMagics(Magics):
         converter = self._converter(args.converter, namespaces)
         inputs = self._resolve_inputs(split_names(args.input), "-i", namespaces)
         outputs = parse_pairs(split_names(args.output), "-o", python_first=True)
-        display_fn = self._display_function(args, namespaces)
-        show = self._show(session := get_session())
         spec = graphics.resolve_spec(args, self.plot_settings(), self.shell)
+        show = self._show(session := get_session())
         with session.entered():  # the whole cell holds R: another thread's R calls wait, not interleave
             self._assign_in_r(inputs, converter)
+            # -d after -i, in rpy2's order: a notebook whose -d fails (rpy2 2's
+            # -d was --dataframe) still has its inputs in R for the next cells
+            display_fn = self._display_function(args, namespaces)
             with graphics.cell(spec) as plots, converter.activated():  # py$ in R converts with it too
                 outcome = session.run(code, name=self._source_name(), show=show,
                                       keep_last=cell is None or display_fn is not None,
@@ -277,8 +279,8 @@ class RMagics(Magics):
         if is_rpy2_converter(found):
             return Rpy2Converter(found)
         if not isinstance(found, convert.Converter):
-            raise UsageError(f"-c: {name!r} is a {type(found).__name__}, not a rmagic_ext.Converter "
-                             "(or an rpy2 one)")
+            raise NotAConverter(f"-c: {name!r} is a {type(found).__name__}, not a rmagic_ext.Converter "
+                                "(or an rpy2 one)")
         return found
 
     def _resolve_inputs(self, names, option, namespaces):
@@ -319,7 +321,8 @@ class RMagics(Magics):
             return None
         display_fn = resolve(args.display, namespaces, "-d")
         if not callable(display_fn):
-            raise UsageError(f"-d: {args.display!r} is not callable")
+            raise UsageError(f"-d: {args.display!r} is not callable: -d names a function shown each visible "
+                             "value (rpy2 2's -d, --dataframe, is gone); the -i values were assigned in R")
         return display_fn
 
     @staticmethod
