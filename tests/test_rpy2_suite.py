@@ -35,10 +35,10 @@ def rpy2_test_file() -> Path | None:
     """rpy2's magic tests where the installed rpy2 keeps them (3.5:
     rpy2/tests/ipython, 3.6: rpy2/ipython/tests)."""
     import rpy2
-    root = Path(rpy2.__file__).parent
-    for candidate in (root / "tests" / "ipython" / "test_rmagic.py", root / "ipython" / "tests" / "test_rmagic.py"):
-        if candidate.exists():
-            return candidate
+    for root in map(Path, rpy2.__path__):  # 3.6's rpy2 is a namespace package (no __file__)
+        for candidate in (root / "tests" / "ipython" / "test_rmagic.py", root / "ipython" / "tests" / "test_rmagic.py"):
+            if candidate.exists():
+                return candidate
     return None
 
 
