@@ -1,9 +1,10 @@
 """rpy2's own magic tests (``rpy2/tests/ipython/test_rmagic.py``, as the
 installed rpy2 ships them: 3.5 on Debian 12, 3.6 on newer Debian) run
 against rmagic_ext, with only the ``load_ext`` line changed. They may fail
-only where they read rpy2's internals or where rmagic_ext does more than
-rpy2 on purpose; each such test is listed below with the reason (the README
-says the same).
+only where rmagic_ext does more than rpy2 on purpose (or reads rpy2's
+internals); each such test is listed below with the reason (the README says
+the same). Measured: 3.5.17, 18 passed; rpy2-robjects 3.6.6, 23 passed; one
+listed failure on both.
 
 Two things around the file are not rpy2's test itself: it is copied with
 the package files it imports relatively (``from .. import utils``), and the
@@ -25,9 +26,6 @@ import pytest
 EXPECTED_FAILURES = {
     "test_cell_magic_localconverter": "a tuple converts to an R vector here; rpy2's default converter raises "
                                       "NotImplementedError for it, which the test expects",
-    "test_RInterpreterError": "reads rpy2's RInterpreterError.msg_prefix_template (rpy2 3.6)",
-    "test_graphics_device": "reads rpy2 3.6's registry of graphics devices",
-    "test_set_graphics_device": "reads rpy2 3.6's registry of graphics devices",
 }
 
 
