@@ -116,6 +116,11 @@ from typing import Any, Callable, Iterator
 
 #: SEXPTYPE name (as rpy2's RTYPES spells it) -> (code, R's typeof() name).
 #: R 4.4 renamed S4SXP to OBJSXP (typeof "object", ggplot2 4's S7 plots).
+#: The class every rpy2 object of R derives from (robjects' and rinterface's,
+#: rpy2 3.5 and 3.6 alike), by dotted name: converters register on it
+#: without importing rpy2.
+RPY2_SEXP_CLASS = "rpy2.rinterface_lib.sexp.Sexp"
+
 SEXP_TYPES = {
     "NILSXP": (0, "NULL"), "SYMSXP": (1, "symbol"), "LISTSXP": (2, "pairlist"), "CLOSXP": (3, "closure"),
     "ENVSXP": (4, "environment"), "PROMSXP": (5, "promise"), "LANGSXP": (6, "language"),

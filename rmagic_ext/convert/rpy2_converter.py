@@ -32,6 +32,7 @@ from __future__ import annotations
 import sys
 import types
 
+from .._rapi import RPY2_SEXP_CLASS
 from ..errors import ConversionError
 from ._rt import ri
 from .registry import Converter, Rule, default
@@ -40,7 +41,7 @@ from .registry import Converter, Rule, default
 _FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 
 
-@default.py2r.register("rpy2.rinterface_lib.sexp.Sexp")
+@default.py2r.register(RPY2_SEXP_CLASS)
 def rpy2_object_to_r(obj):
     """The R object an rpy2 object wraps, itself (rpy2 3.5 and 3.6 alike)."""
     return obj
