@@ -63,6 +63,12 @@ def split_options(parser, line: str) -> tuple[Any, str]:
             break
         argv.append(token)
         pos = match.end()
+        if actions[option].nargs == "?" and not attached:  # an optional value: a name, if one follows
+            value = _TOKEN.match(line, pos)
+            if value and re.fullmatch(r"[A-Za-z][\w.-]*", value.group(1)) and value.group(1) not in actions:
+                argv.append(value.group(1))
+                pos = value.end()
+            continue
         if actions[option].nargs != 0 and not attached:
             value = _TOKEN.match(line, pos)
             if not value:

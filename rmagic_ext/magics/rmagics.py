@@ -7,15 +7,16 @@ layers below.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import textwrap
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, needs_local_scope, no_var_expand
-from IPython.core.magic_arguments import argument, argument_group, magic_arguments
+from IPython.core.magic_arguments import argument, argument_group, magic_arguments, parse_argstring
 from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, observe, validate
 
-from .. import convert, display, graphics, packages
+from .. import cache as cache_module, convert, display, graphics, packages
 from ..relay import DEFAULT_LIMIT as DEFAULT_OUTPUT_LIMIT
 from ..remote import DEFAULT_MAX_SIZE, configure as configure_remote
 from ..convert import push
@@ -55,6 +56,16 @@ class RMagics(Magics):
     max_rows = Int(20, help="Rows of a data.frame or matrix shown in its HTML table "
                             "(first and last halves).").tag(config=True)
     max_cols = Int(20, help="Columns shown in a data.frame or matrix's HTML table.").tag(config=True)
+    cache = CaselessStrEnum(cache_module.MODES, default_value="on", help=(
+        "Cached cells (%%R --cache): 'on' serves them and stores them, 'off' runs every cell, 'refresh' "
+        "runs and stores again, 'read-only' serves but never stores, 'strict' makes a cell that is not "
+        "served from the cache an error (for CI). The environment variable RMAGIC_EXT_CACHE wins.")).tag(config=True)
+    cache_dir = Unicode(".rmagic_cache", help=(
+        "Where cached cells are stored (relative to the kernel's working directory, the notebook's "
+        "folder).")).tag(config=True)
+    cache_max_entry = Int(2 * 2**30, help="Bytes one cached cell may take; a larger one is not stored.").tag(config=True)
+    cache_max_total = Int(10 * 2**30, help=(
+        "Bytes all cached cells may take; beyond it the least recently used are dropped.")).tag(config=True)
     rich_vectors = Bool(False, help=(
         "Show visible plain vectors, factors and lists as IRkernel does (HTML, LaTeX and markdown lists, "
         "as display data) instead of R's console print (rpy2's habit, the default).")).tag(config=True)
@@ -174,6 +185,14 @@ class RMagics(Magics):
               help="Type of the png/jpeg device (as in rpy2): passed to R's png().")
     @argument("--noisolation", action="store_false", default=True, dest="isolate_svgs",
               help="Do not isolate SVG plots (they may then share ids and CSS with each other).")
+    @argument_group("Cache", "Cached cells (%%R only; see README, 'Cached cells')")
+    @argument("--cache", nargs="?", const="", default=None, metavar="NAME",
+              help="Serve the cell from the cache when nothing it depends on changed, else run and store it "
+                   "(NAME: the notebook's cell id by default).")
+    @argument("--cache-rerun", action="store_true", default=False, help="Run the cached cell and store it again.")
+    @argument("--cache-files", action="append", help="Files whose content the cell depends on (comma-separated).")
+    @argument("--cache-extra", action="append",
+              help="Python names whose values the cell depends on (comma-separated).")
     @needs_local_scope
     @no_var_expand
     @line_cell_magic
@@ -198,17 +217,84 @@ class RMagics(Magics):
             # -d after -i, in rpy2's order: a notebook whose -d fails (rpy2 2's
             # -d was --dataframe) still has its inputs in R for the next cells
             display_fn = self._display_function(args, namespaces)
-            with graphics.cell(spec) as plots, converter.activated():  # py$ in R converts with it too
-                outcome = session.run(code, name=self._source_name(), show=show,
-                                      keep_last=cell is None or display_fn is not None,
-                                      after_each=plots.after_expression)
-                if display_fn is not None and outcome.visible:
-                    self._call_display(display_fn, self._to_python(outcome.value, converter), args)
+
+            def run():
+                with graphics.cell(spec) as plots, converter.activated():  # py$ in R converts with it too
+                    done = session.run(code, name=self._source_name(), show=show,
+                                       keep_last=cell is None or display_fn is not None,
+                                       after_each=plots.after_expression)
+                    if display_fn is not None and done.visible:
+                        self._call_display(display_fn, self._to_python(done.value, converter), args)
+                return done
+
+            outcome = self._cached(args, line, code, inputs, namespaces, run) if self._caching(args, cell) else run()
             self._pull_into_python(outputs, converter)
+        if outcome is None:  # served from the cache
+            return None
         if cell is None and not args.noreturn and not outcome.printed and display_fn is None \
                 and not code.rstrip().endswith(";"):  # rpy2: a line ending with ";" returns nothing
             return self._to_python(outcome.value, converter)
         return None
+
+    # -- cached cells ---------------------------------------------------------------
+
+    def _caching(self, args, cell) -> bool:
+        wants = args.cache is not None or args.cache_rerun
+        if wants and cell is None:
+            raise UsageError("--cache caches %%R cells, not %R lines")
+        return wants
+
+    def cache_settings(self) -> cache_module.Settings:
+        return cache_module.Settings(folder=self.cache_dir, mode=self.cache, max_entry=self.cache_max_entry,
+                                     max_total=self.cache_max_total)
+
+    def _cache_request(self, args, line, code, inputs, namespaces) -> cache_module.Request:
+        extras = {name: resolve(name, namespaces, "--cache-extra") for name in split_names(args.cache_extra)}
+        # the options that change what the cell shows: all but the cache's own and -i/-o (keyed by content)
+        shown = {k: v for k, v in sorted(vars(args).items())
+                 if not k.startswith("cache") and k not in ("input", "output")}
+        return cache_module.Request(name=args.cache or self._cell_name(code), code=code, options=repr(shown),
+                                    inputs=[r_name for r_name, _ in inputs], files=split_names(args.cache_files),
+                                    extras=extras, rerun=args.cache_rerun)
+
+    def _cached(self, args, line, code, inputs, namespaces, run):
+        request = self._cache_request(args, line, code, inputs, namespaces)
+        return cache_module.cached_cell(self.shell, self.cache_settings(), request, self.shell.user_ns, run)
+
+    def _cell_name(self, code: str) -> str:
+        """The notebook's id of the running cell (front ends, nbclient and
+        papermill send it), else a name from the cell's first line."""
+        kernel = getattr(self.shell, "kernel", None)
+        parent = kernel.get_parent() if kernel is not None and hasattr(kernel, "get_parent") else {}
+        cell_id = (parent or {}).get("metadata", {}).get("cellId")
+        if cell_id:
+            return f"cell-{cell_id}"
+        first = next((ln.strip() for ln in code.splitlines() if ln.strip()), "empty")
+        return "cell-" + hashlib.blake2b(first.encode(), digest_size=6).hexdigest()
+
+    @magic_arguments()
+    @argument("action", choices=["list", "why", "clear"], help="list the cached cells, say why NAME would not be "
+              "served, or clear entries")
+    @argument("name", nargs="?", help="the cached cell's name")
+    @argument("--all", action="store_true", default=False, help="clear: every entry")
+    @argument("--older-than", default=None, help="clear: entries not used for this long (7d, 12h, 30m)")
+    @line_magic
+    def Rcache(self, line):
+        """``%Rcache list``, ``%Rcache why NAME``, ``%Rcache clear [NAME | --all | --older-than 7d]``."""
+        args = parse_argstring(self.Rcache, line)
+        settings = self.cache_settings()
+        if args.action == "list":
+            print(cache_module.listing(settings))
+        elif args.action == "why":
+            if not args.name:
+                raise UsageError("%Rcache why NAME: which cached cell?")
+            print(cache_module.why(settings, args.name, self.shell.user_ns))
+        else:
+            if not (args.name or args.all or args.older_than):
+                raise UsageError("%Rcache clear NAME, --all or --older-than AGE")
+            older = cache_module.parse_age(args.older_than) if args.older_than else None
+            removed = cache_module.clear(settings, args.name, args.all, older)
+            print(f"cleared {len(removed)} cached cell(s)" + (f": {', '.join(removed)}" if removed else ""))
 
     @line_magic
     def Rdevice(self, line):
