@@ -387,7 +387,7 @@ def _store(store: Store, request: Request, parts: dict, before, outputs: list, s
                     raise _NotStored()
                 stored = {field: _texts(res[field]) for field in ("names", "files", "removed", "attached")}
                 drew = bool(res["drew"][0])
-            data = pickle.dumps([_picklable(item) for item in outputs], protocol=5)
+            data = pickle.dumps(_joined([_picklable(item) for item in outputs]), protocol=5)
             (folder / "outputs.pickle").write_bytes(data)
             (folder / "python.pickle").write_bytes(pickle.dumps(python_set, protocol=5))
             uses_rng = drew and parts.get("seeds_first") not in (True, "TRUE")
@@ -417,6 +417,17 @@ def _texts(value) -> list[str]:
 
 class _NotStored(Exception):
     pass
+
+
+def _joined(outputs: list) -> list:
+    """Adjacent writes to one stream as one text (as the front end shows them)."""
+    joined: list = []
+    for item in outputs:
+        if item[0] == "text" and joined and joined[-1][0] == "text" and joined[-1][1] == item[1]:
+            joined[-1] = ("text", item[1], joined[-1][2] + item[2])
+        else:
+            joined.append(item)
+    return joined
 
 
 def _picklable(item):

@@ -282,3 +282,14 @@ def test_papermill_parameters_and_strict_mode(tmp_path):
         assert cache_hits(tmp_path / "out.ipynb") == [hit], (rows, hit)
     failed = papermill(source, tmp_path / "out.ipynb", cache, env={"RMAGIC_EXT_CACHE": "strict"}, rows=5)
     assert failed.returncode != 0 and "CacheMiss" in failed.stderr + failed.stdout
+
+
+def test_the_tour_notebooks_slow_cell_is_served_from_cache_on_its_second_run(tmp_path):
+    pytest.importorskip("papermill")
+    import shutil
+    source = tmp_path / "cached_cells.ipynb"
+    shutil.copy(Path(__file__).parent.parent / "notebooks" / "cached_cells.ipynb", source)
+    for hit in (False, True):
+        done = papermill(source, tmp_path / "out.ipynb", tmp_path / ".rmagic_cache")
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert cache_hits(tmp_path / "out.ipynb") == [hit]
