@@ -95,6 +95,7 @@ bench: setup
 	$(VPY) benchmarks/transfer.py
 	$(VPY) benchmarks/remote.py
 	$(VPY) benchmarks/environment.py
+	$(VPY) benchmarks/cache.py
 
 # The JupyterLab extension's JavaScript is prebuilt and committed (see
 # ARCHITECTURE.md): rebuild it after editing $(LABEXT)/src (needs Node.js >= 18
