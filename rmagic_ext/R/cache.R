@@ -13,6 +13,12 @@
 #   rng: the state of the random-number generator coming in, and whether the
 #     cell sets its own seed first (then the state does not count).
 cache_key_parts <- function(code, extra_files) {
+  for (package in c("rlang", "globals")) {
+    if (!requireNamespace(package, quietly = TRUE)) {
+      stop(sprintf("cached cells need the R package '%s' (Debian: apt-get install r-cran-%s; elsewhere install.packages(\"%s\"))",
+                   package, package, package), call. = FALSE)
+    }
+  }
   exprs <- parse(text = code, keep.source = FALSE)
   deparsed <- unlist(lapply(exprs, deparse, width.cutoff = 500L))
   reads <- .globals_read(exprs)
