@@ -30,7 +30,7 @@ LAB_PORT ?= 8888
 
 LABEXT := rmagic_ext/labextension
 
-.PHONY: setup r lab test test-matrix bench fuzz kernel clean labextension check-labextension
+.PHONY: setup r lab test test-matrix bench fuzz kernel clean labextension check-labextension lint check-wheel
 
 setup: r $(STAMP)
 
@@ -64,7 +64,7 @@ r:
 $(STAMP): pyproject.toml Makefile rmagic_ext/rsetup.py $(LABEXT)/prebuilt/sources.sha256
 	@$(VPY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q --config-settings editable_mode=compat -e '.[test,lab,arrow,xarray,dask,ray,spark]' "$$($(VPY) rmagic_ext/rsetup.py)"
+	$(VPY) -m pip install -q --config-settings editable_mode=compat -e '.[test,lab,arrow,xarray,dask,ray,spark,dev]' "$$($(VPY) rmagic_ext/rsetup.py)"
 	$(VPY) -m rmagic_ext install-kernel --sys-prefix >/dev/null
 	@# pip installs the prebuilt JupyterLab extension as data files, which an
 	@# editable install leaves out (setuptools): link it where pip would put it.
@@ -80,6 +80,24 @@ lab: setup
 
 test: setup
 	$(VPY) -m pytest
+
+# ruff (pyflakes and pycodestyle's errors) and mypy (the modules pyproject.toml names).
+lint: setup
+	$(VPY) -m ruff check rmagic_ext tests benchmarks .ci
+	$(VPY) -m mypy
+
+# The package as users get it: build the sdist and the wheel, check them with
+# twine, install the wheel (and what it depends on) into a fresh venv, and run
+# .ci/wheel_smoke.py there, away from the source tree.
+WHEEL_VENV := .venv-wheel
+check-wheel: setup
+	rm -rf dist $(WHEEL_VENV)
+	$(VPY) -m build -o dist . >/dev/null
+	$(VPY) -m twine check dist/*
+	$(PYTHON) -m venv $(WHEEL_VENV) 2>/dev/null || $(VPY) -m venv --without-pip $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VPY) -m pip --python $(WHEEL_VENV)/bin/python install -q pip
+	$(WHEEL_VENV)/bin/python -m pip install -q "$$(ls dist/*.whl)" "$$($(VPY) rmagic_ext/rsetup.py)"
+	cd $(WHEEL_VENV) && bin/python $(CURDIR)/.ci/wheel_smoke.py $(CURDIR)
 
 # `make test` again in fresh clones inside Debian 13 and testing chroots (root).
 test-matrix:
@@ -117,4 +135,4 @@ check-labextension: setup
 	  echo "check-labextension: $(LABEXT)/prebuilt is what its sources build"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis $(UNAVAILABLE) $(LABEXT)/node_modules
+	rm -rf $(VENV) $(WHEEL_VENV) dist .pytest_cache .hypothesis $(UNAVAILABLE) $(LABEXT)/node_modules

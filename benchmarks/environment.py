@@ -61,15 +61,15 @@ def main() -> None:
         snapshot = len(comm.sent[-1])
         listened = median_seconds(cell, 50)
         print(f"{f'a cell running R, {objects:,} objects, no pane':<62}{fmt(alone):>12}{'-':>10}{'-':>8}")
-        print(f"{f'  the same, a pane listening (R scanned, nothing changed)':<62}{fmt(listened):>12}{'-':>10}"
+        print(f"{'  the same, a pane listening (R scanned, nothing changed)':<62}{fmt(listened):>12}{'-':>10}"
               f"{listened / alone:>7.2f}x")
         counter = iter(range(10**9))
         one_change = median_seconds(lambda: ip.run_cell(f"%%R\no00001 <- {next(counter)}", store_history=False), 50)
-        print(f"{f'  a cell changing one object, its update':<62}{fmt(one_change):>12}"
+        print(f"{'  a cell changing one object, its update':<62}{fmt(one_change):>12}"
               f"{len(comm.sent[-1]):>10,}{one_change / alone:>7.2f}x")
         t0 = time.perf_counter()
         pane.subscribe(comm)
-        print(f"{f'  snapshot for a pane that opens':<62}{fmt(time.perf_counter() - t0):>12}{snapshot:>10,}{'-':>8}")
+        print(f"{'  snapshot for a pane that opens':<62}{fmt(time.perf_counter() - t0):>12}{snapshot:>10,}{'-':>8}")
         pane.comms.clear()
 
     for rows in (1_000_000, 10_000_000):
@@ -83,20 +83,20 @@ def main() -> None:
                                                    store_history=False), 20)
         print(f"{f'first page (100 rows) of a {rows:,}-row data frame':<62}{fmt(first):>12}{page_bytes:>10,}"
               f"{first / floor:>7.2f}x")
-        print(f"{f'  floor: a cell formatting the same rows in R':<62}{fmt(floor):>12}{'-':>10}{'-':>8}")
+        print(f"{'  floor: a cell formatting the same rows in R':<62}{fmt(floor):>12}{'-':>10}{'-':>8}")
         t0 = time.perf_counter()
         pane.receive(comm, {"content": {"data": {"type": "page", "name": "big", "offset": 0, "limit": 100,
                                                  "sort": 1, "descending": True, "request": 2}}})
         sorted_first = time.perf_counter() - t0
         floor = median_seconds(lambda: ip.run_cell("%%R\ninvisible(order(big$x, decreasing = TRUE, method = 'radix'))",
                                                    store_history=False), 3)
-        print(f"{f'  sorted by x: the first sorted page':<62}{fmt(sorted_first):>12}{len(comm.sent[-1]):>10,}"
+        print(f"{'  sorted by x: the first sorted page':<62}{fmt(sorted_first):>12}{len(comm.sent[-1]):>10,}"
               f"{sorted_first / floor:>7.2f}x")
-        print(f"{f'  floor: R ordering x':<62}{fmt(floor):>12}{'-':>10}{'-':>8}")
+        print(f"{'  floor: R ordering x':<62}{fmt(floor):>12}{'-':>10}{'-':>8}")
         later = median_seconds(lambda: pane.receive(comm, {"content": {"data": {
             "type": "page", "name": "big", "offset": 5000, "limit": 100, "sort": 1, "descending": True,
             "request": 3}}}), 20)
-        print(f"{f'  the next sorted pages (the order is kept)':<62}{fmt(later):>12}{len(comm.sent[-1]):>10,}{'-':>8}")
+        print(f"{'  the next sorted pages (the order is kept)':<62}{fmt(later):>12}{len(comm.sent[-1]):>10,}{'-':>8}")
 
 
 if __name__ == "__main__":

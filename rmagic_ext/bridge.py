@@ -76,8 +76,16 @@ class References:
 
 
 references = References()
-_namespace: Callable[[], dict] = lambda: sys.modules["__main__"].__dict__
-_hidden: Callable[[], Any] = lambda: _HIDDEN_NAMES
+def _main_namespace() -> dict:
+    return sys.modules["__main__"].__dict__
+
+
+def _hidden_names() -> Any:
+    return _HIDDEN_NAMES
+
+
+_namespace: Callable[[], dict] = _main_namespace
+_hidden: Callable[[], Any] = _hidden_names
 
 
 _arrived_names: contextvars.ContextVar[dict | None] = contextvars.ContextVar("rmagic_ext_py_names", default=None)

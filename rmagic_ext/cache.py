@@ -120,10 +120,15 @@ def key_parts(request: Request, namespace: dict) -> dict[str, Any]:
         inputs = _plain(_R("cache_hash_names", strings(list(request.inputs)))) if request.inputs else {}
     parts["inputs"] = dict(zip(request.inputs, inputs.values())) if isinstance(inputs, dict) else {}
     parts["options"] = _hash(request.options)
-    py_names = parts.pop("py") or []
-    parts["py"] = {name: python_hash(namespace.get(name)) for name in ([py_names] if isinstance(py_names, str) else py_names)}
+    read, written = parts.pop("py") or [], parts.pop("py_written") or []
+    parts["py"] = {name: python_hash(namespace.get(name)) for name in _listed(read)}
+    parts["py_written"] = sorted(_listed(written))
     parts["extra"] = {name: python_hash(value) for name, value in request.extras.items()}
     return parts
+
+
+def _listed(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _plain(value) -> Any:
@@ -372,7 +377,7 @@ def _say_miss(name: str, why: list[str], mode: str) -> None:
 
 def _store(store: Store, request: Request, parts: dict, before, outputs: list, seconds: float,
            namespace: dict, python_before: dict) -> None:
-    py_names = set(parts["py"])
+    py_names = set(parts["py"]) | set(parts["py_written"])
     python_set = {name: value for name, value in namespace.items()
                   if name in py_names and python_before.get(name) != id(value)}
     try:

@@ -37,7 +37,11 @@ _R = RCode("display.R")
 _ELLIPSIS = "⋮"
 _H_ELLIPSIS = "⋯"
 _LISTS = ("names", "types", "cells", "row_names")
-_table_limits: Callable[[], tuple[int, int]] = lambda: (20, 20)  # RMagics' traits while loaded
+def _default_table_limits() -> tuple[int, int]:
+    return 20, 20
+
+
+_table_limits: Callable[[], tuple[int, int]] = _default_table_limits  # RMagics' traits while loaded
 
 
 def show_value(session, value, max_rows: int, max_cols: int, rich_vectors: bool = False) -> None:
@@ -181,7 +185,7 @@ def follow_table_limits(source: Callable[[], tuple[int, int]] | None) -> None:
     """Where ``View()`` finds the table's rows and columns shown (the magics'
     ``max_rows``/``max_cols`` traits while the extension is loaded)."""
     global _table_limits
-    _table_limits = source or (lambda: (20, 20))
+    _table_limits = source or _default_table_limits
 
 
 _callbacks: tuple = ()

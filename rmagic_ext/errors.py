@@ -83,7 +83,9 @@ class RError(_Rpy2RuntimeError):
         if frames:
             lines.append("R traceback (innermost last):")
             width = len(str(len(frames)))
-            shown = frames if len(frames) <= 2 * _EDGE else frames[:_EDGE] + [None] + frames[-_EDGE:]
+            shown: list[tuple[int, str] | None] = list(frames)
+            if len(frames) > 2 * _EDGE:
+                shown = [*frames[:_EDGE], None, *frames[-_EDGE:]]
             for item in shown:
                 if item is None:
                     lines.append(f"  {'':>{width}}  ... {len(frames) - 2 * _EDGE} more frames ...")

@@ -33,7 +33,9 @@ Matrix = tuple[tuple[int, int, int], ...]
 
 
 def _mat_mul(a: Matrix, b: Matrix, m: int) -> Matrix:
-    return tuple(tuple(sum(a[i][k] * b[k][j] for k in range(3)) % m for j in range(3)) for i in range(3))
+    def cell(i: int, j: int) -> int:
+        return sum(a[i][k] * b[k][j] for k in range(3)) % m
+    return tuple((cell(i, 0), cell(i, 1), cell(i, 2)) for i in range(3))
 
 
 def _mat_vec(a: Matrix, v: tuple[int, int, int], m: int) -> tuple[int, int, int]:

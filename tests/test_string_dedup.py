@@ -6,7 +6,6 @@ and gives exactly what R holds."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import polars as pl

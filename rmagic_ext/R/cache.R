@@ -31,7 +31,7 @@ cache_key_parts <- function(code, extra_files) {
   file_hashes <- if (length(files)) stats::setNames(as.character(rlang::hash_file(files)), files) else character()
   seed <- get0(".Random.seed", envir = globalenv(), inherits = FALSE)
   list(code = rlang::hash(deparsed), globals = as.list(globals), packages = as.list(versions),
-       files = as.list(file_hashes), py = .py_names_read(exprs),
+       files = as.list(file_hashes), py = .py_names(exprs)$read, py_written = .py_names(exprs)$written,
        rng = if (is.null(seed)) "none" else rlang::hash(seed),
        seeds_first = .seeds_first(exprs), r_version = R.version.string)
 }
@@ -111,19 +111,30 @@ cache_key_parts <- function(code, extra_files) {
 
 .is_file <- function(path) nchar(path) < 4096L && file.exists(path) && !dir.exists(path)
 
-.py_names_read <- function(exprs) {
-  found <- character()
+# The names read as py$name or py[["name"]] (written ones, py$name <- v,
+# are not read: they come back in `written`).
+.py_names <- function(exprs) {
+  read <- character()
+  written <- character()
+  py_name <- function(e) {
+    if (is.call(e) && (identical(e[[1L]], as.name("$")) || identical(e[[1L]], as.name("[["))) &&
+        length(e) == 3L && identical(e[[2L]], as.name("py")) && (is.name(e[[3L]]) || is.character(e[[3L]]))) {
+      as.character(e[[3L]])
+    }
+  }
   walk <- function(e) {
     if (!is.call(e)) return(invisible())
     head <- e[[1L]]
-    if ((identical(head, as.name("$")) || identical(head, as.name("[["))) && length(e) == 3L &&
-        identical(e[[2L]], as.name("py")) && (is.name(e[[3L]]) || is.character(e[[3L]]))) {
-      found <<- c(found, as.character(e[[3L]]))
+    if (is.name(head) && as.character(head) %in% c("<-", "=", "<<-") && length(e) == 3L && !is.null(py_name(e[[2L]]))) {
+      written <<- c(written, py_name(e[[2L]]))
+      return(walk(e[[3L]]))
     }
+    name <- py_name(e)
+    if (!is.null(name)) read <<- c(read, name)
     for (part in as.list(e)) if (!missing(part)) walk(part)
   }
   for (e in exprs) walk(e)
-  unique(found)
+  list(read = unique(read), written = unique(written))
 }
 
 .seeds_first <- function(exprs) {

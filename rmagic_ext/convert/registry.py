@@ -23,7 +23,6 @@ from .._rapi import SEXP_TYPES
 from ..errors import ConversionError, RuleReplacedWarning
 from ..session import get_session
 from . import settings
-from .settings import SHAPES
 
 Rule = Callable[[Any], Any]
 

@@ -270,7 +270,7 @@ def _signature(names: list[str], has_default: list[bool]) -> inspect.Signature:
     ``...`` itself takes ``*args, **kwargs``. R names that are not Python
     identifiers (``na.rm``) are reachable only as ``**kwargs``."""
     params, keyword_only, dots = [], False, False
-    for name, default in zip(names, has_default):
+    for name, has in zip(names, has_default):
         if name == "...":
             keyword_only = dots = True
             params.append(inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL))
@@ -279,7 +279,7 @@ def _signature(names: list[str], has_default: list[bool]) -> inspect.Signature:
             dots = True
             continue
         kind = inspect.Parameter.KEYWORD_ONLY if keyword_only else inspect.Parameter.POSITIONAL_OR_KEYWORD
-        params.append(inspect.Parameter(name, kind, default=_R_DEFAULT if default else inspect.Parameter.empty))
+        params.append(inspect.Parameter(name, kind, default=_R_DEFAULT if has else inspect.Parameter.empty))
     if dots:
         params.append(inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD))
     try:

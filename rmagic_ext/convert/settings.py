@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from typing import Iterator
+from typing import Any, Iterator
 
 FRAME_KINDS = ("pandas", "polars", "pyarrow")
 ARRAY_KINDS = ("numpy", "xarray", "pandas")
@@ -80,7 +80,7 @@ def current() -> dict[str, str]:
 def using(frames: str | None = None, arrays: str | None = None, int64: str | None = None,
           shape: str | None = None) -> Iterator[None]:
     """Convert with these choices inside the block (None keeps the one in force)."""
-    tokens = []
+    tokens: list[tuple[Any, Any]] = []
     for var, name, value, allowed in ((_frames, "frames", frames, FRAME_KINDS),
                                       (_arrays, "arrays", arrays, ARRAY_KINDS),
                                       (_int64, "int64", int64, INT64_MODES),
