@@ -189,6 +189,19 @@ def follow_table_limits(source: Callable[[], tuple[int, int]] | None) -> None:
 
 
 _callbacks: tuple = ()
+_warnings = {"style": "r", "started": False}
+WARNING_STYLES = ("r", "irkernel")
+
+
+def use_warning_style(style: str) -> None:
+    """How R's warnings read: "r" as R's console prints them, "irkernel" as
+    IRkernel does (``Warning message in f():`` and the message quoted)."""
+    if style not in WARNING_STYLES:
+        raise ValueError(f"the warning style is one of {', '.join(WARNING_STYLES)} (got {style!r})")
+    _warnings["style"] = style
+    if _warnings["started"]:
+        with get_session().entered():
+            _R("set_warning_style", style)
 
 
 @on_start
@@ -197,6 +210,8 @@ def install(session) -> None:
     global _callbacks
     _callbacks = tuple(_callback(fn) for fn in (_publish, _page, _clear, _view))  # kept: rpy2 needs them alive
     _R("display_install", *_callbacks)
+    _warnings["started"] = True
+    _R("set_warning_style", _warnings["style"])
     atexit.register(_let_go)
 
 

@@ -295,3 +295,18 @@ def test_the_tour_notebooks_slow_cell_is_served_from_cache_on_its_second_run(tmp
         assert done.returncode == 0, done.stderr[-2000:]
         assert cache_hits(tmp_path / "out.ipynb") == [hit]
 
+
+
+def test_a_hit_in_a_real_kernel_is_marked_for_runners(kernel, tmp_path):
+    folder = tmp_path / "kernel-cache"
+    setup = kernel.execute(f"%config RMagics.cache_dir = {str(folder)!r}")
+    assert setup.error is None, setup.error
+    cell = "%%R --cache in_kernel\nset.seed(3)\nheld <- runif(2)\ncat('drew', length(held), '\\n')"
+    runs = [kernel.execute(cell) for _ in range(2)]
+    marks = [[m["content"]["metadata"]["rmagic_ext"]["cache"] for m in run.messages
+              if m["msg_type"] == "display_data" and "rmagic_ext" in m["content"]["metadata"]] for run in runs]
+    assert [m[0]["hit"] for m in marks] == [False, True] and marks[1][0]["name"] == "in_kernel"
+    assert [run.text() for run in runs] == ["drew 2 \n", "drew 2 \n"]
+    values = kernel.execute("%R held")
+    assert values.error is None and "array([" in values.messages[-1]["content"]["data"]["text/plain"]
+    kernel.execute("%config RMagics.cache_dir = '.rmagic_cache'")

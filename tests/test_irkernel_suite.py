@@ -6,7 +6,9 @@ expectations, on ``jupyter_kernel_test``, as IRkernel runs them), not copied
 from it. Where our kernel must answer otherwise because its language is
 Python, the test says so and why (skipped with the reason). Plain vectors
 print as R prints them by default here (rpy2's habit): these tests run with
-``%config RMagics.rich_vectors = True``, IRkernel's way.
+``%config RMagics.rich_vectors = True``, IRkernel's way; warnings read as
+R's console writes them unless ``%config RMagics.warnings = "irkernel"``,
+which the warning test sets.
 
 Completion is compared by what the line becomes: IRkernel replaces R's whole
 token (``version$plat`` by ``version$platform``), IPython the part after the
@@ -175,13 +177,26 @@ class RmagicIRkernelTests(jkt.KernelTests):
         _, output_msgs = self._execute_code('getOption("jupyter.in_kernel")')
         self.assertEqual(output_msgs[0]["content"]["data"]["text/plain"], "[1] TRUE")
 
-    @unittest.skip("warnings read as R's console prints them (\"Warning: wmsg\", \"Warning in f() : wmsg\"), "
-                   "as in rpy2 and in what workers relay, not IRkernel's own quoted form")
     def test_warning_message(self):
-        pass
+        """IRkernel's wording, with %config RMagics.warnings = "irkernel"
+        (R's console wording is the default: the next test)."""
+        self._run("%config RMagics.warnings = 'irkernel'")
+        try:
+            self.flush_channels()
+            _, output_msgs = self.execute_helper('options(warn=1); warning(simpleWarning("wmsg"))')
+            self.assertEqual(output_msgs[0]["msg_type"], "stream")
+            self.assertEqual(output_msgs[0]["content"]["name"], "stderr")
+            self.assertEqual(output_msgs[0]["content"]["text"].strip(), "Warning message:\n“wmsg”")
+            self.flush_channels()
+            _, output_msgs = self.execute_helper('options(warn=1); f <- function() warning("wmsg"); f()')
+            self.assertEqual(output_msgs[0]["content"]["name"], "stderr")
+            self.assertEqual(output_msgs[0]["content"]["text"].strip(), "Warning message in f():\n“wmsg”")
+        finally:
+            self._run("%config RMagics.warnings = 'r'")
+            self._execute_code("options(warn=0)", tests=False)
 
     def test_warnings_reach_stderr_as_r_prints_them(self):
-        """The same samples, with R's own console wording."""
+        """The same samples, with R's own console wording (the default)."""
         self.flush_channels()
         _, output_msgs = self.execute_helper('options(warn=1); warning(simpleWarning("wmsg"))')
         self.assertEqual(output_msgs[0]["content"]["name"], "stderr")

@@ -73,6 +73,12 @@ display_install <- function(publish, page, clear, show_table) {
 
 .rich_out <- new.env()
 
+# How warnings read (session.R's on_warning and print_warnings ask).
+set_warning_style <- function(style) {
+  options(rmagic_ext.warnings = style)
+  invisible()
+}
+
 # R's pager (file.show: ??topic, help(package = ...), text help): the files'
 # text, without overstrikes, through IPython's pager.
 .pager <- function(files, header = "", title = "", delete.file = FALSE) {

@@ -63,6 +63,10 @@ condition_call <- function(cond) {
 # on stderr.
 print_warnings <- function(collected) {
   if (!length(collected)) return(invisible())
+  if (identical(getOption("rmagic_ext.warnings"), "irkernel")) {
+    for (w in collected) cat(.irkernel_warning(condition_call(w), conditionMessage(w)), "\n", sep = "", file = stderr())
+    return(invisible())
+  }
   calls <- lapply(collected, function(w) {
     call <- conditionCall(w)
     if (.is_own_call(call)) NULL else call
@@ -77,12 +81,20 @@ print_warnings <- function(collected) {
   cat(text, sep = "\n", file = stderr())
 }
 
+# A warning as IRkernel shows it (RMagics.warnings = "irkernel").
+.irkernel_warning <- function(call, message) {
+  paste0(if (nzchar(call)) paste0("Warning message in ", call, ":") else "Warning message:",
+         "\n\u201c", message, "\u201d")
+}
+
 # Follow options(warn): < 0 ignore, 0 defer to the end of the expression,
 # 1 print at once, >= 2 let R turn the warning into an error.
 on_warning <- function(w, defer) {
   level <- getOption("warn", 0L)
   if (level >= 2L) return(invisible())
-  if (level == 1L) {
+  if (level == 1L && identical(getOption("rmagic_ext.warnings"), "irkernel")) {
+    cat(.irkernel_warning(condition_call(w), conditionMessage(w)), "\n", sep = "", file = stderr())
+  } else if (level == 1L) {
     call <- condition_call(w)
     message <- conditionMessage(w)
     # R's own layout: on one line when it fits (R's LONGWARN, 75 columns)

@@ -66,6 +66,9 @@ class RMagics(Magics):
     cache_max_entry = Int(2 * 2**30, help="Bytes one cached cell may take; a larger one is not stored.").tag(config=True)
     cache_max_total = Int(10 * 2**30, help=(
         "Bytes all cached cells may take; beyond it the least recently used are dropped.")).tag(config=True)
+    warnings = CaselessStrEnum(display.WARNING_STYLES, default_value="r", help=(
+        "How R's warnings read: 'r' as R's console prints them (\"Warning in f() : msg\", rpy2's habit), "
+        "'irkernel' as IRkernel shows them (\"Warning message in f():\" and the message quoted).")).tag(config=True)
     rich_vectors = Bool(False, help=(
         "Show visible plain vectors, factors and lists as IRkernel does (HTML, LaTeX and markdown lists, "
         "as display data) instead of R's console print (rpy2's habit, the default).")).tag(config=True)
@@ -136,6 +139,10 @@ class RMagics(Magics):
             raise TraitError(f"RMagics.{proposal['trait'].name} must be 0 (no limit) or more "
                              f"(got {proposal['value']!r})")
         return proposal["value"]
+
+    @observe("warnings")
+    def _warnings_changed(self, change):
+        display.use_warning_style(change["new"])
 
     @observe("frames")
     def _frames_changed(self, change):
