@@ -12,8 +12,9 @@ import rmagic_ext
 
 here = Path(rmagic_ext.__file__).resolve().parent
 source = Path(sys.argv[1]).resolve()
-assert here != source / "rmagic_ext" and "site-packages" in here.parts, \
+assert here != source / "rmagic_ext" and "site-packages" in here.parts, (
     f"rmagic_ext was imported from {here}, not from the installed wheel"
+)
 
 shipped_r = sorted(p.name for p in (here / "R").glob("*.R"))
 expected_r = sorted(p.name for p in (source / "rmagic_ext" / "R").glob("*.R"))
@@ -23,8 +24,9 @@ assert (here / "py.typed").exists(), "py.typed is not in the wheel"
 files = [str(f) for f in metadata.files("rmagic_ext")]
 assert any(f.endswith("licenses/LICENSE") for f in files), "LICENSE is not in the wheel"
 labext = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "rmagic-ext"
-assert (labext / "package.json").exists() and list((labext / "static").glob("remoteEntry.*.js")), \
+assert (labext / "package.json").exists() and list((labext / "static").glob("remoteEntry.*.js")), (
     f"the JupyterLab extension is not installed where JupyterLab looks ({labext})"
+)
 assert metadata.version("rmagic_ext") == rmagic_ext.__version__
 lexers = {ep.name for ep in metadata.entry_points(group="pygments.lexers")}
 assert {"rmagic-r", "rmagic-ipython3"} <= lexers, lexers
@@ -40,5 +42,7 @@ from rmagic_ext import r  # noqa: E402
 
 r.doubled = [1, 2]
 assert list(r("doubled * 2")) == [2, 4]
-print(f"check-wheel: rmagic_ext {rmagic_ext.__version__} from {here}: {len(shipped_r)} R files, "
-      f"the JupyterLab extension, the lexers and the licence are installed; a %%R cell ran (pid {os.getpid()})")
+print(
+    f"check-wheel: rmagic_ext {rmagic_ext.__version__} from {here}: {len(shipped_r)} R files, "
+    f"the JupyterLab extension, the lexers and the licence are installed; a %%R cell ran (pid {os.getpid()})"
+)

@@ -40,6 +40,7 @@ def main() -> None:
 
     from harness import _fmt
     from rmagic_ext import cache
+
     os.chdir(tempfile.mkdtemp(prefix="rmagic_ext-cache-bench-"))
     ip = start_ipython()
     ip.run_line_magic("load_ext", "rmagic_ext")

@@ -12,14 +12,16 @@ COLUMNS = ["int", "float", "str", "bool", "category", "datetime"]
 def frame(rows: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     words = np.array([f"w{i:06d}" for i in range(50_000)], dtype=object)
-    return pd.DataFrame({
-        "int": rng.integers(0, 10**6, rows),
-        "float": rng.random(rows),
-        "str": pd.Series(words[rng.integers(0, 50_000, rows)], dtype="str"),
-        "bool": rng.random(rows) > 0.5,
-        "category": pd.Categorical(rng.choice(["a", "b", "c", "d", "e"], rows)),
-        "datetime": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 10**8, rows), unit="s"),
-    })
+    return pd.DataFrame(
+        {
+            "int": rng.integers(0, 10**6, rows),
+            "float": rng.random(rows),
+            "str": pd.Series(words[rng.integers(0, 50_000, rows)], dtype="str"),
+            "bool": rng.random(rows) > 0.5,
+            "category": pd.Categorical(rng.choice(["a", "b", "c", "d", "e"], rows)),
+            "datetime": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 10**8, rows), unit="s"),
+        }
+    )
 
 
 def words(rows: int, order: str = "shuffled", seed: int = 0) -> pd.Series:
@@ -50,10 +52,12 @@ def strings_as(values: pd.Series, storage: str):
     if storage == "pandas str (Arrow)":
         return pd.DataFrame({"s": values.astype("str")})
     import pyarrow as pa
+
     table = pa.table({"s": pa.array(values.astype(object), pa.string())})
     if storage == "pyarrow":
         return table
     import polars
+
     return polars.from_arrow(table)
 
 
@@ -76,8 +80,10 @@ def frame_as(rows: int, storage: str):
     if storage == "pandas (Arrow storage)":
         return df.convert_dtypes(dtype_backend="pyarrow")
     import pyarrow as pa
+
     table = pa.Table.from_pandas(df, preserve_index=False)
     if storage == "pyarrow":
         return table
     import polars
+
     return polars.from_arrow(table)

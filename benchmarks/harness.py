@@ -59,13 +59,24 @@ _WORKER = textwrap.dedent("""
 def measure(tool: str, stmt: str, setup: str = "", number: int = 100, mode: str = "time") -> list[float]:
     """Seconds per execution of ``stmt`` (Python code; ``ip`` is the shell),
     or with mode="memory" the peak extra resident bytes while it runs once."""
-    out = subprocess.run([sys.executable, "-c", _WORKER, TOOLS[tool], setup, stmt, str(number), mode],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _WORKER, TOOLS[tool], setup, stmt, str(number), mode],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
-def compare(name: str, stmt: str, setup: str = "", number: int = 100, rounds: int = 3,
-            tools=tuple(TOOLS), rpy2_number: int | None = None) -> dict:
+def compare(
+    name: str,
+    stmt: str,
+    setup: str = "",
+    number: int = 100,
+    rounds: int = 3,
+    tools=tuple(TOOLS),
+    rpy2_number: int | None = None,
+) -> dict:
     """Median seconds for each tool over ``rounds`` interleaved rounds, and the
     ratio. ``rpy2_number`` runs rpy2 fewer times where one run takes seconds."""
     samples: dict[str, list[float]] = {tool: [] for tool in TOOLS}

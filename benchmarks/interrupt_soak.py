@@ -19,8 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from kernel_helpers import Kernel  # noqa: E402
 
-SETUP = ("import numpy as np, pandas as pd\n"
-         "big = pd.DataFrame({'s': np.arange(1_000_000).astype(str), 'f': np.arange(1_000_000.0)})")
+SETUP = (
+    "import numpy as np, pandas as pd\n"
+    "big = pd.DataFrame({'s': np.arange(1_000_000).astype(str), 'f': np.arange(1_000_000.0)})"
+)
 PUSHES = "for _ in range(60):\n    %Rpush big"
 
 
@@ -38,8 +40,10 @@ def main(rounds: int) -> int:
                     reply = kernel.reply_to(msg_id, 8)
                 except Exception:
                     alive = kernel.manager.is_alive()
-                    print(f"round {round_}, interrupt after {after} s: no reply in 8 s "
-                          f"(kernel {'alive' if alive else 'dead'})")
+                    print(
+                        f"round {round_}, interrupt after {after} s: no reply in 8 s "
+                        f"(kernel {'alive' if alive else 'dead'})"
+                    )
                     return 1
                 kernel.iopub_until_idle(msg_id, 60)
                 assert reply["content"]["status"] == "error", reply["content"]

@@ -32,8 +32,10 @@ ROUNDS = 2 if QUICK else 3
 
 def cluster(workers: int = 2):
     from distributed import Client, LocalCluster
-    local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                         silence_logs=logging.CRITICAL)
+
+    local = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
+    )
     return local, Client(local)
 
 
@@ -50,22 +52,27 @@ def add_one(x):
 def tiny_tasks() -> dict:
     """Seconds per task for TASKS tasks, median of ROUNDS (after a warm-up map)."""
     from rmagic_ext import r, remote
+
     r("add_one <- function(x) x + 1")
     in_r = r.add_one
     local, client = cluster()
     try:
         with_rpy2 = _rpy2_function(client)
-        kinds = {"Python": add_one, "rmagic_ext (R)": in_r,
-                 "R, relay+seeds off": remote(in_r, seed=False, relay=False),
-                 "rpy2 robjects (R)": with_rpy2}
+        kinds = {
+            "Python": add_one,
+            "rmagic_ext (R)": in_r,
+            "R, relay+seeds off": remote(in_r, seed=False, relay=False),
+            "rpy2 robjects (R)": with_rpy2,
+        }
         per_task = {}
         for name, fn in kinds.items():
             if fn is None:
                 per_task[name] = None
                 continue
             client.gather(client.map(fn, range(20), pure=False))  # warm: imports, R start, unpickling
-            samples = [timed(lambda: client.gather(client.map(fn, range(TASKS), pure=False))) / TASKS
-                       for _ in range(ROUNDS)]
+            samples = [
+                timed(lambda: client.gather(client.map(fn, range(TASKS), pure=False))) / TASKS for _ in range(ROUNDS)
+            ]
             per_task[name] = statistics.median(samples)
         return per_task
     finally:
@@ -77,6 +84,7 @@ def _rpy2_function(client):
     """rpy2's own function object, if it runs on the cluster (None if not)."""
     try:
         import rpy2.robjects as ro
+
         fn = ro.r("function(x) x + 1")
         client.submit(fn, 1, pure=False).result(timeout=60)
         return fn
@@ -88,6 +96,7 @@ def _rpy2_function(client):
 def first_task() -> list[float]:
     """Seconds for the first R task on a worker that has never run R."""
     from rmagic_ext import r
+
     r("add_one <- function(x) x + 1")
     fn = r.add_one
     samples = []
@@ -102,7 +111,9 @@ def first_task() -> list[float]:
     return samples
 
 
-CPU_BOUND = """busy <- function(g) { s <- 0; for (i in seq_len(5e6)) s <- s + (i %% 7) * g; data.frame(g = g, s = s) }"""
+CPU_BOUND = (
+    """busy <- function(g) { s <- 0; for (i in seq_len(5e6)) s <- s + (i %% 7) * g; data.frame(g = g, s = s) }"""
+)
 
 
 def cpu_bound() -> tuple[float, float, float]:
@@ -112,6 +123,7 @@ def cpu_bound() -> tuple[float, float, float]:
     median of the rounds' ratios."""
     from rmagic_ext import r
     from rmagic_ext.dask import RWorkerPlugin
+
     r(CPU_BOUND)
     busy = r.busy
     busy(0)  # compiled by R's JIT, as the workers' copies are at their first call
@@ -137,6 +149,7 @@ def loud_task() -> list[float]:
     import io
     import multiprocessing
     from rmagic_ext import r
+
     r("loud <- function(n) { for (i in seq_len(n)) cat(sprintf('line %05d of the task\\n', i)); n }")
     loud = r.loud
     samples = []
@@ -153,31 +166,47 @@ def loud_task() -> list[float]:
 
 def main() -> None:
     from harness import _fmt
+
     print(f"R work on a Dask LocalCluster (2 workers x 1 thread); {TASKS} tasks, median of {ROUNDS} rounds")
     per_task = tiny_tasks()
     for name, seconds in per_task.items():
         print(f"  tiny task, {name:<22}{_fmt(seconds) if seconds else '-':>12} per task")
     firsts = first_task()
-    print(f"  first R task on a fresh worker      {_fmt(statistics.median(firsts)):>12}"
-          f"   (samples: {', '.join(_fmt(s) for s in firsts)})")
+    print(
+        f"  first R task on a fresh worker      {_fmt(statistics.median(firsts)):>12}"
+        f"   (samples: {', '.join(_fmt(s) for s in firsts)})"
+    )
     serial, parallel, speedup = cpu_bound()
     print(f"  8 CPU-bound R groups, serial here   {_fmt(serial):>12}")
     print(f"  8 CPU-bound R groups, 2 workers     {_fmt(parallel):>12}   ({speedup:.2f}x faster, median of rounds)")
     loud = loud_task()
-    print(f"  10,000 printed lines, relayed       {_fmt(statistics.median(loud)):>12}"
-          f"   (samples: {', '.join(_fmt(x) for x in loud)})")
+    print(
+        f"  10,000 printed lines, relayed       {_fmt(statistics.median(loud)):>12}"
+        f"   (samples: {', '.join(_fmt(x) for x in loud)})"
+    )
     ratio = per_task["rmagic_ext (R)"] / per_task["Python"]
     promises = per_task["rmagic_ext (R)"] / per_task["R, relay+seeds off"]
     targets = [
         ("tiny R task <= 2x a tiny Python task on the same cluster", ratio, ratio <= 2, f"{ratio:.2f}x"),
-        ("first R task on a fresh worker <= 1 s", statistics.median(firsts), statistics.median(firsts) <= 1,
-         _fmt(statistics.median(firsts))),
-        ("8 CPU-bound groups on 2 workers >= 1.7x faster than serial", speedup, speedup >= 1.7,
-         f"{speedup:.2f}x"),
-        ("tiny R task with relay and seeds <= 1.25x the same with both off", promises, promises <= 1.25,
-         f"{promises:.2f}x"),
-        ("a task printing 10,000 lines relayed <= 1 s", statistics.median(loud), statistics.median(loud) <= 1,
-         _fmt(statistics.median(loud))),
+        (
+            "first R task on a fresh worker <= 1 s",
+            statistics.median(firsts),
+            statistics.median(firsts) <= 1,
+            _fmt(statistics.median(firsts)),
+        ),
+        ("8 CPU-bound groups on 2 workers >= 1.7x faster than serial", speedup, speedup >= 1.7, f"{speedup:.2f}x"),
+        (
+            "tiny R task with relay and seeds <= 1.25x the same with both off",
+            promises,
+            promises <= 1.25,
+            f"{promises:.2f}x",
+        ),
+        (
+            "a task printing 10,000 lines relayed <= 1 s",
+            statistics.median(loud),
+            statistics.median(loud) <= 1,
+            _fmt(statistics.median(loud)),
+        ),
     ]
     print("\nTargets (issues 26 and 34)")
     for name, _, met, shown in targets:
@@ -186,5 +215,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     import os
+
     sys.path.insert(0, os.path.dirname(__file__))
     main()

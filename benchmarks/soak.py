@@ -27,20 +27,21 @@ def rss_mb() -> float:
 
 def mixed_frame(rows: int) -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    return pd.DataFrame({
-        "i": rng.integers(0, 1000, rows),
-        "f": rng.random(rows),
-        "s": pd.Series([f"s{v}" for v in rng.integers(0, 5000, rows)], dtype="str"),
-        "b": rng.random(rows) > 0.5,
-        "c": pd.Categorical(rng.choice(["lo", "mid", "hi"], rows)),
-        "t": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**6, rows), unit="s"),
-        "n": pd.array(np.where(rng.random(rows) > 0.1, rng.integers(0, 9, rows), None), dtype="Int64"),
-    })
+    return pd.DataFrame(
+        {
+            "i": rng.integers(0, 1000, rows),
+            "f": rng.random(rows),
+            "s": pd.Series([f"s{v}" for v in rng.integers(0, 5000, rows)], dtype="str"),
+            "b": rng.random(rows) > 0.5,
+            "c": pd.Categorical(rng.choice(["lo", "mid", "hi"], rows)),
+            "t": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**6, rows), unit="s"),
+            "n": pd.array(np.where(rng.random(rows) > 0.1, rng.integers(0, 9, rows), None), dtype="Int64"),
+        }
+    )
 
 
 def _files(folders) -> set[str]:
-    return {os.path.join(root, name) for folder in folders
-            for root, _, names in os.walk(folder) for name in names}
+    return {os.path.join(root, name) for folder in folders for root, _, names in os.walk(folder) for name in names}
 
 
 def settle(ip) -> float:
@@ -61,6 +62,7 @@ def soak(cycles: int, rows: int) -> dict:
     for _ in range(20):
         cycle()
     from rmagic_ext.session import get_session
+
     session = get_session()
     r_tempdir = str(session.run("tempdir()", keep_last=True).value[0])
     ours = [session.tmpdir, r_tempdir]  # this process's files only (others may share /tmp)
@@ -70,17 +72,25 @@ def soak(cycles: int, rows: int) -> dict:
         cycle()
     after = settle(ip)
     left = _files(ours) - temp_before
-    return {"cycles": cycles, "rows": rows, "before_mb": before, "after_mb": after,
-            "growth_mb": after - before, "temp_files_left": sorted(left)}
+    return {
+        "cycles": cycles,
+        "rows": rows,
+        "before_mb": before,
+        "after_mb": after,
+        "growth_mb": after - before,
+        "temp_files_left": sorted(left),
+    }
 
 
 def main(argv: list[str]) -> None:
     cycles = int(argv[0]) if argv else 1000
     rows = int(argv[1]) if len(argv) > 1 else 100_000
     r = soak(cycles, rows)
-    print(f"soak: {r['cycles']} push+pull cycles of a {r['rows']}-row mixed frame: "
-          f"RSS {r['before_mb']:.1f} MB -> {r['after_mb']:.1f} MB, growth {r['growth_mb']:+.1f} MB, "
-          f"temp files left {len(r['temp_files_left'])} {r['temp_files_left']}")
+    print(
+        f"soak: {r['cycles']} push+pull cycles of a {r['rows']}-row mixed frame: "
+        f"RSS {r['before_mb']:.1f} MB -> {r['after_mb']:.1f} MB, growth {r['growth_mb']:+.1f} MB, "
+        f"temp files left {len(r['temp_files_left'])} {r['temp_files_left']}"
+    )
 
 
 if __name__ == "__main__":

@@ -8,15 +8,39 @@ from . import display, graphics, packages  # noqa: F401  (their start-up work an
 from .bridge import r
 from . import convert
 from .convert import Converter, RObject, py2r, r2py
-from .errors import (ConversionError, ConversionWarning, GlobalsTooLarge, RemoteError, RError, RInterrupt,
-                     RPackageMissing, RParseError, RSetupError)
+from .errors import (
+    ConversionError,
+    ConversionWarning,
+    GlobalsTooLarge,
+    RemoteError,
+    RError,
+    RInterrupt,
+    RPackageMissing,
+    RParseError,
+    RSetupError,
+)
 from .graphics import RPlot
 from .remote import remote  # R values and functions pickle (the module's import makes them)
 
 __all__ = [
-    "Converter", "ConversionError", "ConversionWarning", "GlobalsTooLarge", "RError", "RInterrupt",
-    "RPackageMissing", "RParseError", "RSetupError", "RemoteError", "RObject", "RPlot",
-    "load_ipython_extension", "py2r", "r", "r2py", "remote", "unload_ipython_extension",
+    "Converter",
+    "ConversionError",
+    "ConversionWarning",
+    "GlobalsTooLarge",
+    "RError",
+    "RInterrupt",
+    "RPackageMissing",
+    "RParseError",
+    "RSetupError",
+    "RemoteError",
+    "RObject",
+    "RPlot",
+    "load_ipython_extension",
+    "py2r",
+    "r",
+    "r2py",
+    "remote",
+    "unload_ipython_extension",
 ]
 __version__ = "0.1.0"
 
@@ -25,6 +49,7 @@ def load_ipython_extension(ipython) -> None:
     from . import completion, environment, highlighting, inspection
     from .bridge import use_namespace
     from .magics import RMagics
+
     use_namespace(lambda: ipython.user_ns, lambda: ipython.user_ns_hidden)  # what py$ sees in R
     ipython.register_magics(RMagics)
     magics = ipython.magics_manager.registry["RMagics"]
@@ -47,6 +72,7 @@ def unload_ipython_extension(ipython) -> None:
     R's device hooks. R itself keeps running (an embedded R cannot be
     restarted), with its objects; ``%load_ext`` again picks them up."""
     from . import completion, environment, highlighting, inspection
+
     magics = ipython.magics_manager.magics
     for kind in ("line", "cell"):
         for name in ("R", "Rpush", "Rpull", "Rget", "Rdevice"):

@@ -122,20 +122,40 @@ from typing import Any, Callable, Iterator
 RPY2_SEXP_CLASS = "rpy2.rinterface_lib.sexp.Sexp"
 
 SEXP_TYPES = {
-    "NILSXP": (0, "NULL"), "SYMSXP": (1, "symbol"), "LISTSXP": (2, "pairlist"), "CLOSXP": (3, "closure"),
-    "ENVSXP": (4, "environment"), "PROMSXP": (5, "promise"), "LANGSXP": (6, "language"),
-    "SPECIALSXP": (7, "special"), "BUILTINSXP": (8, "builtin"), "CHARSXP": (9, "char"),
-    "LGLSXP": (10, "logical"), "INTSXP": (13, "integer"), "REALSXP": (14, "double"),
-    "CPLXSXP": (15, "complex"), "STRSXP": (16, "character"), "DOTSXP": (17, "..."), "ANYSXP": (18, "any"),
-    "VECSXP": (19, "list"), "EXPRSXP": (20, "expression"), "BCODESXP": (21, "bytecode"),
-    "EXTPTRSXP": (22, "externalptr"), "WEAKREFSXP": (23, "weakref"), "RAWSXP": (24, "raw"),
-    "S4SXP": (25, "S4"), "OBJSXP": (25, "object"),
+    "NILSXP": (0, "NULL"),
+    "SYMSXP": (1, "symbol"),
+    "LISTSXP": (2, "pairlist"),
+    "CLOSXP": (3, "closure"),
+    "ENVSXP": (4, "environment"),
+    "PROMSXP": (5, "promise"),
+    "LANGSXP": (6, "language"),
+    "SPECIALSXP": (7, "special"),
+    "BUILTINSXP": (8, "builtin"),
+    "CHARSXP": (9, "char"),
+    "LGLSXP": (10, "logical"),
+    "INTSXP": (13, "integer"),
+    "REALSXP": (14, "double"),
+    "CPLXSXP": (15, "complex"),
+    "STRSXP": (16, "character"),
+    "DOTSXP": (17, "..."),
+    "ANYSXP": (18, "any"),
+    "VECSXP": (19, "list"),
+    "EXPRSXP": (20, "expression"),
+    "BCODESXP": (21, "bytecode"),
+    "EXTPTRSXP": (22, "externalptr"),
+    "WEAKREFSXP": (23, "weakref"),
+    "RAWSXP": (24, "raw"),
+    "S4SXP": (25, "S4"),
+    "OBJSXP": (25, "object"),
 }
 NILSXP, LGLSXP, INTSXP, REALSXP, CPLXSXP, STRSXP, VECSXP, RAWSXP = (
-    SEXP_TYPES[n][0] for n in ("NILSXP", "LGLSXP", "INTSXP", "REALSXP", "CPLXSXP", "STRSXP", "VECSXP", "RAWSXP"))
+    SEXP_TYPES[n][0] for n in ("NILSXP", "LGLSXP", "INTSXP", "REALSXP", "CPLXSXP", "STRSXP", "VECSXP", "RAWSXP")
+)
 #: typeof() name of each vector type's code, and back.
-TYPE_NAMES = {code: name for code, name in (SEXP_TYPES[n] for n in
-              ("LGLSXP", "INTSXP", "REALSXP", "CPLXSXP", "STRSXP", "VECSXP", "RAWSXP"))}
+TYPE_NAMES = {
+    code: name
+    for code, name in (SEXP_TYPES[n] for n in ("LGLSXP", "INTSXP", "REALSXP", "CPLXSXP", "STRSXP", "VECSXP", "RAWSXP"))
+}
 SEXPTYPES = {name: code for code, name in TYPE_NAMES.items()}
 NA_INTEGER = -(2**31)  # NA_integer_ and NA_logical
 NA_REAL_PAYLOAD = 1954  # NA_real_ is the NaN whose low 32 bits are 1954
@@ -147,6 +167,7 @@ MAX_SYMBOL_BYTES = 10_000
 
 
 # -- rpy2 ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Rpy2:
@@ -170,13 +191,16 @@ def rpy2_modules() -> Rpy2:
     errors) when R and rpy2 do not fit: the session turns that into advice."""
     import rpy2.rinterface as ri
     from rpy2.rinterface_lib import _rinterface_capi, callbacks, conversion, embedded, openrlib
-    return Rpy2(ri, callbacks, conversion, _rinterface_capi, openrlib, embedded, _rpy2_version(),
-                embedded.RRuntimeError)
+
+    return Rpy2(
+        ri, callbacks, conversion, _rinterface_capi, openrlib, embedded, _rpy2_version(), embedded.RRuntimeError
+    )
 
 
 def _rpy2_version() -> str:
     """rpy2's release (3.6 splits it into rpy2-rinterface and rpy2-robjects)."""
     from importlib import metadata
+
     for distribution in ("rpy2", "rpy2-rinterface"):
         try:
             return metadata.version(distribution)
@@ -284,8 +308,7 @@ def _restore_library_path(before: str | None) -> None:
         os.environ["LD_LIBRARY_PATH"] = before
 
 
-def route_console(stdout: Callable[[str], None], stderr: Callable[[str], None],
-                  decode: Callable[[bytes], str]) -> None:
+def route_console(stdout: Callable[[str], None], stderr: Callable[[str], None], decode: Callable[[bytes], str]) -> None:
     """Send R's console output to ``stdout``/``stderr`` and decode its bytes
     with ``decode`` (rpy2's own decoding is strict and drops text that is not
     UTF-8, such as a multibyte character split between two writes)."""
@@ -322,6 +345,7 @@ def on_process_events(hook: Callable[[], None]) -> None:
 
 # -- addresses and rpy2 wrappers -------------------------------------------------
 
+
 def cdata(sexp):
     """The bare SEXP (a cffi pointer) of an rpy2 object; a bare SEXP as is."""
     return sexp.__sexp__._cdata if hasattr(sexp, "__sexp__") else sexp
@@ -348,6 +372,7 @@ def preserved_by_rpy2(pointer) -> bool:
 
 
 # -- allocation and protection ---------------------------------------------------
+
 
 def allocate(sexptype: int, n: int):
     """A new R vector, protected: the caller calls :func:`unprotect`.
@@ -454,8 +479,11 @@ def can_call_with(args: list) -> bool:
     """Whether :func:`try_call` can take these arguments: at most five,
     each a value that R evaluates to itself."""
     typeof = _optional("TYPEOF")
-    return (typeof is not None and len(args) in _CALL_MAKERS
-            and not any(typeof(address(cdata(a))) in _EVALUATED_TYPES for a in args))
+    return (
+        typeof is not None
+        and len(args) in _CALL_MAKERS
+        and not any(typeof(address(cdata(a))) in _EVALUATED_TYPES for a in args)
+    )
 
 
 def try_call(function, args: list):
@@ -491,10 +519,16 @@ def has_true_attribute(pointer, name: str) -> bool:
     """Whether the R object's attribute ``name`` is TRUE (read in C)."""
     lib, typeof = rlib(), _optional("TYPEOF")
     value = lib.Rf_getAttrib(pointer, _symbol_for(name))
-    return typeof is not None and typeof(address(value)) == LGLSXP and lib.Rf_xlength(value) == 1 and first_logical(value) is True
+    return (
+        typeof is not None
+        and typeof(address(value)) == LGLSXP
+        and lib.Rf_xlength(value) == 1
+        and first_logical(value) is True
+    )
 
 
 # -- reading small results without rpy2 wrappers ---------------------------------
+
 
 @functools.cache
 def _names_symbol():
@@ -508,8 +542,10 @@ def names_of(pointer) -> list[str]:
     names = lib.Rf_getAttrib(pointer, _names_symbol())
     if names == lib.R_NilValue:
         return []
-    return [ffi_.string(lib.R_CHAR(lib.STRING_ELT(names, i))).decode("utf-8", "replace")
-            for i in range(lib.Rf_xlength(names))]
+    return [
+        ffi_.string(lib.R_CHAR(lib.STRING_ELT(names, i))).decode("utf-8", "replace")
+        for i in range(lib.Rf_xlength(names))
+    ]
 
 
 def element(pointer, index: int):
@@ -559,13 +595,15 @@ def scalar_vector(value: bool | int | float):
 
 # -- symbols and bindings --------------------------------------------------------
 
+
 def symbol(name: str):
     """R's symbol for ``name``. Names R would refuse (empty, NUL, longer than
     R's limit) raise ValueError here: from Rf_install, R's error would jump
     out of C and end the process."""
     if not acceptable_name(name):
-        raise ValueError(f"not a name R accepts: {_shown(name)} (R names are 1 to "
-                         f"{MAX_SYMBOL_BYTES} bytes of text, without NUL)")
+        raise ValueError(
+            f"not a name R accepts: {_shown(name)} (R names are 1 to {MAX_SYMBOL_BYTES} bytes of text, without NUL)"
+        )
     return rlib().Rf_install(ffi().new("char[]", name.encode("utf-8")))
 
 
@@ -588,11 +626,13 @@ def define(sym, value, env) -> None:
 
 
 def binding_kind(env, sym) -> str:
-    """"ordinary" for an existing binding that is neither active nor locked;
+    """ "ordinary" for an existing binding that is neither active nor locked;
     "new" when there is none and one may be added; "special" otherwise, and
     wherever R does not say (such bindings go through R's own ``assign``)."""
-    exists, active, locked, env_locked = (_optional(name) for name in (
-        "R_existsVarInFrame", "R_BindingIsActive", "R_BindingIsLocked", "R_EnvironmentIsLocked"))
+    exists, active, locked, env_locked = (
+        _optional(name)
+        for name in ("R_existsVarInFrame", "R_BindingIsActive", "R_BindingIsLocked", "R_EnvironmentIsLocked")
+    )
     if None in (exists, active, locked, env_locked):
         return "special"
     env_at, sym_at = address(cdata(env)), address(sym)
@@ -612,6 +652,7 @@ def bound_value(env, sym):
 
 # -- overwriting in place ----------------------------------------------------------
 
+
 def overwritable(pointer, sexptype: int, length: int) -> bool:
     """Whether R itself would modify this vector in place (``x[] <- v``): a
     plain, non-ALTREP vector of ``sexptype`` and ``length`` with no
@@ -622,8 +663,14 @@ def overwritable(pointer, sexptype: int, length: int) -> bool:
     if None in (typeof, altrep, refs_one, no_attributes):
         return False
     at = address(pointer)
-    return (typeof(at) == sexptype and not altrep(at) and rlib().Rf_xlength(pointer) == length
-            and no_attributes(at) and refs_one(at) and not preserved_by_rpy2(pointer))
+    return (
+        typeof(at) == sexptype
+        and not altrep(at)
+        and rlib().Rf_xlength(pointer) == length
+        and no_attributes(at)
+        and refs_one(at)
+        and not preserved_by_rpy2(pointer)
+    )
 
 
 @functools.cache
@@ -652,6 +699,7 @@ def _has_no_attributes() -> Callable[[int], bool] | None:
 
 
 # -- interrupts and the C stack ------------------------------------------------------
+
 
 def request_interrupt(pending: bool) -> bool:
     """Set R's pending-interrupt flag. Only while R runs R code (from an
@@ -716,23 +764,30 @@ def thread_stack() -> tuple[int, int] | None:
 
 # -- optional symbols, looked up at run time -----------------------------------------
 
+
 @functools.cache
 def _libr_ctypes() -> ctypes.CDLL:
     """The libR that rpy2 loaded, opened again through ctypes (the same
     library in memory), for the symbols rpy2 does not declare or that R may
     stop exporting."""
     import rpy2.situation
+
     return ctypes.CDLL(rpy2.situation.get_rlib_path(rpy2_modules().openrlib.R_HOME, platform.system()))
 
 
 _P = ctypes.c_void_p
 _SIGNATURES = {  # argument types, result type
-    "TYPEOF": ([_P], ctypes.c_int), "ALTREP": ([_P], ctypes.c_int),
-    "MAYBE_SHARED": ([_P], ctypes.c_int), "NO_REFERENCES": ([_P], ctypes.c_int),
-    "REFCNT": ([_P], ctypes.c_int), "TRACKREFS": ([_P], ctypes.c_int),
-    "ANY_ATTRIB": ([_P], ctypes.c_int), "ATTRIB": ([_P], _P),
+    "TYPEOF": ([_P], ctypes.c_int),
+    "ALTREP": ([_P], ctypes.c_int),
+    "MAYBE_SHARED": ([_P], ctypes.c_int),
+    "NO_REFERENCES": ([_P], ctypes.c_int),
+    "REFCNT": ([_P], ctypes.c_int),
+    "TRACKREFS": ([_P], ctypes.c_int),
+    "ANY_ATTRIB": ([_P], ctypes.c_int),
+    "ATTRIB": ([_P], _P),
     "R_existsVarInFrame": ([_P, _P], ctypes.c_int),
-    "R_BindingIsActive": ([_P, _P], ctypes.c_int), "R_BindingIsLocked": ([_P, _P], ctypes.c_int),
+    "R_BindingIsActive": ([_P, _P], ctypes.c_int),
+    "R_BindingIsLocked": ([_P, _P], ctypes.c_int),
     "R_EnvironmentIsLocked": ([_P], ctypes.c_int),
     "Rf_findVarInFrame3": ([_P, _P, ctypes.c_int], _P),
     "STRING_PTR_RO": ([_P], _P),
@@ -759,9 +814,32 @@ def _variable(name: str, ctype):
 
 
 #: API entry points the session cannot work without (rpy2 declares most).
-REQUIRED = ("Rf_allocVector", "Rf_protect", "Rf_unprotect", "VECTOR_ELT", "SET_VECTOR_ELT", "R_NilValue",
-            "REAL", "INTEGER", "LOGICAL", "RAW", "R_NaString", "Rf_mkCharLenCE", "Rf_ScalarString", "Rf_install",
-            "Rf_defineVar", "Rf_xlength", "TYPEOF", "R_tryEval", "Rf_lang2", "Rf_lang3", "Rf_lang4", "Rf_lang5", "Rf_lang6", "Rf_getAttrib")
+REQUIRED = (
+    "Rf_allocVector",
+    "Rf_protect",
+    "Rf_unprotect",
+    "VECTOR_ELT",
+    "SET_VECTOR_ELT",
+    "R_NilValue",
+    "REAL",
+    "INTEGER",
+    "LOGICAL",
+    "RAW",
+    "R_NaString",
+    "Rf_mkCharLenCE",
+    "Rf_ScalarString",
+    "Rf_install",
+    "Rf_defineVar",
+    "Rf_xlength",
+    "TYPEOF",
+    "R_tryEval",
+    "Rf_lang2",
+    "Rf_lang3",
+    "Rf_lang4",
+    "Rf_lang5",
+    "Rf_lang6",
+    "Rf_getAttrib",
+)
 #: Optional symbol -> what is slower or missing without it.
 OPTIONAL_FEATURES = {
     "R_interrupts_pending": "Ctrl-C stopping running R code",
@@ -783,7 +861,7 @@ ALTERNATIVES = {
 
 
 def cffi_mode() -> str:
-    """"API" (rpy2's compiled module) or "ABI" (libR opened at run time)."""
+    """ "API" (rpy2's compiled module) or "ABI" (libR opened at run time)."""
     module = getattr(rpy2_modules().openrlib, "_rinterface_cffi", None)
     return "API" if getattr(module, "__name__", "").endswith("_api") else "ABI"
 
@@ -801,6 +879,11 @@ def features() -> dict[str, Any]:
     for feature, groups in ALTERNATIVES.items():
         group = next((g for g in groups if all(exported(n) for n in g)), None)
         chosen[feature] = "+".join(group) if group else None
-    return {"rpy2": rpy2_modules().version, "cffi_mode": cffi_mode(),
-            "required": len(REQUIRED), "required_missing": [n for n in REQUIRED if not exported(n)],
-            "missing": missing, "alternatives": chosen}
+    return {
+        "rpy2": rpy2_modules().version,
+        "cffi_mode": cffi_mode(),
+        "required": len(REQUIRED),
+        "required_missing": [n for n in REQUIRED if not exported(n)],
+        "missing": missing,
+        "alternatives": chosen,
+    }

@@ -33,8 +33,14 @@ from .session import RCode, get_session, on_start
 
 _R = RCode("bridge.R")
 
-_FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
-                   types.BuiltinMethodType, functools.partial, type(len.__call__))
+_FUNCTION_TYPES = (
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.BuiltinMethodType,
+    functools.partial,
+    type(len.__call__),
+)
 _HIDDEN_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
 
 
@@ -76,6 +82,8 @@ class References:
 
 
 references = References()
+
+
 def _main_namespace() -> dict:
     return sys.modules["__main__"].__dict__
 
@@ -125,6 +133,7 @@ def use_namespace(getter: Callable[[], dict], hidden: Callable[[], Any] | None =
 
 # -- Python objects in R ---------------------------------------------------------
 
+
 def reference_to_r(obj):
     """An R handle on a Python object: an R function for functions, an
     object with ``$``, ``[[`` and a readable print for anything else."""
@@ -158,6 +167,7 @@ def _pyfunction_to_py(sexp):
 
 # -- the entry point from R --------------------------------------------------------
 
+
 def _entry(op, *args):
     """What R calls: always returns a status list, never raises."""
     try:
@@ -171,8 +181,13 @@ def _entry(op, *args):
     except BaseException as exc:  # everything, so nothing unwinds through R
         if get_session().interrupt_pending():  # an R call failed because of the SIGINT: say so
             return _status(ok=False, kind="interrupt", type="KeyboardInterrupt", message="interrupted")
-        return _status(ok=False, kind="error", type=type(exc).__name__, message=str(exc),
-                       traceback="".join(traceback.format_exception(exc)))
+        return _status(
+            ok=False,
+            kind="error",
+            type=type(exc).__name__,
+            message=str(exc),
+            traceback="".join(traceback.format_exception(exc)),
+        )
 
 
 def _status(**fields):
@@ -219,8 +234,7 @@ def _set_global(name, value):
 
 def _list_globals():
     hidden = _hidden()
-    names = [n for n in _namespace()
-             if not n.startswith("_") and n not in hidden and n not in _HIDDEN_NAMES]
+    names = [n for n in _namespace() if not n.startswith("_") and n not in hidden and n not in _HIDDEN_NAMES]
     return strings(sorted(names))
 
 
@@ -277,6 +291,7 @@ def _uninstall() -> None:
 
 
 # -- R in Python ------------------------------------------------------------------
+
 
 class RNamespace:
     """R's global environment seen from Python, converted both ways:
@@ -345,8 +360,11 @@ def _missing_global(name: str) -> str:
     reads ``r.f``), how to take the notebook's function along instead."""
     message = f"R has no global named {name!r}"
     if _arrived["r"]:
-        message += (" in this process (r was pickled into it, and R's globals do not travel with r: "
-                    f"take the object first, f = r.{name}, and use f in the task; it travels with what it needs)")
+        message += (
+            " in this process (r was pickled into it, and R's globals do not travel with r: "
+            f"take the object first, f = r.{name}, and use f in the task; it travels with what it needs)"
+        )
     return message
+
 
 __all__ = ["r", "references", "use_namespace"]

@@ -99,6 +99,7 @@ class Request:
 
 # -- the key ----------------------------------------------------------------------------
 
+
 def _hash(data: bytes | str) -> str:
     return hashlib.blake2b(data.encode() if isinstance(data, str) else data, digest_size=16).hexdigest()
 
@@ -160,8 +161,14 @@ def differences(stored: dict, now: dict, uses_rng: bool) -> list[str]:
             continue
         if isinstance(old, dict) or isinstance(new, dict):
             old, new = old or {}, new or {}
-            kind = {"inputs": "-i value", "globals": "R global", "py": "py$ value", "packages": "package",
-                    "files": "file", "extra": "--cache-extra value"}[part]
+            kind = {
+                "inputs": "-i value",
+                "globals": "R global",
+                "py": "py$ value",
+                "packages": "package",
+                "files": "file",
+                "extra": "--cache-extra value",
+            }[part]
             for name in sorted(set(old) | set(new)):
                 if old.get(name) != new.get(name):
                     what = "is new" if name not in old else "is gone" if name not in new else "changed"
@@ -174,6 +181,7 @@ def differences(stored: dict, now: dict, uses_rng: bool) -> list[str]:
 
 
 # -- storage ---------------------------------------------------------------------------------
+
 
 class Store:
     """One folder of entries: per cell name, one entry (a folder) per key
@@ -215,8 +223,7 @@ class Store:
             if _hash((folder / "outputs.pickle").read_bytes()) != entry["outputs_hash"]:
                 raise ValueError("its outputs do not match their hash")
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            warnings.warn(f"a cache entry of {name} is damaged ({exc}): it is not used", CacheWarning,
-                          stacklevel=3)
+            warnings.warn(f"a cache entry of {name} is damaged ({exc}): it is not used", CacheWarning, stacklevel=3)
             return None
         entry["folder"], entry["used"] = str(folder), (folder / _MANIFEST).stat().st_mtime
         return entry
@@ -260,7 +267,7 @@ class Store:
     def enforce_limits(self, name: str) -> None:
         """At most PER_NAME entries for ``name``; then the least recently
         used entries go until all fit in the total limit."""
-        for extra in self.candidates(name)[self.PER_NAME:]:
+        for extra in self.candidates(name)[self.PER_NAME :]:
             self.remove_entry(extra)
         entries = sorted(self.entries(), key=lambda e: e["used"])
         total = sum(e.get("size", 0) for e in entries)
@@ -275,6 +282,7 @@ def _folder_size(folder: Path) -> int:
 
 
 # -- outputs ----------------------------------------------------------------------------
+
 
 class _Tee:
     """A stream that records what is written and passes it on."""
@@ -324,6 +332,7 @@ def recording(shell) -> Iterator[list]:
 
 def replay_outputs(outputs: list) -> None:
     from IPython.display import display
+
     for item in outputs:
         if item[0] == "text":
             stream = sys.stdout if item[1] == "stdout" else sys.stderr
@@ -336,6 +345,7 @@ def replay_outputs(outputs: list) -> None:
 
 
 # -- a cached cell --------------------------------------------------------------------------
+
 
 def cached_cell(shell, settings: Settings, request: Request, namespace: dict, run: Callable[[], Any]):
     """Serve the cell from the cache, or run it (``run``) and store it.
@@ -350,8 +360,9 @@ def cached_cell(shell, settings: Settings, request: Request, namespace: dict, ru
     if mode != "refresh" and not request.rerun and hit is not None:
         _replay(shell, store, hit, namespace)
         return None
-    why = (["it was never cached"] if not stored else differences(stored[0]["parts"], now, stored[0]["uses_rng"])) \
-        or ["a rerun was asked for"]
+    why = (["it was never cached"] if not stored else differences(stored[0]["parts"], now, stored[0]["uses_rng"])) or [
+        "a rerun was asked for"
+    ]
     if mode == "strict":
         raise CacheMiss(f"cell {request.name} is not served from the cache (strict mode): {'; '.join(why)}")
     _say_miss(request.name, why, mode)
@@ -370,16 +381,29 @@ def cached_cell(shell, settings: Settings, request: Request, namespace: dict, ru
 
 def _say_miss(name: str, why: list[str], mode: str) -> None:
     from IPython.display import display
+
     stored = "" if mode != "read-only" else " (read-only: not stored)"
-    display({"text/plain": f"[rmagic_ext] {name} runs{stored}: {'; '.join(why)}"}, raw=True,
-            metadata={"rmagic_ext": {"cache": {"hit": False, "name": name, "why": why}}})
+    display(
+        {"text/plain": f"[rmagic_ext] {name} runs{stored}: {'; '.join(why)}"},
+        raw=True,
+        metadata={"rmagic_ext": {"cache": {"hit": False, "name": name, "why": why}}},
+    )
 
 
-def _store(store: Store, request: Request, parts: dict, before, outputs: list, seconds: float,
-           namespace: dict, python_before: dict) -> None:
+def _store(
+    store: Store,
+    request: Request,
+    parts: dict,
+    before,
+    outputs: list,
+    seconds: float,
+    namespace: dict,
+    python_before: dict,
+) -> None:
     py_names = set(parts["py"]) | set(parts["py_written"])
-    python_set = {name: value for name, value in namespace.items()
-                  if name in py_names and python_before.get(name) != id(value)}
+    python_set = {
+        name: value for name, value in namespace.items() if name in py_names and python_before.get(name) != id(value)
+    }
     try:
         key = _hash(json.dumps(parts, sort_keys=True))
         with store.writing(request.name, key) as folder:
@@ -387,8 +411,11 @@ def _store(store: Store, request: Request, parts: dict, before, outputs: list, s
                 res = as_dict(_R("cache_store", before, str(folder)))
                 refused = None if is_null(res["refused"]) else str(res["refused"][0])
                 if refused is not None:
-                    print(f"rmagic_ext: cell {request.name} is not cached: R object '{refused}' holds an external "
-                          "pointer (a connection, a handle, a C object), which cannot be stored", file=sys.stderr)
+                    print(
+                        f"rmagic_ext: cell {request.name} is not cached: R object '{refused}' holds an external "
+                        "pointer (a connection, a handle, a C object), which cannot be stored",
+                        file=sys.stderr,
+                    )
                     raise _NotStored()
                 stored = {field: _texts(res[field]) for field in ("names", "files", "removed", "attached")}
                 drew = bool(res["drew"][0])
@@ -396,22 +423,39 @@ def _store(store: Store, request: Request, parts: dict, before, outputs: list, s
             (folder / "outputs.pickle").write_bytes(data)
             (folder / "python.pickle").write_bytes(pickle.dumps(python_set, protocol=5))
             uses_rng = drew and parts.get("seeds_first") not in (True, "TRUE")
-            entry = {"format": FORMAT, "name": request.name, "parts": parts, "uses_rng": uses_rng,
-                     "request": {"code": request.code, "options": request.options, "inputs": request.inputs,
-                                 "files": request.files, "extras": sorted(request.extras)},
-                     "made": dt.datetime.now().isoformat(timespec="seconds"), "seconds": round(seconds, 3),
-                     "objects": stored, "outputs_hash": _hash(data)}
+            entry = {
+                "format": FORMAT,
+                "name": request.name,
+                "parts": parts,
+                "uses_rng": uses_rng,
+                "request": {
+                    "code": request.code,
+                    "options": request.options,
+                    "inputs": request.inputs,
+                    "files": request.files,
+                    "extras": sorted(request.extras),
+                },
+                "made": dt.datetime.now().isoformat(timespec="seconds"),
+                "seconds": round(seconds, 3),
+                "objects": stored,
+                "outputs_hash": _hash(data),
+            }
             entry["size"] = _folder_size(folder)
             if entry["size"] > store.settings.max_entry:
-                print(f"rmagic_ext: cell {request.name} is not cached: its entry would take {entry['size']:,} bytes, "
-                      f"above RMagics.cache_max_entry ({store.settings.max_entry:,})", file=sys.stderr)
+                print(
+                    f"rmagic_ext: cell {request.name} is not cached: its entry would take {entry['size']:,} bytes, "
+                    f"above RMagics.cache_max_entry ({store.settings.max_entry:,})",
+                    file=sys.stderr,
+                )
                 raise _NotStored()
             (folder / _MANIFEST).write_text(json.dumps(entry))
     except _NotStored:
         return
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        print(f"rmagic_ext: cell {request.name} is not cached: a Python value it set cannot be stored ({exc})",
-              file=sys.stderr)
+        print(
+            f"rmagic_ext: cell {request.name} is not cached: a Python value it set cannot be stored ({exc})",
+            file=sys.stderr,
+        )
         return
     store.enforce_limits(request.name)
 
@@ -443,24 +487,38 @@ def _picklable(item):
 
 def _replay(shell, store: Store, entry: dict, namespace: dict) -> None:
     from IPython.display import display
+
     folder = Path(entry["folder"])
     outputs = pickle.loads((folder / "outputs.pickle").read_bytes())
     python_set = pickle.loads((folder / "python.pickle").read_bytes())
     objects = entry["objects"]
     with get_session().entered():
-        _R("cache_replay", str(folder), strings(objects["names"]), strings(objects["files"]),
-           strings(objects["removed"]), strings(objects["attached"]))
+        _R(
+            "cache_replay",
+            str(folder),
+            strings(objects["names"]),
+            strings(objects["files"]),
+            strings(objects["removed"]),
+            strings(objects["attached"]),
+        )
     made = entry["made"].replace("T", " ")
     line = f"[rmagic_ext] {entry['name']} served from cache (made {made}, ran {entry['seconds']:.2f} s)"
-    display({"text/plain": line}, raw=True,
-            metadata={"rmagic_ext": {"cache": {"hit": True, "name": entry["name"], "made": entry["made"],
-                                               "seconds": entry["seconds"]}}})
+    display(
+        {"text/plain": line},
+        raw=True,
+        metadata={
+            "rmagic_ext": {
+                "cache": {"hit": True, "name": entry["name"], "made": entry["made"], "seconds": entry["seconds"]}
+            }
+        },
+    )
     replay_outputs(outputs)
     namespace.update(python_set)
     store.touch(entry)
 
 
 # -- %Rcache ------------------------------------------------------------------------------
+
 
 def listing(settings: Settings) -> str:
     entries = Store(settings).entries()
@@ -481,8 +539,14 @@ def why(settings: Settings, name: str, namespace: dict) -> str:
         return f"{name} is not in the cache"
     entry = stored[0]
     asked = entry["request"]
-    request = Request(name=name, code=asked["code"], options=asked["options"], inputs=asked["inputs"],
-                      files=asked["files"], extras={n: namespace.get(n) for n in asked["extras"]})
+    request = Request(
+        name=name,
+        code=asked["code"],
+        options=asked["options"],
+        inputs=asked["inputs"],
+        files=asked["files"],
+        extras={n: namespace.get(n) for n in asked["extras"]},
+    )
     request.inputs = [n for n in request.inputs if get_session().lookup(n) is not None]
     now = key_parts(request, namespace)
     if any(not differences(e["parts"], now, e["uses_rng"]) for e in stored):
@@ -490,8 +554,9 @@ def why(settings: Settings, name: str, namespace: dict) -> str:
     return f"{name}: " + "; ".join(differences(entry["parts"], now, entry["uses_rng"]))
 
 
-def clear(settings: Settings, name: str | None = None, everything: bool = False,
-          older_than: float | None = None) -> list[str]:
+def clear(
+    settings: Settings, name: str | None = None, everything: bool = False, older_than: float | None = None
+) -> list[str]:
     store = Store(settings)
     removed = []
     for entry in store.entries():

@@ -37,6 +37,7 @@ PROBE_TIMEOUT = 60.0
 
 # -- install-kernel ---------------------------------------------------------
 
+
 def in_virtualenv() -> bool:
     """Whether this Python runs inside a virtual environment (venv or virtualenv)."""
     return sys.prefix != getattr(sys, "base_prefix", sys.prefix)
@@ -57,6 +58,7 @@ def write_kernelspec(directory: Path, display_name: str = DISPLAY_NAME) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     try:
         from ipykernel.kernelspec import RESOURCES
+
         for logo in Path(RESOURCES).glob("logo-*"):
             shutil.copyfile(logo, directory / logo.name)
     except ImportError:  # logos are a nicety; the kernel itself needs ipykernel anyway
@@ -71,8 +73,9 @@ def write_kernelspec(directory: Path, display_name: str = DISPLAY_NAME) -> Path:
     return directory
 
 
-def install_kernel(name: str = KERNEL_NAME, display_name: str = DISPLAY_NAME,
-                   location: str | None = None, prefix: str | None = None) -> str:
+def install_kernel(
+    name: str = KERNEL_NAME, display_name: str = DISPLAY_NAME, location: str | None = None, prefix: str | None = None
+) -> str:
     """Install the kernelspec and return the directory it landed in.
 
     ``location`` is "user", "sys-prefix" or "prefix" (then ``prefix`` is the
@@ -92,6 +95,7 @@ def install_kernel(name: str = KERNEL_NAME, display_name: str = DISPLAY_NAME,
 
 
 # -- doctor: checks ---------------------------------------------------------
+
 
 @dataclass
 class Check:
@@ -155,8 +159,12 @@ def find_r() -> RInstall:
         return RInstall(None, None, None)
     version = rsetup.r_version()
     try:
-        home = subprocess.run([path, "RHOME"], capture_output=True, text=True,
-                              timeout=PROBE_TIMEOUT, check=False).stdout.strip() or None
+        home = (
+            subprocess.run(
+                [path, "RHOME"], capture_output=True, text=True, timeout=PROBE_TIMEOUT, check=False
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.TimeoutExpired):
         home = None
     return RInstall(path, version, home)
@@ -168,8 +176,11 @@ def check_r(r: RInstall) -> Check:
         fix = apt_command("r-base-core", "r-base-dev") or "install R >= 4.2 from https://cloud.r-project.org"
         return Check(False, "R not found on PATH", fix)
     if r.version is None or r.home is None:
-        return Check(False, f"R at {r.path} did not report its version and R_HOME (`R --version`, `R RHOME`)",
-                     apt_command("--reinstall", "r-base-core") or "reinstall R")
+        return Check(
+            False,
+            f"R at {r.path} did not report its version and R_HOME (`R --version`, `R RHOME`)",
+            apt_command("--reinstall", "r-base-core") or "reinstall R",
+        )
     return Check(True, f"R {r.shown} at {r.path} (R_HOME {r.home})")
 
 
@@ -189,15 +200,22 @@ def check_rpy2(r: RInstall) -> Check:
 
 #: The child loads and starts R with the session's own code, then reports
 #: which libR entry points this R exports (rmagic_ext._rapi decides).
-RPY2_PROBE = ("import json; from rmagic_ext import _rapi, session; session.start_embedded_r(); "
-              "print('rmagic_ext-features', json.dumps(_rapi.features()))")
+RPY2_PROBE = (
+    "import json; from rmagic_ext import _rapi, session; session.start_embedded_r(); "
+    "print('rmagic_ext-features', json.dumps(_rapi.features()))"
+)
 FEATURES_TAG = "rmagic_ext-features "
 
 
 def start_rpy2_probe() -> subprocess.Popen:
     """Start a child Python that loads R through rpy2 (a crash there cannot hurt us)."""
-    return subprocess.Popen([sys.executable, "-c", RPY2_PROBE], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", RPY2_PROBE],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
 
 
 def finish(proc: subprocess.Popen, timeout: float = PROBE_TIMEOUT) -> tuple[int | None, str, str]:
@@ -217,11 +235,15 @@ def check_rpy2_loads(proc: subprocess.Popen | None, r: RInstall) -> list[Check]:
     if proc is None:
         return [Check(None, "rpy2 loading R: not tried (fix R and rpy2 first)")]
     code, out, err = finish(proc)
-    features = next((json.loads(line[len(FEATURES_TAG):]) for line in out.splitlines()
-                     if line.startswith(FEATURES_TAG)), None)
+    features = next(
+        (json.loads(line[len(FEATURES_TAG) :]) for line in out.splitlines() if line.startswith(FEATURES_TAG)), None
+    )
     if code == 0 and features is not None:
-        loaded = Check(True, f"rpy2 loads R in a fresh Python, as the session does "
-                             f"(rpy2 {features['rpy2']}, cffi {features['cffi_mode']} mode, R_HOME {r.home})")
+        loaded = Check(
+            True,
+            f"rpy2 loads R in a fresh Python, as the session does "
+            f"(rpy2 {features['rpy2']}, cffi {features['cffi_mode']} mode, R_HOME {r.home})",
+        )
         return [loaded, *check_libr(features, r)]
     fix = f"{python_command()} -m pip install --force-reinstall --no-cache-dir '{rsetup.rpy2_requirement(r.version)}'"
     if code is None:
@@ -237,11 +259,21 @@ def check_libr(features: dict, r: RInstall) -> list[Check]:
     feature that is slower because R does not export an optional symbol."""
     missing = features["required_missing"]
     if missing:
-        return [Check(False, f"R {r.shown}'s libR does not export {', '.join(missing)}, which rmagic_ext needs",
-                      "report this R version to rmagic_ext; meanwhile use an R from 4.2 to 4.6")]
+        return [
+            Check(
+                False,
+                f"R {r.shown}'s libR does not export {', '.join(missing)}, which rmagic_ext needs",
+                "report this R version to rmagic_ext; meanwhile use an R from 4.2 to 4.6",
+            )
+        ]
     chosen = [f"{what} via {group}" for what, group in features["alternatives"].items() if group]
-    checks = [Check(True, f"libR exports all {features['required']} entry points the session needs"
-                          + (f"; {'; '.join(chosen)}" if chosen else ""))]
+    checks = [
+        Check(
+            True,
+            f"libR exports all {features['required']} entry points the session needs"
+            + (f"; {'; '.join(chosen)}" if chosen else ""),
+        )
+    ]
     for what, group in features["alternatives"].items():
         if group is None:
             checks.append(Check(True, f"without {what}: R {r.shown} exports none of its symbols", note=True))
@@ -249,8 +281,9 @@ def check_libr(features: dict, r: RInstall) -> list[Check]:
     for symbol, feature in features["missing"].items():
         by_feature.setdefault(feature, []).append(symbol)
     for feature, symbols in by_feature.items():
-        checks.append(Check(True, f"slower or off: {feature} (R {r.shown} does not export {', '.join(symbols)})",
-                            note=True))
+        checks.append(
+            Check(True, f"slower or off: {feature} (R {r.shown} does not export {', '.join(symbols)})", note=True)
+        )
     return checks
 
 
@@ -282,8 +315,14 @@ def start_r_probe(r: RInstall, packages: Iterable[str] = (), library: Path | Non
     env = dict(os.environ)
     if library is not None and library.is_dir():
         env["R_LIBS"] = os.pathsep.join(filter(None, [str(library), env.get("R_LIBS", "")]))
-    return subprocess.Popen([rscript, "-e", r_probe_code(packages)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
+    return subprocess.Popen(
+        [rscript, "-e", r_probe_code(packages)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
 
 
 def parse_r_probe(text: str) -> dict[tuple[str, str], list[str]]:
@@ -301,8 +340,10 @@ def check_devices(probe: dict) -> Check:
     missing = [cap for cap in DEVICE_CAPABILITIES if probe.get(("capability", cap), ["FALSE"])[0] != "TRUE"]
     if not missing:
         return Check(True, "graphics devices: png, jpeg, svg (cairo)")
-    fix = apt_command("r-base-core", "libcairo2", "libpangocairo-1.0-0") \
+    fix = (
+        apt_command("r-base-core", "libcairo2", "libpangocairo-1.0-0")
         or "install an R built with cairo support (capabilities('cairo') must be TRUE)"
+    )
     return Check(False, f"graphics devices missing in R: {', '.join(missing)} (plots need cairo)", fix)
 
 
@@ -316,8 +357,9 @@ def check_package(probe: dict, package: str) -> Check:
     return Check(False, f"R package {package} is not installed", fix)
 
 
-def check_r_side(proc: subprocess.Popen | None, used: dict[str, list[str]] | None = None,
-                 folder: Path | None = None) -> list[Check]:
+def check_r_side(
+    proc: subprocess.Popen | None, used: dict[str, list[str]] | None = None, folder: Path | None = None
+) -> list[Check]:
     """Devices and packages, from one Rscript run: those rmagic_ext's own
     notebooks use, and those the notebooks of ``folder`` load (``used``)."""
     if proc is None:
@@ -326,8 +368,13 @@ def check_r_side(proc: subprocess.Popen | None, used: dict[str, list[str]] | Non
     probe = parse_r_probe(out)
     if code != 0 or not probe:
         why = "timed out" if code is None else (err.strip().splitlines() or ["no output"])[-1]
-        return [Check(False, f"Rscript could not check devices and packages: {why}",
-                      apt_command("--reinstall", "r-base-core") or "reinstall R")]
+        return [
+            Check(
+                False,
+                f"Rscript could not check devices and packages: {why}",
+                apt_command("--reinstall", "r-base-core") or "reinstall R",
+            )
+        ]
     checks = [check_devices(probe)] + [check_package(probe, p) for p in NOTEBOOK_PACKAGES]
     return checks + check_notebook_packages(probe, used or {}, folder or Path.cwd())
 
@@ -336,11 +383,13 @@ def check_project_library(folder: Path) -> Check:
     """The project's R library (RMagics.r_library), where install.packages() installs."""
     library = packages.library_path(folder=folder)
     if library is None:
-        return Check(True, "no project R library (RMagics.r_library is empty): installs go to R's own library",
-                     note=True)
+        return Check(
+            True, "no project R library (RMagics.r_library is empty): installs go to R's own library", note=True
+        )
     if not library.is_dir():
-        return Check(True, f"R library for this project: none yet; install.packages() in a notebook makes "
-                           f"{library}", note=True)
+        return Check(
+            True, f"R library for this project: none yet; install.packages() in a notebook makes {library}", note=True
+        )
     count = sum(1 for p in library.iterdir() if (p / "DESCRIPTION").is_file())
     return Check(True, f"R library for this project: {library} ({count} package{'s' if count != 1 else ''})")
 
@@ -358,8 +407,9 @@ def check_notebook_packages(probe: dict, used: dict[str, list[str]], folder: Pat
     checks = []
     for package, notebooks in missing.items():
         shown = ", ".join(notebooks[:3]) + (" and more" if len(notebooks) > 3 else "")
-        fix = (apt_command(f"r-cran-{package.lower()}") or "") + \
-            (f"  (or, in a notebook: install.packages(\"{package}\"), into {library})" if library else "")
+        fix = (apt_command(f"r-cran-{package.lower()}") or "") + (
+            f'  (or, in a notebook: install.packages("{package}"), into {library})' if library else ""
+        )
         checks.append(Check(False, f"R package {package} is loaded by {shown} but is not installed", fix.strip()))
     return checks
 
@@ -395,11 +445,15 @@ def check_labextension() -> Check:
     for folder in jupyter_path("labextensions"):
         if (Path(folder) / "rmagic-ext" / "package.json").exists():
             return Check(True, f"JupyterLab extension rmagic-ext (R highlighting) at {Path(folder) / 'rmagic-ext'}")
-    return Check(False, "JupyterLab extension rmagic-ext (R highlighting in %%R cells) is not installed",
-                 f"{python_command()} -m pip install --force-reinstall --no-deps rmagic_ext")
+    return Check(
+        False,
+        "JupyterLab extension rmagic-ext (R highlighting in %%R cells) is not installed",
+        f"{python_command()} -m pip install --force-reinstall --no-deps rmagic_ext",
+    )
 
 
 # -- doctor: the report -----------------------------------------------------
+
 
 def run_checks(folder: str | os.PathLike = ".") -> list[Check]:
     """Every check, in report order; the two slow probes run at the same
@@ -426,6 +480,10 @@ def doctor(out: TextIO | None = None, folder: str | os.PathLike = ".") -> int:
     for check in checks:
         print(check.render(), file=out)
     problems = sum(check.ok is False for check in checks)
-    print("All checks passed." if not problems else
-          f"{problems} problem{'s' if problems > 1 else ''}: run the fix lines above, then this again.", file=out)
+    print(
+        "All checks passed."
+        if not problems
+        else f"{problems} problem{'s' if problems > 1 else ''}: run the fix lines above, then this again.",
+        file=out,
+    )
     return 1 if problems else 0

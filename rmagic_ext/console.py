@@ -176,7 +176,7 @@ class Console:
         an empty answer goes as a blank, which R reads as an empty line)."""
         self.flush()
         password = prompt.startswith(PASSWORD_MARK)
-        prompt = prompt[len(PASSWORD_MARK):] if password else prompt
+        prompt = prompt[len(PASSWORD_MARK) :] if password else prompt
         debugger = prompt.startswith(_DEBUGGER_PROMPT)
         if self._stopping:
             return "Q" if debugger else ""
@@ -208,13 +208,16 @@ class Console:
         self._unanswered += 1
         if not self._noted:
             self._noted = True
-            sys.stderr.write(f"R asked {prompt.strip()!r} but nobody can answer here (no input: an unattended "
-                             "run, or a front end without stdin); the answer is empty"
-                             + (" (the debugger carries on)" if prompt.startswith(_DEBUGGER_PROMPT) else "")
-                             + "\n")
+            sys.stderr.write(
+                f"R asked {prompt.strip()!r} but nobody can answer here (no input: an unattended "
+                "run, or a front end without stdin); the answer is empty"
+                + (" (the debugger carries on)" if prompt.startswith(_DEBUGGER_PROMPT) else "")
+                + "\n"
+            )
         if self._unanswered > MAX_UNANSWERED:
-            sys.stderr.write(f"R kept asking for input that cannot come ({self._unanswered} times): "
-                             "the cell is stopped\n")
+            sys.stderr.write(
+                f"R kept asking for input that cannot come ({self._unanswered} times): the cell is stopped\n"
+            )
             self._interrupt()
             return ""
         return "c" if prompt.startswith(_DEBUGGER_PROMPT) else ""
@@ -223,6 +226,7 @@ class Console:
 def _ask(prompt: str, password: bool) -> str:
     if password:
         import getpass
+
         return getpass.getpass(prompt)
     return input(prompt)
 

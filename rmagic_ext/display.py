@@ -37,6 +37,8 @@ _R = RCode("display.R")
 _ELLIPSIS = "⋮"
 _H_ELLIPSIS = "⋯"
 _LISTS = ("names", "types", "cells", "row_names")
+
+
 def _default_table_limits() -> tuple[int, int]:
     return 20, 20
 
@@ -103,6 +105,7 @@ def _metadata(rmeta) -> dict:
     if rmeta is None or is_null(rmeta):
         return {}
     from .convert import default  # display sits above convert; imported when R is up
+
     meta = default.r2py(rmeta)
     return meta if isinstance(meta, dict) else {}
 
@@ -125,19 +128,24 @@ def table_html(preview: dict) -> str:
         return items[:col_gap] + [filler] + items[col_gap:] if col_gap else items
 
     head = "".join(f"<th>{_e(n)}</th>" for n in with_gap(names, _H_ELLIPSIS))
-    kinds = "".join(f"<th>&lt;{_e(t)}&gt;</th>" if t != _H_ELLIPSIS else f"<th>{t}</th>"
-                    for t in with_gap(types, _H_ELLIPSIS))
+    kinds = "".join(
+        f"<th>&lt;{_e(t)}&gt;</th>" if t != _H_ELLIPSIS else f"<th>{t}</th>" for t in with_gap(types, _H_ELLIPSIS)
+    )
     body = []
     for i, row_name in enumerate(rows):
         if row_gap and i == row_gap:
-            body.append("<tr><th>" + _ELLIPSIS + "</th>" + f"<td>{_ELLIPSIS}</td>" * (ncol_shown + bool(col_gap)) + "</tr>")
+            body.append(
+                "<tr><th>" + _ELLIPSIS + "</th>" + f"<td>{_ELLIPSIS}</td>" * (ncol_shown + bool(col_gap)) + "</tr>"
+            )
         values = with_gap([cell(i, j) for j in range(ncol_shown)], _H_ELLIPSIS)
         body.append(f"<tr><th>{_e(row_name)}</th>" + "".join(f"<td>{_e(v)}</td>" for v in values) + "</tr>")
     caption = f"{preview['kind']}: {preview['nrow']} × {preview['ncol']}"
-    return (f'<table class="dataframe rmagic-table">'
-            f"<caption>{_e(caption)}</caption>"
-            f"<thead><tr><th></th>{head}</tr><tr><th></th>{kinds}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (
+        f'<table class="dataframe rmagic-table">'
+        f"<caption>{_e(caption)}</caption>"
+        f"<thead><tr><th></th>{head}</tr><tr><th></th>{kinds}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _e(text) -> str:
@@ -146,6 +154,7 @@ def _e(text) -> str:
 
 # -- R's side of Jupyter's display: called by R --------------------------------------
 
+
 def _answer(session):
     return session.ri.BoolSexpVector([True])  # R ignores it; rpy2 wants an R vector
 
@@ -153,6 +162,7 @@ def _answer(session):
 def _callback(fn):
     """An R-callable Python function: it shows, and never lets an error
     unwind through R (it is said in one line instead)."""
+
     def call(*args):
         session = get_session()
         try:
@@ -160,6 +170,7 @@ def _callback(fn):
         except Exception as exc:  # noqa: BLE001 - reported, R continues
             print(f"rmagic_ext: could not show R's output: {type(exc).__name__}: {exc}", file=sys.stderr)
         return _answer(session)
+
     return get_session().ri.rternalize(call)
 
 

@@ -67,6 +67,7 @@ class Pane:
 
     def install(self) -> None:
         from comm import create_comm, get_comm_manager
+
         get_comm_manager().register_target(TARGET, self._opened_by_front_end)
         self.shell.events.register("post_run_cell", self.after_cell)
         # Front ends already open learn that the extension is here now.
@@ -75,6 +76,7 @@ class Pane:
 
     def uninstall(self) -> None:
         from comm import get_comm_manager
+
         get_comm_manager().unregister_target(TARGET, self._opened_by_front_end)
         self.shell.events.unregister("post_run_cell", self.after_cell)
         for comm in [*self.comms, self.announcement]:
@@ -96,8 +98,14 @@ class Pane:
             comm.on_close(lambda _msg: self.comms.remove(comm) if comm in self.comms else None)
         r_rows, _ = self._r_changes(reset=True)
         self.python_seen = self._python_fingerprints()
-        comm.send({"type": "snapshot", "r_started": self._r_started(), "r": r_rows,
-                   "python": [self._python_row(n) for n in sorted(self.python_seen)]})
+        comm.send(
+            {
+                "type": "snapshot",
+                "r_started": self._r_started(),
+                "r": r_rows,
+                "python": [self._python_row(n) for n in sorted(self.python_seen)],
+            }
+        )
 
     def after_cell(self, _result=None) -> None:
         """After each cell, while a pane listens. Whatever fails here goes to
@@ -158,13 +166,28 @@ class Pane:
         limit = min(MAX_PAGE_ROWS, max(1, int(data.get("limit", 100))))
         sort = data.get("sort")
         with get_session().entered():
-            page = as_dict(_R("env_page", name, offset, limit,
-                              int(sort) + 1 if sort is not None else math.nan,
-                              bool(data.get("descending", False))))
-            return {"type": "page", "name": name, "columns": list(page["columns"]),
-                    "types": list(page["types"]), "rows": list(page["rows"]),
-                    "cells": [list(col) for col in page["cells"]], "total": int(page["total"][0]),
-                    "offset": offset, "sort": sort, "descending": bool(data.get("descending", False))}
+            page = as_dict(
+                _R(
+                    "env_page",
+                    name,
+                    offset,
+                    limit,
+                    int(sort) + 1 if sort is not None else math.nan,
+                    bool(data.get("descending", False)),
+                )
+            )
+            return {
+                "type": "page",
+                "name": name,
+                "columns": list(page["columns"]),
+                "types": list(page["types"]),
+                "rows": list(page["rows"]),
+                "cells": [list(col) for col in page["cells"]],
+                "total": int(page["total"][0]),
+                "offset": offset,
+                "sort": sort,
+                "descending": bool(data.get("descending", False)),
+            }
 
     def open(self, data: dict) -> dict:
         name = _r_name(data)
@@ -184,8 +207,12 @@ class Pane:
         if magics is None:
             raise PaneError("the R magics are not loaded (%load_ext rmagic_ext)")
         magics.pull(name, python_name)
-        return {"type": "pulled", "name": name, "python_name": python_name,
-                "python_type": _type_name(self.shell.user_ns[python_name])}
+        return {
+            "type": "pulled",
+            "name": name,
+            "python_name": python_name,
+            "python_type": _type_name(self.shell.user_ns[python_name]),
+        }
 
     def remove(self, data: dict) -> dict:
         name = _r_name(data)
@@ -235,8 +262,11 @@ class Pane:
 
     def _python_names(self) -> list[str]:
         hidden = self.shell.user_ns_hidden
-        return [name for name, value in self.shell.user_ns.items()
-                if not name.startswith("_") and name not in hidden and not isinstance(value, types.ModuleType)]
+        return [
+            name
+            for name, value in self.shell.user_ns.items()
+            if not name.startswith("_") and name not in hidden and not isinstance(value, types.ModuleType)
+        ]
 
     def _python_fingerprints(self) -> dict[str, tuple]:
         ns = self.shell.user_ns
@@ -254,12 +284,23 @@ class Pane:
 
 # -- helpers ------------------------------------------------------------------------
 
+
 def _rows(columns) -> list[dict]:
     """env_rows()'s columns (read while holding R) as one dict per object."""
     fields = {key: list(values) for key, values in as_dict(columns).items()}
-    return [{"name": fields["name"][i], "class": fields["class"][i], "type": fields["type"][i],
-             "dims": fields["dims"][i], "size": _size(fields["size"][i]), "summary": fields["summary"][i],
-             "kind": fields["kind"][i], "origin": "r"} for i in range(len(fields.get("name", ())))]
+    return [
+        {
+            "name": fields["name"][i],
+            "class": fields["class"][i],
+            "type": fields["type"][i],
+            "dims": fields["dims"][i],
+            "size": _size(fields["size"][i]),
+            "summary": fields["summary"][i],
+            "kind": fields["kind"][i],
+            "origin": "r",
+        }
+        for i in range(len(fields.get("name", ())))
+    ]
 
 
 def _diff(before: dict, now: dict) -> tuple[list[str], list[str]]:
@@ -364,6 +405,7 @@ def _python_size(value) -> float | None:
 def _python_summary(value) -> str:
     if callable(value) and not isinstance(value, type):
         import inspect
+
         try:
             return f"{getattr(value, '__name__', 'function')}{inspect.signature(value)}"[:120]
         except (TypeError, ValueError):
@@ -381,6 +423,7 @@ def _python_summary(value) -> str:
 
 
 # -- installing in a kernel -------------------------------------------------------------
+
 
 def install(shell) -> "Pane | None":
     """Serve R environment panes from this kernel (kernels only: a terminal

@@ -46,8 +46,13 @@ class RError(_Rpy2RuntimeError):
 
     worker: str | None = None
 
-    def __init__(self, message: str, call: str = "", r_traceback: tuple[str, ...] = (),
-                 classes: tuple[str, ...] = ("simpleError", "error", "condition")):
+    def __init__(
+        self,
+        message: str,
+        call: str = "",
+        r_traceback: tuple[str, ...] = (),
+        classes: tuple[str, ...] = ("simpleError", "error", "condition"),
+    ):
         _adopt_rpy2_magics_error()
         Exception.__init__(self, message)  # not the base's __init__: rpy2's takes other arguments
         self.message = message
@@ -138,8 +143,7 @@ class RParseError(_Rpy2ParsingError):
     ``unexpected symbol``, ``detail`` R's full report with the context lines.
     """
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None,
-                 detail: str = ""):
+    def __init__(self, message: str, line: int | None = None, column: int | None = None, detail: str = ""):
         super().__init__(message)
         self.message = message
         self.line = line

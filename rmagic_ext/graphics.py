@@ -89,13 +89,21 @@ class DeviceSpec:
         if units == "px":
             width, height = width * scale, height * scale
         w_in, h_in = self.inches
-        return {"format": "png" if self.format == "retina" else self.format,
-                "ext": "svg" if self.format == "svg" else ("jpeg" if self.format == "jpeg" else "png"),
-                "width": float(width), "height": float(height), "units": units,
-                "res": float(self.res * scale), "pointsize": float(self.pointsize), "bg": self.bg,
-                "type": self.type, "retina": self.format == "retina",
-                "width_in": float(w_in), "height_in": float(h_in),
-                **{f"explicit_{name}": name in self.explicit for name in ("size", "res", "pointsize", "bg", "format")}}
+        return {
+            "format": "png" if self.format == "retina" else self.format,
+            "ext": "svg" if self.format == "svg" else ("jpeg" if self.format == "jpeg" else "png"),
+            "width": float(width),
+            "height": float(height),
+            "units": units,
+            "res": float(self.res * scale),
+            "pointsize": float(self.pointsize),
+            "bg": self.bg,
+            "type": self.type,
+            "retina": self.format == "retina",
+            "width_in": float(w_in),
+            "height_in": float(h_in),
+            **{f"explicit_{name}": name in self.explicit for name in ("size", "res", "pointsize", "bg", "format")},
+        }
 
 
 def matplotlib_defaults(shell) -> dict:
@@ -151,24 +159,44 @@ def resolve_spec(args, settings: PlotSettings, shell=None) -> DeviceSpec:
     default_w, default_h = (_in_units(inches, units, res) for inches in _default_inches(settings, mpl))
     width = args.width if args.width is not None else default_w  # the other side: the default, same units
     height = args.height if args.height is not None else default_h
-    explicit = {name for name, given in (
-        ("size", args.width is not None or args.height is not None or args.units is not None
-         or settings.width is not None or settings.height is not None),
-        ("res", args.res is not None or settings.res is not None),
-        ("pointsize", args.pointsize is not None or settings.pointsize != PlotSettings.pointsize),
-        ("bg", args.bg is not None or settings.bg != PlotSettings.bg),
-        ("format", bool(settings.device))) if given}
-    spec = DeviceSpec(format=fmt, width=float(width), height=float(height), units=units, res=float(res),
-                      pointsize=float(args.pointsize or settings.pointsize), bg=args.bg or settings.bg,
-                      isolate_svg=args.isolate_svgs, type=getattr(args, "type", None) or "cairo",
-                      explicit=frozenset(explicit))
+    explicit = {
+        name
+        for name, given in (
+            (
+                "size",
+                args.width is not None
+                or args.height is not None
+                or args.units is not None
+                or settings.width is not None
+                or settings.height is not None,
+            ),
+            ("res", args.res is not None or settings.res is not None),
+            ("pointsize", args.pointsize is not None or settings.pointsize != PlotSettings.pointsize),
+            ("bg", args.bg is not None or settings.bg != PlotSettings.bg),
+            ("format", bool(settings.device)),
+        )
+        if given
+    }
+    spec = DeviceSpec(
+        format=fmt,
+        width=float(width),
+        height=float(height),
+        units=units,
+        res=float(res),
+        pointsize=float(args.pointsize or settings.pointsize),
+        bg=args.bg or settings.bg,
+        isolate_svg=args.isolate_svgs,
+        type=getattr(args, "type", None) or "cairo",
+        explicit=frozenset(explicit),
+    )
     check_size(spec)
     return spec
 
 
 #: What a cell with no plot options asks for (what Python's own drawing uses).
-_NO_OPTIONS = SimpleNamespace(width=None, height=None, units=None, res=None, pointsize=None, bg=None,
-                              isolate_svgs=True, type=None)
+_NO_OPTIONS = SimpleNamespace(
+    width=None, height=None, units=None, res=None, pointsize=None, bg=None, isolate_svgs=True, type=None
+)
 _settings_source: Callable[[], PlotSettings] = PlotSettings
 
 
@@ -188,8 +216,10 @@ def _default_inches(settings: PlotSettings, mpl: dict) -> tuple[float, float]:
     """The configured plot size (``%config RMagics``), else matplotlib's figure size, in inches."""
     fig_w, fig_h = mpl["figsize"]
     per_unit = (settings.res or mpl["dpi"]) if settings.units == "px" else _PER_INCH[settings.units]
-    return (settings.width / per_unit if settings.width else fig_w,
-            settings.height / per_unit if settings.height else fig_h)
+    return (
+        settings.width / per_unit if settings.width else fig_w,
+        settings.height / per_unit if settings.height else fig_h,
+    )
 
 
 def _in_units(inches: float, units: str, res: float) -> float:
@@ -204,8 +234,12 @@ MAX_PIXELS = 100_000_000
 
 def check_size(spec: DeviceSpec) -> None:
     """Refuse sizes no notebook can show, with the limit, before R draws."""
-    for name, value in (("width", spec.width), ("height", spec.height), ("res", spec.res),
-                        ("pointsize", spec.pointsize)):
+    for name, value in (
+        ("width", spec.width),
+        ("height", spec.height),
+        ("res", spec.res),
+        ("pointsize", spec.pointsize),
+    ):
         if not (math.isfinite(value) and value > 0):
             raise UsageError(f"plot {name} must be a finite number above 0 (got {value!r})")
     if spec.pointsize > MAX_POINTSIZE:
@@ -214,10 +248,15 @@ def check_size(spec: DeviceSpec) -> None:
     w_in, h_in = spec.inches
     width, height = w_in * spec.res * scale, h_in * spec.res * scale  # floats: inf where they overflow
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS or round(width) <= 0 or round(height) <= 0:
-        shown = (f"{width:.4g} x {height:.4g} px" if math.isfinite(width * height)
-                 else f"{w_in:.4g} x {h_in:.4g} in at {spec.res:.4g} dpi, not a pixel count")
-        raise UsageError(f"{_culprit(spec, w_in, h_in)}: the plot would be {shown}: each side at most "
-                         f"{MAX_SIDE} px, at most {MAX_PIXELS // 1_000_000} megapixels")
+        shown = (
+            f"{width:.4g} x {height:.4g} px"
+            if math.isfinite(width * height)
+            else f"{w_in:.4g} x {h_in:.4g} in at {spec.res:.4g} dpi, not a pixel count"
+        )
+        raise UsageError(
+            f"{_culprit(spec, w_in, h_in)}: the plot would be {shown}: each side at most "
+            f"{MAX_SIDE} px, at most {MAX_PIXELS // 1_000_000} megapixels"
+        )
 
 
 MAX_POINTSIZE = 10_000
@@ -369,7 +408,6 @@ class CellGraphics:
             self.handles[key] = display(data, raw=True, metadata=metadata, display_id=True)
 
 
-
 _FORMAT_MIME = {**_MIME, "pdf": "application/pdf"}
 
 
@@ -378,9 +416,14 @@ def page_bundle(info: dict, spec: DeviceSpec, path: Path, extras: list[Path]) ->
     when the device opened, IRkernel's options applied), the other formats
     jupyter.plot_mimetypes asks for, and the plot's text/plain line."""
     fmt = str(info["format"][0])
-    shown = DeviceSpec(format="retina" if fmt == "png" and bool(info["retina"][0]) else fmt,
-                       width=float(info["width_in"][0]), height=float(info["height_in"][0]), units="in",
-                       res=float(info["res"][0]), isolate_svg=spec.isolate_svg)
+    shown = DeviceSpec(
+        format="retina" if fmt == "png" and bool(info["retina"][0]) else fmt,
+        width=float(info["width_in"][0]),
+        height=float(info["height_in"][0]),
+        units="in",
+        res=float(info["res"][0]),
+        isolate_svg=spec.isolate_svg,
+    )
     data, metadata = {}, {}
     for file in [path, *extras]:
         kind = shown.format if file is path else file.suffix.lstrip(".")
@@ -392,7 +435,11 @@ def page_bundle(info: dict, spec: DeviceSpec, path: Path, extras: list[Path]) ->
         width, height = shown.pixels
         for mime in data:
             if mime.startswith("image/") and mime != "image/svg+xml":
-                metadata[mime] = {**metadata.get(mime, {}), "width": round(width / scale), "height": round(height / scale)}
+                metadata[mime] = {
+                    **metadata.get(mime, {}),
+                    "width": round(width / scale),
+                    "height": round(height / scale),
+                }
     text = info.get("text")
     if text is not None and not is_null(text):
         data["text/plain"] = str(text[0])
@@ -436,8 +483,15 @@ class RPlot(RObject):
         finally:
             path.unlink(missing_ok=True)
 
-    def save(self, path, format: str | None = None, width: float | None = None, height: float | None = None,
-             units: str = "in", res: float | None = None) -> Path:
+    def save(
+        self,
+        path,
+        format: str | None = None,
+        width: float | None = None,
+        height: float | None = None,
+        units: str = "in",
+        res: float | None = None,
+    ) -> Path:
         """Draw the plot into ``path`` (png, svg, jpeg or pdf, from ``format``
         or the file's suffix), at the notebook's default size unless
         ``width``/``height`` (in ``units``: in, cm, mm or px) say otherwise."""
@@ -446,17 +500,23 @@ class RPlot(RObject):
         path = Path(path)
         fmt = format or _SAVE_FORMATS.get(path.suffix.lower())
         if fmt not in _SAVE_FORMATS.values():
-            raise ValueError(f"RPlot.save: cannot tell the format of {str(path)!r}; "
-                             f"give format= one of {sorted(set(_SAVE_FORMATS.values()))}")
+            raise ValueError(
+                f"RPlot.save: cannot tell the format of {str(path)!r}; "
+                f"give format= one of {sorted(set(_SAVE_FORMATS.values()))}"
+            )
         spec = python_spec()
         if units not in ("in", "cm", "mm", "px"):
             raise ValueError(f"RPlot.save: units must be in, cm, mm or px (got {units!r})")
         res = float(res or spec.res)
         w_in, h_in = spec.inches
         spec = dataclasses.replace(
-            spec, format="png" if fmt == "pdf" else fmt, units=units, res=res,
+            spec,
+            format="png" if fmt == "pdf" else fmt,
+            units=units,
+            res=res,
             width=float(width) if width is not None else _in_units(w_in, units, res),
-            height=float(height) if height is not None else _in_units(h_in, units, res))
+            height=float(height) if height is not None else _in_units(h_in, units, res),
+        )
         check_size(spec)
         drawn = self._draw(spec, fmt)
         drawn.replace(path) if drawn.parent == path.parent else path.write_bytes(drawn.read_bytes())
@@ -544,9 +604,14 @@ def cell(spec: DeviceSpec) -> CellGraphics:
 
 def _r_list(session, values: dict):
     ri = session.ri
-    items = [ri.StrSexpVector([v]) if isinstance(v, str) else ri.BoolSexpVector([v]) if isinstance(v, bool)
-             else ri.FloatSexpVector([v]) for v in values.values()]
+    items = [
+        ri.StrSexpVector([v])
+        if isinstance(v, str)
+        else ri.BoolSexpVector([v])
+        if isinstance(v, bool)
+        else ri.FloatSexpVector([v])
+        for v in values.values()
+    ]
     rlist = ri.ListSexpVector(items)
     rlist.do_slot_assign("names", ri.StrSexpVector(list(values)))
     return rlist
-

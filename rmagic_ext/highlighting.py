@@ -32,9 +32,13 @@ NOTEBOOK_LEXER = "rmagic-ipython3"
 _CELL_MAGIC = re.compile(r"\A(\s*)(%%)(R)(?=\s|\Z)([^\n]*)(\n?)")
 # "%R code" alone, or assigned to names ("m = %R mean(x)"); the options are
 # rmagic_ext's and rpy2's, with their values where they take one.
-_LINE_MAGIC = re.compile(r"^([ \t]*(?:[A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*[ \t]*=[ \t]*)?)(%)(R)(?=[ \t]|$)")
-_OPTIONS = re.compile(r"(?:[ \t]+(?:-[nN]\b|--(?:noreturn|noisolation)\b|-[iocdwhpbur][ \t]*[^\s-]\S*"
-                      r"|--(?:input|output|converter|display|width|height|pointsize|bg|units|res|type)(?:=|[ \t]+)\S+))*")
+_LINE_MAGIC = re.compile(
+    r"^([ \t]*(?:[A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*[ \t]*=[ \t]*)?)(%)(R)(?=[ \t]|$)"
+)
+_OPTIONS = re.compile(
+    r"(?:[ \t]+(?:-[nN]\b|--(?:noreturn|noisolation)\b|-[iocdwhpbur][ \t]*[^\s-]\S*"
+    r"|--(?:input|output|converter|display|width|height|pointsize|bg|units|res|type)(?:=|[ \t]+)\S+))*"
+)
 
 
 def _ipython_lexer() -> Lexer:
@@ -76,7 +80,7 @@ class RCellLexer(Lexer):
             yield found.start(4), Text, options
         if newline:
             yield found.start(5), Whitespace, newline
-        yield from _shifted(_r(), text[found.end():], found.end())
+        yield from _shifted(_r(), text[found.end() :], found.end())
 
 
 class IPythonRLexer(Lexer):
@@ -97,13 +101,13 @@ class IPythonRLexer(Lexer):
                 continue
             at = line.start()
             if at + len(found.group(1)) > start:
-                yield from _shifted(python, text[start:at + len(found.group(1))], start)
+                yield from _shifted(python, text[start : at + len(found.group(1))], start)
             yield at + found.start(2), Operator, found.group(2)
             yield at + found.start(3), Keyword, found.group(3)
             options = _OPTIONS.match(line.group(), found.end())
             if options.group():
                 yield at + options.start(), Text, options.group()
-            yield from _shifted(_r(), line.group()[options.end():], at + options.end())
+            yield from _shifted(_r(), line.group()[options.end() :], at + options.end())
             start = line.end()
         if start < len(text):
             yield from _shifted(python, text[start:], start)

@@ -19,8 +19,10 @@ _R_DOT = re.compile(r"(?<![\w.])r\.([A-Za-z_][A-Za-z0-9_]*)(?:\([^()]*)?$")
 _LINE_MAGIC = re.compile(r"(?:^|[=(\s])%R\s+")  # `%R code`, also `x = %R code`
 _LINES = {0: 24, 1: 200}
 #: A literal R reads by itself: a number (1, 2.5e3, 7L, 0x1F, 2i) or a string.
-_LITERAL = re.compile(r"""(?:(?<![\w.])(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)[Li]?"""
-                      r"""|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')$""")
+_LITERAL = re.compile(
+    r"""(?:(?<![\w.])(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)[Li]?"""
+    r"""|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')$"""
+)
 
 
 def r_code_at(code: str, cursor_pos: int) -> str | None:
@@ -29,10 +31,10 @@ def r_code_at(code: str, cursor_pos: int) -> str | None:
     before = code[:cursor_pos]
     if code.lstrip().startswith("%%R"):
         start = code.find("\n", len(code) - len(code.lstrip()))
-        return before[start + 1:] if start != -1 and cursor_pos > start else None
+        return before[start + 1 :] if start != -1 and cursor_pos > start else None
     line = before.rsplit("\n", 1)[-1]
     found = _LINE_MAGIC.search(line)
-    return line[found.end():] if found else None
+    return line[found.end() :] if found else None
 
 
 def name_at(r_code: str, after: str = "") -> str | None:

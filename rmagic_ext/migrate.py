@@ -60,8 +60,9 @@ def migrate(path: Path, dry_run: bool = False) -> Result:
         new_text, changed = migrate_text(text)
     except (OSError, UnicodeDecodeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
         return Result(path, 0, error=f"{type(exc).__name__}: {exc}")
-    diff = "".join(difflib.unified_diff(text.splitlines(keepends=True), new_text.splitlines(keepends=True),
-                                        str(path), str(path)))
+    diff = "".join(
+        difflib.unified_diff(text.splitlines(keepends=True), new_text.splitlines(keepends=True), str(path), str(path))
+    )
     if changed and not dry_run:
         path.write_text(new_text, encoding="utf-8")
     return Result(path, changed, diff)
@@ -79,6 +80,9 @@ def main(paths: list[str], dry_run: bool) -> int:
         if dry_run and result.diff:
             print(result.diff, end="")
         verb = "would rewrite" if dry_run else "rewrote"
-        print(f"{name}: {verb} {result.changed} line{'s' if result.changed != 1 else ''}"
-              if result.changed else f"{name}: nothing to change")
+        print(
+            f"{name}: {verb} {result.changed} line{'s' if result.changed != 1 else ''}"
+            if result.changed
+            else f"{name}: nothing to change"
+        )
     return 1 if failed else 0

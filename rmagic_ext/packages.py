@@ -69,8 +69,22 @@ def _apply() -> None:
 
 _LOADS = re.compile(r"""\b(?:library|require|requireNamespace|loadNamespace)\s*\(\s*["']?([A-Za-z][A-Za-z0-9.]*)""")
 _QUALIFIED = re.compile(r"""(?<![\w.$@])([A-Za-z][A-Za-z0-9.]*):::?[A-Za-z.`]""")
-_BASE = {"base", "stats", "utils", "methods", "graphics", "grDevices", "datasets", "tools", "grid", "parallel",
-         "splines", "stats4", "tcltk", "compiler"}
+_BASE = {
+    "base",
+    "stats",
+    "utils",
+    "methods",
+    "graphics",
+    "grDevices",
+    "datasets",
+    "tools",
+    "grid",
+    "parallel",
+    "splines",
+    "stats4",
+    "tcltk",
+    "compiler",
+}
 
 
 def r_code_of(cell_source: str) -> str:

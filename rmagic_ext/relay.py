@@ -93,8 +93,13 @@ class Recording:
         joined; a note where the middle was cut."""
         records = list(self.head)
         if self.cut:
-            records.append(("stderr", f"\n[rmagic_ext: {self.cut:,} characters of this task's output cut here "
-                                      f"(the limit is {self.limit:,}: %config RMagics.remote_output_limit)]\n"))
+            records.append(
+                (
+                    "stderr",
+                    f"\n[rmagic_ext: {self.cut:,} characters of this task's output cut here "
+                    f"(the limit is {self.limit:,}: %config RMagics.remote_output_limit)]\n",
+                )
+            )
         records.extend(self.tail)
         joined: list[tuple[str, str]] = []
         for stream, text in records:
@@ -149,6 +154,7 @@ def write_in_order(chunks: Iterable[tuple[str, str]], stdout=None, stderr=None) 
 
 # -- the worker's side -------------------------------------------------------------------
 
+
 def deliver(chunks: list[tuple[str, str]], label: str, relay: dict) -> None:
     """Send one task's text to the notebook by the first way that works here:
     the notebook's listener where it can be reached (before the result goes
@@ -174,8 +180,7 @@ VIA = "RMAGIC_EXT_RELAY_VIA"
 
 
 def _notebook_reachable(relay: dict) -> bool:
-    return (bool(relay.get("address")) and relay.get("host") == socket.gethostname()
-            and os.environ.get(VIA) != "engine")
+    return bool(relay.get("address")) and relay.get("host") == socket.gethostname() and os.environ.get(VIA) != "engine"
 
 
 def _dask_print(chunks: list[tuple[str, str]]) -> bool:
@@ -190,8 +195,9 @@ def _dask_print(chunks: list[tuple[str, str]]) -> bool:
     except (ValueError, AttributeError):
         return False
     for stream, text in chunks:
-        worker.log_event("print", {"args": (text,), "sep": " ", "end": "", "flush": True,
-                                   "file": 2 if stream == "stderr" else 1})
+        worker.log_event(
+            "print", {"args": (text,), "sep": " ", "end": "", "flush": True, "file": 2 if stream == "stderr" else 1}
+        )
     return True
 
 
@@ -246,6 +252,7 @@ def _send(relay: dict, chunks: list[tuple[str, str]]) -> bool:
 
 
 # -- the notebook's side ---------------------------------------------------------------------
+
 
 class Listener:
     """Receives workers' text on the loopback address and prints it into the

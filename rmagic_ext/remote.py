@@ -57,12 +57,21 @@ FORMAT = 2
 #: Above this, a capture is refused (R's future package uses the same 500 MiB).
 DEFAULT_MAX_SIZE = 500 * 2**20
 
-_options: dict[str, Any] = {"max_size": DEFAULT_MAX_SIZE, "keep_source": False, "relay": True,
-                            "output_limit": relay.DEFAULT_LIMIT}
+_options: dict[str, Any] = {
+    "max_size": DEFAULT_MAX_SIZE,
+    "keep_source": False,
+    "relay": True,
+    "output_limit": relay.DEFAULT_LIMIT,
+}
 
 
-def configure(*, max_size: int | None = None, keep_source: bool | None = None, relay: bool | None = None,
-              output_limit: int | None = None) -> None:
+def configure(
+    *,
+    max_size: int | None = None,
+    keep_source: bool | None = None,
+    relay: bool | None = None,
+    output_limit: int | None = None,
+) -> None:
     """Defaults for what R functions take along when pickled:
     ``max_size`` in bytes (0: no limit), ``keep_source`` (source references,
     dropped by default: they hold the text of the cell), ``relay`` (what R
@@ -111,29 +120,56 @@ class Packed:
 
     def state(self) -> dict[str, Any]:
         """Plain data for pickle: no class of ours but the proxy's."""
-        return {"data": self.data, "digest": self.digest, "namespaces": list(self.namespaces),
-                "attached": list(self.attached), "pyobjects": self.pyobjects, "pynames": self.pynames,
-                "captured": list(self.captured), "label": self.label,
-                "conversion": self.conversion, "origin": self.origin, "fixed": self.fixed,
-                "seeding": self.seeding, "seed": None if self.seed is None else list(self.seed), "streams_id": self.streams_id,
-                "relay": self.relay}
+        return {
+            "data": self.data,
+            "digest": self.digest,
+            "namespaces": list(self.namespaces),
+            "attached": list(self.attached),
+            "pyobjects": self.pyobjects,
+            "pynames": self.pynames,
+            "captured": list(self.captured),
+            "label": self.label,
+            "conversion": self.conversion,
+            "origin": self.origin,
+            "fixed": self.fixed,
+            "seeding": self.seeding,
+            "seed": None if self.seed is None else list(self.seed),
+            "streams_id": self.streams_id,
+            "relay": self.relay,
+        }
 
     @classmethod
     def from_state(cls, state: Any) -> "Packed":
         """Checked, without R: what does not look like ours is an error now."""
         try:
             data = state["data"]
-            packed = cls(bytes(data) if isinstance(data, (bytearray, memoryview)) else data,
-                         tuple(state["namespaces"]), tuple(state["attached"]), dict(state["pyobjects"]),
-                         dict(state["pynames"]), tuple(state["captured"]), state["label"], dict(state["conversion"]), dict(state["origin"]),
-                         bool(state["fixed"]), state["digest"], str(state["seeding"]),
-                         None if state["seed"] is None else tuple(int(x) for x in state["seed"]), str(state["streams_id"]),
-                         dict(state["relay"]))
+            packed = cls(
+                bytes(data) if isinstance(data, (bytearray, memoryview)) else data,
+                tuple(state["namespaces"]),
+                tuple(state["attached"]),
+                dict(state["pyobjects"]),
+                dict(state["pynames"]),
+                tuple(state["captured"]),
+                state["label"],
+                dict(state["conversion"]),
+                dict(state["origin"]),
+                bool(state["fixed"]),
+                state["digest"],
+                str(state["seeding"]),
+                None if state["seed"] is None else tuple(int(x) for x in state["seed"]),
+                str(state["streams_id"]),
+                dict(state["relay"]),
+            )
         except (TypeError, KeyError, ValueError) as exc:
-            raise pickle.UnpicklingError(f"not an R value pickled by rmagic_ext ({type(exc).__name__}: {exc})") from None
+            raise pickle.UnpicklingError(
+                f"not an R value pickled by rmagic_ext ({type(exc).__name__}: {exc})"
+            ) from None
         text = (*packed.namespaces, *packed.attached, *packed.captured, packed.label)
-        if not isinstance(packed.data, bytes) or not isinstance(packed.digest, bytes) \
-                or not all(isinstance(t, str) for t in text):
+        if (
+            not isinstance(packed.data, bytes)
+            or not isinstance(packed.digest, bytes)
+            or not all(isinstance(t, str) for t in text)
+        ):
             raise pickle.UnpicklingError("not an R value pickled by rmagic_ext (fields of the wrong types)")
         if packed.seed is not None and len(packed.seed) != 7:
             raise pickle.UnpicklingError("not an R value pickled by rmagic_ext (a seed that is not L'Ecuyer-CMRG's)")
@@ -146,6 +182,7 @@ def _digest(data: bytes) -> bytes:
 
 # -- pickling ------------------------------------------------------------------------
 
+
 def _reduce(proxy: RObject) -> tuple:
     """RObject.__reduce__: ``restore(type, FORMAT, state)``."""
     return restore, (type(proxy), FORMAT, _packed_for(proxy).state())
@@ -156,7 +193,8 @@ def restore(cls: type, fmt: Any, state: Any) -> RObject:
     if fmt != FORMAT:
         raise pickle.UnpicklingError(
             f"this R value was pickled by another rmagic_ext release (format {fmt!r}, this one reads "
-            f"{FORMAT}): use the same rmagic_ext release in the notebook and the workers")
+            f"{FORMAT}): use the same rmagic_ext release in the notebook and the workers"
+        )
     if not (isinstance(cls, type) and issubclass(cls, RObject)):
         raise pickle.UnpicklingError(f"not an R value pickled by rmagic_ext ({cls!r} is not an RObject class)")
     packed = Packed.from_state(state)
@@ -228,10 +266,21 @@ def _relay_settings(packed: Packed) -> dict[str, Any]:
     return {"on": True, "limit": _options["output_limit"], **relay.listener_info()}
 
 
-def pack(proxy: RObject, *, auto: bool = True, names: Iterable[str] = (), given: dict | None = None,
-         packages: Iterable[str] = (), label: str | None = None, keep_source: bool | None = None,
-         max_size: int | None = None, fixed: bool = False, seeding: str = "notebook",
-         seed: tuple[int, ...] | None = None, relay_on: bool | None = None) -> Packed:
+def pack(
+    proxy: RObject,
+    *,
+    auto: bool = True,
+    names: Iterable[str] = (),
+    given: dict | None = None,
+    packages: Iterable[str] = (),
+    label: str | None = None,
+    keep_source: bool | None = None,
+    max_size: int | None = None,
+    fixed: bool = False,
+    seeding: str = "notebook",
+    seed: tuple[int, ...] | None = None,
+    relay_on: bool | None = None,
+) -> Packed:
     """Pack an R value (and, for a function, what it needs) into bytes."""
     keep_source = _options["keep_source"] if keep_source is None else keep_source
     limit = _options["max_size"] if max_size is None else max_size
@@ -240,8 +289,18 @@ def pack(proxy: RObject, *, auto: bool = True, names: Iterable[str] = (), given:
     with session.entered():
         _register_own_environments(session)
         given_r = default.py2r(dict(given)) if given else ri().ListSexpVector([])
-        res = as_dict(_R("pack", proxy.sexp, bool(auto), strings(list(names)), given_r,
-                         strings(list(packages)), bool(keep_source), float(limit)))
+        res = as_dict(
+            _R(
+                "pack",
+                proxy.sexp,
+                bool(auto),
+                strings(list(names)),
+                given_r,
+                strings(list(packages)),
+                bool(keep_source),
+                float(limit),
+            )
+        )
         if str(res["status"][0]) == "too_large":
             raise _too_large(label, res, limit)
         data = r_array(res["data"]).tobytes()
@@ -252,8 +311,21 @@ def pack(proxy: RObject, *, auto: bool = True, names: Iterable[str] = (), given:
         pynames = bridge.python_values([str(n) for n in res["py_names"]])
     conversion = {**settings.current(), "shape": proxy._settings.get("shape", "python")}
     relay_settings = {} if relay_on is None else {"on": bool(relay_on)}
-    return Packed(data, namespaces, attached, {k: bridge.references.get(k) for k in keys}, pynames, captured,
-                  label, conversion, _origin(), fixed, seeding=seeding, seed=seed, relay=relay_settings)
+    return Packed(
+        data,
+        namespaces,
+        attached,
+        {k: bridge.references.get(k) for k in keys},
+        pynames,
+        captured,
+        label,
+        conversion,
+        _origin(),
+        fixed,
+        seeding=seeding,
+        seed=seed,
+        relay=relay_settings,
+    )
 
 
 def _too_large(label: str, res: dict, limit: int) -> GlobalsTooLarge:
@@ -263,7 +335,9 @@ def _too_large(label: str, res: dict, limit: int) -> GlobalsTooLarge:
     return GlobalsTooLarge(
         f"{label} would take {_size(float(res['total'][0]))} to another process, above the limit of "
         f"{_size(limit)}; largest: {largest}. Pass large data as arguments instead, or raise the limit "
-        "(%config RMagics.remote_max_size = ..., or rmagic_ext.remote(..., max_size=...))", sizes)
+        "(%config RMagics.remote_max_size = ..., or rmagic_ext.remote(..., max_size=...))",
+        sizes,
+    )
 
 
 def _size(n: float) -> str:
@@ -309,6 +383,7 @@ _registered: dict[str, int] = {}
 
 # -- unpacking -------------------------------------------------------------------------
 
+
 class _Unpacked:
     """This process's R objects unpacked from bytes, by digest: the same
     function arriving with each of a thousand tasks is unpacked once."""
@@ -351,8 +426,10 @@ def unpack(packed: Packed):
         if found is not None:
             return found
         if _digest(packed.data) != packed.digest:
-            raise RemoteError(f"the pickled R value {packed.label} is damaged: its bytes do not match "
-                              "their digest (cut short or changed on the way)")
+            raise RemoteError(
+                f"the pickled R value {packed.label} is damaged: its bytes do not match "
+                "their digest (cut short or changed on the way)"
+            )
         _register_own_environments(session)
         value = _unpack_in_r(packed)
         unpacked.put(packed.digest, value, len(packed.data))
@@ -366,8 +443,9 @@ def _unpack_in_r(packed: Packed):
     data = filled_vector(ri().ByteSexpVector, memoryview(packed.data).cast("B"))
     try:
         with _missing_packages():
-            return _R("unpack", data, rrefs, strings(list(packed.namespaces)), strings(list(packed.attached)),
-                      packed.label)
+            return _R(
+                "unpack", data, rrefs, strings(list(packed.namespaces)), strings(list(packed.attached)), packed.label
+            )
     except RPackageMissing:
         raise
     except RError as exc:
@@ -400,15 +478,19 @@ def _call(proxy: RObject, rargs):
     recording = relay.Recording(int(packed.relay.get("limit", relay.DEFAULT_LIMIT))) if relay_on else None
     session = get_session()
     try:
-        with bridge.names_from_afar(packed.pynames), \
-                session.console.recording(recording) if relay_on else contextlib.nullcontext():
+        with (
+            bridge.names_from_afar(packed.pynames),
+            session.console.recording(recording) if relay_on else contextlib.nullcontext(),
+        ):
             value = _call_in_stream(proxy, packed, rargs, away)
     except RError as exc:
         if exc.worker is None and away:
             exc.worker = this_process()
         if recording:
-            exc.stdout = "".join(text for _, text in relay.marked(recording.chunks(), relay.mark_for(
-                proxy._label, packed.relay.get("host"))))
+            exc.stdout = "".join(
+                text
+                for _, text in relay.marked(recording.chunks(), relay.mark_for(proxy._label, packed.relay.get("host")))
+            )
         raise
     if recording:
         relay.deliver(recording.chunks(), proxy._label, packed.relay)
@@ -418,8 +500,15 @@ def _call(proxy: RObject, rargs):
 def _call_in_stream(proxy: RObject, packed: Packed, rargs, away: bool):
     seeded = packed.seed is not None and (away or packed.fixed)
     stream, repeated = _stream(packed, rargs) if seeded else (None, False)
-    res = _R("call_in_stream", robject.call_function_helper(), proxy.sexp, rargs, proxy._label,
-             ri().NULL if stream is None else ri().IntSexpVector(stream), status=True)
+    res = _R(
+        "call_in_stream",
+        robject.call_function_helper(),
+        proxy.sexp,
+        rargs,
+        proxy._label,
+        ri().NULL if stream is None else ri().IntSexpVector(stream),
+        status=True,
+    )
     if res.flag("drew"):
         _note_unreproducible(proxy, packed, seeded, repeated)
     return res["value"]
@@ -474,12 +563,13 @@ def _note_unreproducible(proxy: RObject, packed: Packed, seeded: bool, repeated:
         return
     _warned.add((packed.digest, reason))
     if repeated:
-        text = (f"{proxy._label} ran again here with the same arguments: it drew from a fresh random-number "
-                "stream, so these numbers cannot be reproduced (give each task an argument of its own, "
-                "such as a replicate number)")
+        text = (
+            f"{proxy._label} ran again here with the same arguments: it drew from a fresh random-number "
+            "stream, so these numbers cannot be reproduced (give each task an argument of its own, "
+            "such as a replicate number)"
+        )
     else:
-        text = (f"{proxy._label} drew random numbers without a stream of its own (seed=False): "
-                "they cannot be reproduced")
+        text = f"{proxy._label} drew random numbers without a stream of its own (seed=False): they cannot be reproduced"
     get_session().console.write_stderr(f"Warning message (rmagic_ext):\n{text}\n")
 
 
@@ -495,9 +585,18 @@ robject.Travel.call = _call
 
 # -- explicit control --------------------------------------------------------------------
 
-def remote(fn: RObject | str, *, globals: bool | Iterable[str] | dict = True, packages: Iterable[str] = (),
-           label: str | None = None, keep_source: bool | None = None, max_size: int | None = None,
-           seed: bool | int | None = True, relay: bool | None = None) -> RObject:
+
+def remote(
+    fn: RObject | str,
+    *,
+    globals: bool | Iterable[str] | dict = True,
+    packages: Iterable[str] = (),
+    label: str | None = None,
+    keep_source: bool | None = None,
+    max_size: int | None = None,
+    seed: bool | int | None = True,
+    relay: bool | None = None,
+) -> RObject:
     """An R function packed now, to run in other processes as it is.
 
     ``fn``: an R function (``r.f``, ``%R -o f``) or the name of one in R's
@@ -528,9 +627,20 @@ def remote(fn: RObject | str, *, globals: bool | Iterable[str] | dict = True, pa
     proxy = _function(fn)
     auto, names, given = _what_travels(globals)
     seeding, base = _seeding(seed)
-    packed = pack(proxy, auto=auto, names=names, given=given, packages=packages, label=label,
-                  keep_source=keep_source, max_size=max_size, fixed=True, seeding=seeding, seed=base,
-                  relay_on=relay)
+    packed = pack(
+        proxy,
+        auto=auto,
+        names=names,
+        given=given,
+        packages=packages,
+        label=label,
+        keep_source=keep_source,
+        max_size=max_size,
+        fixed=True,
+        seeding=seeding,
+        seed=base,
+        relay_on=relay,
+    )
     made = robject.named(proxy.__copy__(), packed.label)
     object.__setattr__(made, "_packed", packed)
     return made
@@ -542,7 +652,7 @@ def _seeding(seed) -> tuple[str, tuple[int, ...] | None]:
     if seed is False or seed is None:
         return "off", None
     if isinstance(seed, int) and not isinstance(seed, bool):
-        if not -2**31 < seed < 2**31:
+        if not -(2**31) < seed < 2**31:
             raise ValueError(f"seed= takes an R integer, -2147483647 to 2147483647 (got {seed})")
         with get_session().entered():
             return "fixed", tuple(int(x) for x in _R("lecuyer_seed", int(seed)))
@@ -558,8 +668,9 @@ def _function(fn) -> RObject:
     else:
         proxy = fn
     if not isinstance(proxy, RObject) or proxy.typeof not in robject.FUNCTION_TYPES:
-        raise TypeError(f"rmagic_ext.remote needs an R function (r.name, or the name of one), "
-                        f"not {type(proxy).__name__}")
+        raise TypeError(
+            f"rmagic_ext.remote needs an R function (r.name, or the name of one), not {type(proxy).__name__}"
+        )
     return proxy
 
 
@@ -582,6 +693,7 @@ def _what_travels(spec) -> tuple[bool, list[str], dict | None]:
 
 # -- workers -----------------------------------------------------------------------------
 
+
 def start_r(packages: Iterable[str] = ()) -> dict[str, str]:
     """Start R in this process now (not at the first task) and attach
     ``packages`` (an error names one that is missing); answers
@@ -589,5 +701,6 @@ def start_r(packages: Iterable[str] = ()) -> dict[str, str]:
     with get_session().entered(), _missing_packages():
         _R("prepare_packages", strings(list(packages)), strings(list(packages)), "the worker set-up")
     return versions()
+
 
 __all__ = ["FORMAT", "Packed", "configure", "pack", "remote", "restore", "start_r", "unpack", "versions"]

@@ -55,14 +55,15 @@ def mismatch_advice() -> str:
     """One paragraph that says what is wrong between R and rpy2 and how to fix it."""
     r, rpy2 = r_version(), rpy2_version()
     if r is None:
-        return ("R was not found on PATH. Install it (Debian/Ubuntu: "
-                "apt-get install r-base-core r-base-dev) or run `make setup`.")
+        return (
+            "R was not found on PATH. Install it (Debian/Ubuntu: "
+            "apt-get install r-base-core r-base-dev) or run `make setup`."
+        )
     if rpy2 is None:
         return f"rpy2 is not installed. Run: pip install '{rpy2_requirement(r)}'"
     shown = ".".join(map(str, r))
     if not rpy2_fits(r, rpy2):
-        return (f"rpy2 {rpy2} does not fit R {shown} (rpy2 3.6 needs R >= 4.5). "
-                f"Run: pip install '{rpy2_requirement(r)}'")
+        return f"rpy2 {rpy2} does not fit R {shown} (rpy2 3.6 needs R >= 4.5). Run: pip install '{rpy2_requirement(r)}'"
     return f"R {shown} with rpy2 {rpy2} should work; see `python -m rmagic_ext doctor`."
 
 

@@ -114,8 +114,15 @@ class Session:
             _raise_parse_error(res)
             return res["value"]
 
-    def run(self, code: str, *, name: str = "<cell>", show: Callable | None = None,
-            keep_last: bool = False, after_each: Callable[[bool], None] | None = None) -> Outcome:
+    def run(
+        self,
+        code: str,
+        *,
+        name: str = "<cell>",
+        show: Callable | None = None,
+        keep_last: bool = False,
+        after_each: Callable[[bool], None] | None = None,
+    ) -> Outcome:
         """Run ``code`` like R's console: parse it all, then evaluate each
         top-level expression in the global environment, showing visible values
         with ``show`` (R's print/show by default) as they come.
@@ -133,8 +140,9 @@ class Session:
                     raise RInterrupt() from None  # an interrupt at the debugger's prompt
                 return Outcome(self.ri.NULL, False, self.console.wrote_stdout)  # Q: the cell ends there
 
-    def _run(self, code: str, name: str, show: Callable | None, keep_last: bool,
-             after_each: Callable[[bool], None] | None) -> Outcome:
+    def _run(
+        self, code: str, name: str, show: Callable | None, keep_last: bool, after_each: Callable[[bool], None] | None
+    ) -> Outcome:
         outcome = Outcome(self.ri.NULL, False, False)
         self.console.wrote_stdout = False
         res = self.call(self._own, "run_first", code, name, self.globalenv, warnings=False, status=True)
@@ -143,8 +151,9 @@ class Session:
         for index in range(0 if exprs is None else len(exprs)):
             if index:
                 self.console.wrote_stdout = False
-                res = self.call(self._own, "eval_toplevel", exprs, index + 1, self.globalenv,
-                                warnings=False, status=True)
+                res = self.call(
+                    self._own, "eval_toplevel", exprs, index + 1, self.globalenv, warnings=False, status=True
+                )
             self.check_interrupt()
             value, visible = res["value"], res.flag("visible")
             last = index == len(exprs) - 1
@@ -250,8 +259,9 @@ class Session:
             if (outcome != "ok" or warnings) and res.length("warnings"):
                 self._own["print_warnings"](res["warnings"])  # with an error: R's "In addition: ..."
             if outcome == "error":
-                raise RError(scalar(res["message"]), scalar(res["call"]) or "",
-                             tuple(res["trace"]), tuple(res["classes"]))
+                raise RError(
+                    scalar(res["message"]), scalar(res["call"]) or "", tuple(res["trace"]), tuple(res["classes"])
+                )
             if outcome == "interrupt":
                 raise RInterrupt()
             return res if status else res["value"]
@@ -405,7 +415,7 @@ def _unhandled(text: str) -> RError:
     text = text.strip()
     if text.startswith("Error in ") and " : " in text:
         return RError(text.split(" : ", 1)[1].strip())
-    return RError(text[len("Error: "):] if text.startswith("Error: ") else text)
+    return RError(text[len("Error: ") :] if text.startswith("Error: ") else text)
 
 
 def _raise_parse_error(res: "Status") -> None:
@@ -530,8 +540,9 @@ def _check_text(code: str) -> None:
     try:
         code.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise RParseError(f"character {code[exc.start]!r} is not text (a lone surrogate)",
-                          *_position(code, exc.start)) from None
+        raise RParseError(
+            f"character {code[exc.start]!r} is not text (a lone surrogate)", *_position(code, exc.start)
+        ) from None
 
 
 def _position(text: str, index: int) -> tuple[int, int]:
@@ -563,7 +574,7 @@ def _remove(*folders: Path) -> None:
 
 def _remove_orphans() -> None:
     for folder in Path(tempfile.gettempdir()).glob(f"{_TMP_PREFIX}*-*"):
-        pid = folder.name[len(_TMP_PREFIX):].split("-", 1)[0]
+        pid = folder.name[len(_TMP_PREFIX) :].split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             r_tempdir = _noted_r_tempdir(folder)
             _remove(folder, *([r_tempdir] if r_tempdir and r_tempdir.name.startswith("Rtmp") else []))
@@ -590,7 +601,7 @@ def _alive(pid: int) -> bool:
 
 def _as_r(ri, value):
     """Python scalars as length-1 R vectors; rpy2 objects as they are."""
-    if isinstance(value, (bool, float)) or (isinstance(value, int) and -2**31 < value < 2**31):
+    if isinstance(value, (bool, float)) or (isinstance(value, int) and -(2**31) < value < 2**31):
         return _rapi.scalar_vector(value)
     if isinstance(value, int):
         return ri.IntSexpVector([value])  # beyond R's integers: rpy2's OverflowError

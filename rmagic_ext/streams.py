@@ -20,12 +20,8 @@ import functools
 M1 = 4294967087
 M2 = 4294944443
 #: One nextRNGStream: the MRG32k3a transition matrices raised to 2^127.
-A1P127 = ((2427906178, 3580155704, 949770784),
-          (226153695, 1230515664, 3580155704),
-          (1988835001, 986791581, 1230515664))
-A2P127 = ((1464411153, 277697599, 1610723613),
-          (32183930, 1464411153, 1022607788),
-          (2824425944, 32183930, 2093834863))
+A1P127 = ((2427906178, 3580155704, 949770784), (226153695, 1230515664, 3580155704), (1988835001, 986791581, 1230515664))
+A2P127 = ((1464411153, 277697599, 1610723613), (32183930, 1464411153, 1022607788), (2824425944, 32183930, 2093834863))
 #: Stream numbers are digests of this many bits.
 STREAM_BITS = 64
 
@@ -35,6 +31,7 @@ Matrix = tuple[tuple[int, int, int], ...]
 def _mat_mul(a: Matrix, b: Matrix, m: int) -> Matrix:
     def cell(i: int, j: int) -> int:
         return sum(a[i][k] * b[k][j] for k in range(3)) % m
+
     return tuple((cell(i, 0), cell(i, 1), cell(i, 2)) for i in range(3))
 
 

@@ -65,15 +65,26 @@ def dask_command_line(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dask-deployment")
     scheduler_file = folder / "scheduler.json"
     dask = str(Path(sys.executable).with_name("dask"))
-    started = [subprocess.Popen([dask, "scheduler", "--scheduler-file", str(scheduler_file), "--no-dashboard",
-                                 "--port", "0"], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    started = [
+        subprocess.Popen(
+            [dask, "scheduler", "--scheduler-file", str(scheduler_file), "--no-dashboard", "--port", "0"],
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
     try:
         deadline = time.monotonic() + 60
         while not scheduler_file.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
-        started.append(subprocess.Popen([dask, "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "2",
-                                         "--no-dashboard"], cwd=folder, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL))
+        started.append(
+            subprocess.Popen(
+                [dask, "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "2", "--no-dashboard"],
+                cwd=folder,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         client = distributed.Client(scheduler_file=str(scheduler_file), timeout=60)
         client.wait_for_workers(1, timeout=60)
         yield client
@@ -91,8 +102,10 @@ def dask_command_line(tmp_path_factory):
 @pytest.fixture
 def run_cell(ip):
     """Run a cell through IPython as a notebook would; returns the ExecutionResult."""
+
     def run(source: str):
         return ip.run_cell(source, store_history=False)
+
     return run
 
 

@@ -63,11 +63,15 @@ def state() -> dict:
     return {
         "locale": values["locale"],
         "options": {k: v for k, v in dict(options).items() if k not in VOLATILE_OPTIONS},
-        "devices": _listed(values["devices"]), "sinks": _listed(values["sinks"]),
-        "search": _listed(values["search"]), "R tempdir files": _listed(values["files"]),
+        "devices": _listed(values["devices"]),
+        "sinks": _listed(values["sinks"]),
+        "search": _listed(values["search"]),
+        "R tempdir files": _listed(values["files"]),
         "our files": files,
-        "R's environment variables": dict(values["env"]), "R's working directory": values["wd"],
-        "Python's environment variables": dict(os.environ), "Python's working directory": os.getcwd(),
+        "R's environment variables": dict(values["env"]),
+        "R's working directory": values["wd"],
+        "Python's environment variables": dict(os.environ),
+        "Python's working directory": os.getcwd(),
         "SIGINT handler": signal.getsignal(signal.SIGINT),
         "console streams": (sys.stdout, sys.stderr),
     }
@@ -139,8 +143,10 @@ SOURCES = {
     "line": "get_ipython().run_line_magic(fuzz_case['magic'], fuzz_case['line'])",
     "code": "r(fuzz_case['code'])",
     "name": "r[fuzz_case['name']] = 1\nfuzz_back = r[fuzz_case['name']]",
-    "value": ("r.fuzz_value = fuzz_case['value']\nfuzz_back = r.fuzz_value\nfuzz_in = fuzz_case['value']\n"
-              "get_ipython().run_cell_magic('R', '-i fuzz_in -o fuzz_out', 'fuzz_out <- fuzz_in')"),
+    "value": (
+        "r.fuzz_value = fuzz_case['value']\nfuzz_back = r.fuzz_value\nfuzz_in = fuzz_case['value']\n"
+        "get_ipython().run_cell_magic('R', '-i fuzz_in -o fuzz_out', 'fuzz_out <- fuzz_in')"
+    ),
 }
 
 
@@ -178,6 +184,7 @@ def main() -> None:
     ip.run_line_magic("load_ext", "rmagic_ext")
     import io
     import types
+
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # what cells print must not corrupt the answers
     sys.stdin = io.StringIO()  # and what R asks must not read them (R's console reads come to input())

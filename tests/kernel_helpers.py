@@ -17,8 +17,7 @@ class Execution:
 
     @property
     def streams(self) -> list[tuple[str, str]]:
-        return [(m["content"]["name"], m["content"]["text"])
-                for m in self.messages if m["msg_type"] == "stream"]
+        return [(m["content"]["name"], m["content"]["text"]) for m in self.messages if m["msg_type"] == "stream"]
 
     def text(self, name: str = "stdout") -> str:
         return "".join(text for stream, text in self.streams if stream == name)
@@ -70,8 +69,7 @@ class Kernel:
                 time.sleep(0.2)  # what the kernel sent before asking is on iopub by now
                 messages += self._iopub_now(msg_id)
                 content = dict(request["content"])
-                content["shown_before"] = "".join(m["content"]["text"] for m in messages
-                                                  if m["msg_type"] == "stream")
+                content["shown_before"] = "".join(m["content"]["text"] for m in messages if m["msg_type"] == "stream")
                 requests.append(content)
                 answer = answers.pop(0) if answers else ""
                 answer = answer(content, messages) if callable(answer) else answer
@@ -137,9 +135,11 @@ class Kernel:
         while reply["parent_header"].get("msg_id") != msg_id:
             reply = self.client.get_shell_msg(timeout=timeout)
         if reply["content"]["status"] == "aborted":
-            raise AssertionError("ipykernel aborted the request: it arrived while the kernel was still "
-                                 "aborting requests queued behind an earlier error (send requests only "
-                                 "once the kernel is idle)")
+            raise AssertionError(
+                "ipykernel aborted the request: it arrived while the kernel was still "
+                "aborting requests queued behind an earlier error (send requests only "
+                "once the kernel is idle)"
+            )
         return reply
 
     def shutdown(self) -> None:
@@ -161,9 +161,15 @@ def outputs(run: Execution) -> list[tuple]:
             if mime is None:
                 seen.append(("display", content["data"]))
                 continue
-            seen.append(("image" if kind != "update_display_data" else "update", mime,
-                         content.get("transient", {}).get("display_id"), content["data"][mime],
-                         content["metadata"].get(mime, {})))
+            seen.append(
+                (
+                    "image" if kind != "update_display_data" else "update",
+                    mime,
+                    content.get("transient", {}).get("display_id"),
+                    content["data"][mime],
+                    content["metadata"].get(mime, {}),
+                )
+            )
     return seen
 
 

@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
-TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-               max_size=8)
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=8)
 INT32 = st.integers(-(2**31) + 1, 2**31 - 1)
 # POSIXct's double seconds hold microseconds exactly between 1834 and 2106
 # (beyond, a ConversionWarning says precision is lost; tested in test_conversions).
@@ -19,13 +18,31 @@ TIMES = st.datetimes(min_value=dt.datetime(1835, 1, 1), max_value=dt.datetime(21
 ZONES = st.sampled_from(["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Australia/Sydney"])
 
 
-
 @st.composite
 def column(draw, n: int):
-    kind = draw(st.sampled_from([
-        "int64", "Int8", "Int32", "Int64", "UInt16", "float64", "Float64", "bool", "boolean",
-        "str", "string", "object", "category", "ordered", "naive", "aware", "timedelta",
-    ]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "int64",
+                "Int8",
+                "Int32",
+                "Int64",
+                "UInt16",
+                "float64",
+                "Float64",
+                "bool",
+                "boolean",
+                "str",
+                "string",
+                "object",
+                "category",
+                "ordered",
+                "naive",
+                "aware",
+                "timedelta",
+            ]
+        )
+    )
     na = draw(st.lists(st.booleans(), min_size=n, max_size=n))
     if kind in ("int64", "bool"):
         na = [False] * n  # numpy dtypes without NA
@@ -33,8 +50,9 @@ def column(draw, n: int):
         return pd.Series(draw(st.lists(INT32, min_size=n, max_size=n)), dtype="int64")
     if kind in ("Int8", "Int32", "Int64", "UInt16"):
         info = np.iinfo(kind.lower())
-        values = draw(st.lists(st.integers(max(info.min, -(2**31) + 1), min(info.max, 2**31 - 1)),
-                               min_size=n, max_size=n))
+        values = draw(
+            st.lists(st.integers(max(info.min, -(2**31) + 1), min(info.max, 2**31 - 1)), min_size=n, max_size=n)
+        )
         return pd.Series([None if m else v for v, m in zip(values, na)], dtype=kind)
     if kind in ("float64", "Float64"):
         values = draw(st.lists(st.floats(allow_nan=False, width=64), min_size=n, max_size=n))
@@ -49,8 +67,7 @@ def column(draw, n: int):
         categories = draw(st.lists(TEXT, min_size=1, max_size=5, unique=True))
         codes = draw(st.lists(st.integers(0, len(categories) - 1), min_size=n, max_size=n))
         codes = [-1 if m else c for c, m in zip(codes, na)]
-        return pd.Series(pd.Categorical.from_codes(codes, categories=categories,
-                                                   ordered=kind == "ordered"))
+        return pd.Series(pd.Categorical.from_codes(codes, categories=categories, ordered=kind == "ordered"))
     if kind == "naive":
         values = draw(st.lists(TIMES, min_size=n, max_size=n))
         return pd.Series([None if m else v for v, m in zip(values, na)], dtype="datetime64[us]")
@@ -59,8 +76,9 @@ def column(draw, n: int):
         naive = pd.Series([None if m else v for v, m in zip(values, na)], dtype="datetime64[us]")
         return naive.dt.tz_localize("UTC").dt.tz_convert(draw(ZONES))
     seconds = draw(st.lists(st.integers(-(10**12), 10**12), min_size=n, max_size=n))
-    return pd.Series([None if m else pd.Timedelta(microseconds=s) for s, m in zip(seconds, na)],
-                     dtype="timedelta64[us]")
+    return pd.Series(
+        [None if m else pd.Timedelta(microseconds=s) for s, m in zip(seconds, na)], dtype="timedelta64[us]"
+    )
 
 
 @st.composite
@@ -140,8 +158,11 @@ def _same_array(original: np.ndarray, back) -> str:
         return f"shape {original.shape} came back as {back.shape}"
     if family(back.dtype) != family(original.dtype):
         return f"dtype {original.dtype} came back as {back.dtype}"
-    if not np.array_equal(np.ma.filled(back, np.nan) if back.dtype.kind == "f" else np.asarray(back),
-                          original, equal_nan=original.dtype.kind == "f"):
+    if not np.array_equal(
+        np.ma.filled(back, np.nan) if back.dtype.kind == "f" else np.asarray(back),
+        original,
+        equal_nan=original.dtype.kind == "f",
+    ):
         return f"{original!r} came back as {back!r}"[:300]
     return ""
 
@@ -149,8 +170,19 @@ def _same_array(original: np.ndarray, back) -> str:
 # -- numbers that must survive any conversion that does not say otherwise ----------------------
 
 #: Attoseconds in one of each numpy time unit (years and months have no fixed length).
-_ATTOSECONDS = {"W": 604_800 * 10**18, "D": 86_400 * 10**18, "h": 3_600 * 10**18, "m": 60 * 10**18,
-                "s": 10**18, "ms": 10**15, "us": 10**12, "ns": 10**9, "ps": 10**6, "fs": 10**3, "as": 1}
+_ATTOSECONDS = {
+    "W": 604_800 * 10**18,
+    "D": 86_400 * 10**18,
+    "h": 3_600 * 10**18,
+    "m": 60 * 10**18,
+    "s": 10**18,
+    "ms": 10**15,
+    "us": 10**12,
+    "ns": 10**9,
+    "ps": 10**6,
+    "fs": 10**3,
+    "as": 1,
+}
 #: R's POSIXct and difftime are double seconds: a microsecond is what they keep.
 _TIME_SLACK = 10**12
 
@@ -205,13 +237,17 @@ def numbers(value) -> tuple[str, list] | None:
 def _series_numbers(series) -> tuple[str, list] | None:
     dtype = series.dtype
     if isinstance(dtype, pd.DatetimeTZDtype):
-        series = series.tz_convert("UTC").tz_localize(None) if isinstance(series, pd.Index) else \
-            series.dt.tz_convert("UTC").dt.tz_localize(None)
+        series = (
+            series.tz_convert("UTC").tz_localize(None)
+            if isinstance(series, pd.Index)
+            else series.dt.tz_convert("UTC").dt.tz_localize(None)
+        )
         dtype = series.dtype
     if pd.api.types.is_datetime64_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
         return numbers(np.asarray(series))
-    if isinstance(dtype, pd.CategoricalDtype) or not (pd.api.types.is_numeric_dtype(dtype)
-                                                      or pd.api.types.is_bool_dtype(dtype)):
+    if isinstance(dtype, pd.CategoricalDtype) or not (
+        pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+    ):
         return None
     missing = series.isna().tolist()
     return "number", [None if m else v for v, m in zip(series.astype(object).tolist(), missing)]

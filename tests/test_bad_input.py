@@ -15,13 +15,71 @@ from rmagic_ext import ConversionError, RError, RParseError
 
 ALLOWED = (UsageError, RError, RParseError, ConversionError)
 
-NAMES = st.sampled_from(["x", "df", "nope", "1x", "a.b", "ns.val", "ns.missing", "if", "TRUE",
-                         "y=x", "=x", "x=", "a,b", ",", "x,,y", "__class__", "é", "x-y", "''", '"'])
-FLAGS = st.sampled_from(["-i", "-o", "-n", "-c", "-d", "--input", "--output", "--noreturn",
-                         "--converter", "--display", "-w", "--bogus", "-", "--", "-ix", "--input=x"])
-CODE = st.sampled_from(["1", "x", "stop('e')", "1 +", "c(1, 'a'", "paste('a;b')", "invisible(3)",
-                        "NULL", "`a b` <- 2", "function(", "warning('w')", "q()", "'\\xff'", "#",
-                        "x <- y", "df$a", "list(a = 1)"])
+NAMES = st.sampled_from(
+    [
+        "x",
+        "df",
+        "nope",
+        "1x",
+        "a.b",
+        "ns.val",
+        "ns.missing",
+        "if",
+        "TRUE",
+        "y=x",
+        "=x",
+        "x=",
+        "a,b",
+        ",",
+        "x,,y",
+        "__class__",
+        "é",
+        "x-y",
+        "''",
+        '"',
+    ]
+)
+FLAGS = st.sampled_from(
+    [
+        "-i",
+        "-o",
+        "-n",
+        "-c",
+        "-d",
+        "--input",
+        "--output",
+        "--noreturn",
+        "--converter",
+        "--display",
+        "-w",
+        "--bogus",
+        "-",
+        "--",
+        "-ix",
+        "--input=x",
+    ]
+)
+CODE = st.sampled_from(
+    [
+        "1",
+        "x",
+        "stop('e')",
+        "1 +",
+        "c(1, 'a'",
+        "paste('a;b')",
+        "invisible(3)",
+        "NULL",
+        "`a b` <- 2",
+        "function(",
+        "warning('w')",
+        "q()",
+        "'\\xff'",
+        "#",
+        "x <- y",
+        "df$a",
+        "list(a = 1)",
+    ]
+)
 # One line as IPython sees it: no line or paragraph separators (they would
 # make IPython split the cell before our magic is ever called).
 WORD = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=6)
@@ -44,6 +102,7 @@ def seed_namespace(ip):
     import types
 
     import pandas as pd
+
     ip.user_ns.update(x=1, df=pd.DataFrame({"a": [1, 2]}), ns=types.SimpleNamespace(val=2))
 
 
@@ -64,11 +123,24 @@ def test_cell_magic_survives_any_options_and_code(ip, line, body):
 
 
 VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.binary(max_size=8)
-    | st.complex_numbers() | st.just(object()) | st.just({1, 2}) | st.just(len) | st.just(print),
-    lambda children: st.lists(children, max_size=4) | st.tuples(children, children)
-    | st.dictionaries(st.one_of(st.text(max_size=4), st.integers()), children, max_size=3),
-    max_leaves=8)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text()
+    | st.binary(max_size=8)
+    | st.complex_numbers()
+    | st.just(object())
+    | st.just({1, 2})
+    | st.just(len)
+    | st.just(print),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.dictionaries(st.one_of(st.text(max_size=4), st.integers()), children, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -84,6 +156,7 @@ def test_a_vector_too_large_for_r_is_a_conversion_error_not_a_dead_process(ip):
     import rpy2.rinterface as ri
 
     from rmagic_ext.convert import _bulk
+
     ip.user_ns["huge"] = np.broadcast_to(np.float64(1.5), (2**47,))  # a petabyte in R, nothing in numpy
     for source in ("%Rpush huge", "%R -i huge 1"):
         result = run(ip, source)

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.usefixtures("python_shapes")
 
 # -- py in R ------------------------------------------------------------------------
 
+
 def test_py_reads_the_namespace_when_evaluated(ip, capsys):
     ip.user_ns["x"] = 1
     ip.run_cell_magic("R", "", "f <- function() py$x * 10")
@@ -66,6 +67,7 @@ def test_unknown_py_name_is_an_r_error_naming_it(ip):
 
 # -- r in Python ----------------------------------------------------------------------
 
+
 def test_r_reads_assigns_evaluates_lists_and_removes(ip):
     r.counts = pd.Series([1, 2, 3], index=["a", "b", "c"])
     assert R(ip, "sum(counts)") == 6
@@ -85,12 +87,14 @@ def test_r_globals_complete_after_r_dot(ip):
     r.completion_target = 1
     ip.user_ns["r"] = r
     from IPython.core.completer import provisionalcompleter
+
     with provisionalcompleter():  # the API ipykernel answers Tab with
         matches = [c.text for c in ip.Completer.completions("r.completion_t", 14)]
     assert "completion_target" in matches
 
 
 # -- callables ------------------------------------------------------------------------
+
 
 def test_python_function_is_an_r_function(ip):
     def fit(x, y, degree=1):
@@ -142,6 +146,7 @@ def test_interrupt_stops_a_python_callback(session, ip):
 
 
 # -- references -----------------------------------------------------------------------
+
 
 class Account:
     def __init__(self, balance):
@@ -216,16 +221,14 @@ def test_numeric_pull_is_a_read_only_view_of_r_memory(ip):
 def test_references_r_collects_at_exit_do_not_crash_python():
     """R's last garbage collection (at exit, after Python let go of the
     bridge) runs the finalizers of references R dropped."""
-    code = ("from rmagic_ext import r\nclass A: pass\n"
-            "for i in range(50): r[f'x{i}'] = A()\nr('rm(list = ls())')\n")
+    code = "from rmagic_ext import r\nclass A: pass\nfor i in range(50): r[f'x{i}'] = A()\nr('rm(list = ls())')\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0 and "Fatal" not in done.stderr, done.stderr
 
 
 def test_exit_is_quiet_when_rpy2_robjects_ended_r_first():
     """rpy2.robjects registers an exit handler that ends R before ours runs."""
-    code = ("from rmagic_ext import r\nr('x <- 1')\nimport rpy2.robjects\n"
-            "class A: pass\nr['ref'] = A()\n")
+    code = "from rmagic_ext import r\nr('x <- 1')\nimport rpy2.robjects\nclass A: pass\nr['ref'] = A()\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr

@@ -41,40 +41,46 @@ HIGHLIGHT_SCREENSHOT = OUT / "r-highlighting.png"
 ENVIRONMENT_NOTEBOOK = "environment_test.ipynb"
 ENVIRONMENT_SCREENSHOT = OUT / "r-environment.png"
 
-SERVER_START_TIMEOUT = 60   # until /api/status answers
-PAGE_TIMEOUT = 60           # until the notebook's cells are in the page
-OUTPUT_TIMEOUT = 90         # kernel start + R start + running the cells
-HOW_TO_INSTALL = ("run `make setup` (as root it installs Debian's chromium and chromium-driver "
-                  "and selenium into .venv)")
+SERVER_START_TIMEOUT = 60  # until /api/status answers
+PAGE_TIMEOUT = 60  # until the notebook's cells are in the page
+OUTPUT_TIMEOUT = 90  # kernel start + R start + running the cells
+HOW_TO_INSTALL = "run `make setup` (as root it installs Debian's chromium and chromium-driver and selenium into .venv)"
 
 
 def _code(source: str) -> dict:
-    return {"cell_type": "code", "execution_count": None, "metadata": {},
-            "outputs": [], "source": source}
+    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
 
 
 def r_has(package: str) -> bool:
     """Whether this machine's R has ``package`` (Debian testing has no plotly now)."""
     import rmagic_ext
+
     return bool(rmagic_ext.r(f'requireNamespace("{package}", quietly = TRUE)'))
 
 
 def plotly_js_major() -> int:
     """The major version of the plotly.js that R's plotly package includes."""
     import rmagic_ext
-    return int(rmagic_ext.r(
-        'f <- list.files(system.file("htmlwidgets/lib/plotlyjs", package = "plotly"), "[.]min[.]js$", '
-        'full.names = TRUE)[1]; as.integer(sub(".*v([0-9]+)[.].*", "\\\\1", '
-        'grep("plotly.js v", readLines(f, 5), value = TRUE)[1]))'))
+
+    return int(
+        rmagic_ext.r(
+            'f <- list.files(system.file("htmlwidgets/lib/plotlyjs", package = "plotly"), "[.]min[.]js$", '
+            'full.names = TRUE)[1]; as.integer(sub(".*v([0-9]+)[.].*", "\\\\1", '
+            'grep("plotly.js v", readLines(f, 5), value = TRUE)[1]))'
+        )
+    )
 
 
-PLOTLY_CELL = ('%%R\nsuppressPackageStartupMessages(library(plotly))\n'
-               'plot_ly(x = 1:3, y = c(2, 1, 3), type = "scatter", mode = "markers")')
+PLOTLY_CELL = (
+    "%%R\nsuppressPackageStartupMessages(library(plotly))\n"
+    'plot_ly(x = 1:3, y = c(2, 1, 3), type = "scatter", mode = "markers")'
+)
 
 
 def write_notebook(path: Path) -> None:
     nb = {
-        "nbformat": 4, "nbformat_minor": 5,
+        "nbformat": 4,
+        "nbformat_minor": 5,
         "metadata": {
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
             "language_info": {"name": "python"},
@@ -84,8 +90,9 @@ def write_notebook(path: Path) -> None:
             _code("%%R\nplot(1:10)"),
             _code("%%R\nhead(mtcars)"),
             _code("%%R\n?mean"),
-        ] + ([_code("%%R\nDT::datatable(head(mtcars, 4))")] if r_has("DT") else [])
-          + ([_code(PLOTLY_CELL)] if r_has("plotly") else []),
+        ]
+        + ([_code("%%R\nDT::datatable(head(mtcars, 4))")] if r_has("DT") else [])
+        + ([_code(PLOTLY_CELL)] if r_has("plotly") else []),
     }
     # nbformat 4.5 wants cell ids
     for i, cell in enumerate(nb["cells"]):
@@ -97,13 +104,17 @@ def write_highlight_notebook(path: Path) -> None:
     """A Python cell, a Python cell with a %R line, and an empty cell, where
     the test types a %%R cell."""
     nb = {
-        "nbformat": 4, "nbformat_minor": 5,
+        "nbformat": 4,
+        "nbformat_minor": 5,
         "metadata": {
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
             "language_info": {"name": "python", "codemirror_mode": {"name": "ipython", "version": 3}},
         },
-        "cells": [_code("def shout(text):\n    return text.upper()  # a Python comment"),
-                  _code("flags = %R -o n n <- c(TRUE, NA)\nshout('done')"), _code("")],
+        "cells": [
+            _code("def shout(text):\n    return text.upper()  # a Python comment"),
+            _code("flags = %R -o n n <- c(TRUE, NA)\nshout('done')"),
+            _code(""),
+        ],
     }
     for i, cell in enumerate(nb["cells"]):
         cell["id"] = f"cell-{i}"
@@ -120,10 +131,15 @@ ENVIRONMENT_CELLS = [
 
 
 def write_environment_notebook(path: Path) -> None:
-    nb = {"nbformat": 4, "nbformat_minor": 5,
-          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                       "language_info": {"name": "python"}},
-          "cells": [_code(source) for source in ENVIRONMENT_CELLS]}
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+        "cells": [_code(source) for source in ENVIRONMENT_CELLS],
+    }
     for i, cell in enumerate(nb["cells"]):
         cell["id"] = f"cell-{i}"
     path.write_text(json.dumps(nb, indent=1))
@@ -194,8 +210,7 @@ def lab(tmp_path_factory):
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path_factory.mktemp("lab")
     root = tmp / "notebooks"
-    shutil.copytree(REPO / "notebooks", root,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     write_notebook(root / NOTEBOOK)
     write_highlight_notebook(root / HIGHLIGHT_NOTEBOOK)
     write_environment_notebook(root / ENVIRONMENT_NOTEBOOK)
@@ -203,48 +218,63 @@ def lab(tmp_path_factory):
     settings = tmp / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
 
     port, token = free_port(), secrets.token_hex(16)
     env = launch_environment()
-    env.update({
-        # Nothing from the user's own Jupyter set-up, nothing left behind.
-        "JUPYTER_CONFIG_DIR": str(tmp / "config"),
-        "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
-        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-        "JUPYTER_DATA_DIR": str(tmp / "data"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-    })
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
-           "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-           "--LabApp.news_url=None",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    env.update(
+        {
+            # Nothing from the user's own Jupyter set-up, nothing left behind.
+            "JUPYTER_CONFIG_DIR": str(tmp / "config"),
+            "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
+            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+            "JUPYTER_DATA_DIR": str(tmp / "data"),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     if os.getuid() == 0:
         cmd.append("--allow-root")
     log_path = OUT / "jupyterlab.log"
     log = open(log_path, "w")
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"jupyter lab exited with {proc.returncode} before answering; "
-                            f"log {log_path}:\n{_tail(log_path)}")
+                pytest.fail(
+                    f"jupyter lab exited with {proc.returncode} before answering; log {log_path}:\n{_tail(log_path)}"
+                )
             try:
-                req = urllib.request.Request(f"{base}/api/status",
-                                             headers={"Authorization": f"token {token}"})
+                req = urllib.request.Request(f"{base}/api/status", headers={"Authorization": f"token {token}"})
                 with urllib.request.urlopen(req, timeout=2) as r:
                     if r.status == 200:
                         break
             except (urllib.error.URLError, OSError):
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"jupyter lab did not answer /api/status within "
-                            f"{SERVER_START_TIMEOUT} s; log {log_path}:\n{_tail(log_path)}")
+                pytest.fail(
+                    f"jupyter lab did not answer /api/status within "
+                    f"{SERVER_START_TIMEOUT} s; log {log_path}:\n{_tail(log_path)}"
+                )
             time.sleep(0.2)
         yield base, token, NOTEBOOK
     finally:
@@ -265,28 +295,37 @@ def browser(tmp_path_factory):
             pytest.fail(f"{path} is missing (Debian package {pkg}): {HOW_TO_INSTALL}")
 
     OUT.mkdir(parents=True, exist_ok=True)
-    profile = tempfile.mkdtemp(prefix="chromium-profile-",
-                               dir=tmp_path_factory.getbasetemp())
+    profile = tempfile.mkdtemp(prefix="chromium-profile-", dir=tmp_path_factory.getbasetemp())
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the page's console, for failures
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={profile}", "--window-size=1400,1000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(flag)
     # Its own session, so that teardown can end chromedriver and every Chromium
     # process it started, even if quit() fails.
-    service = Service(executable_path=CHROMEDRIVER,
-                      log_output=str(OUT / "chromedriver.log"),
-                      popen_kw={"start_new_session": True})
+    service = Service(
+        executable_path=CHROMEDRIVER, log_output=str(OUT / "chromedriver.log"), popen_kw={"start_new_session": True}
+    )
     try:
         driver = webdriver.Chrome(service=service, options=options)
     except Exception as exc:  # noqa: BLE001 - report whatever the driver says
         if service.process is not None:
             _end_group(service.process, timeout=5)
-        pytest.fail(f"could not start headless Chromium ({CHROMIUM}) through {CHROMEDRIVER}: "
-                    f"{type(exc).__name__}: {exc}")
+        pytest.fail(
+            f"could not start headless Chromium ({CHROMIUM}) through {CHROMEDRIVER}: {type(exc).__name__}: {exc}"
+        )
     driver.set_page_load_timeout(PAGE_TIMEOUT)
     driver.set_script_timeout(30)
     try:
@@ -309,13 +348,17 @@ def waiter(driver):
 
     def wait_for(what: str, timeout: float, condition):
         try:  # an element drawn again while the condition looked at it: look again
-            return WebDriverWait(driver, timeout, poll_frequency=0.25,
-                                 ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+            return WebDriverWait(
+                driver, timeout, poll_frequency=0.25, ignored_exceptions=(StaleElementReferenceException,)
+            ).until(condition)
         except TimeoutException:
             driver.save_screenshot(str(SCREENSHOT))
-            pytest.fail(f"after {timeout} s: {what} never appeared in JupyterLab "
-                        f"(screenshot {SCREENSHOT}; server log {OUT / 'jupyterlab.log'}:\n"
-                        f"{_tail(OUT / 'jupyterlab.log', 20)})")
+            pytest.fail(
+                f"after {timeout} s: {what} never appeared in JupyterLab "
+                f"(screenshot {SCREENSHOT}; server log {OUT / 'jupyterlab.log'}:\n"
+                f"{_tail(OUT / 'jupyterlab.log', 20)})"
+            )
+
     return wait_for
 
 
@@ -329,27 +372,53 @@ def open_and_run_all(driver, base: str, token: str, notebook: str, cells: int) -
 
     wait_for = waiter(driver)
     driver.get(f"{base}/lab/tree/{notebook}?reset&token={token}")  # this notebook alone
-    wait_for("the notebook's code cells", PAGE_TIMEOUT,
-             lambda d: len(d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")) >= cells)
+    wait_for(
+        "the notebook's code cells",
+        PAGE_TIMEOUT,
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")) >= cells,
+    )
 
     # A person waits for the notebook's own kernel to be ready (cells run
     # before that are lost; the status bar may still tell of another
     # notebook's kernel as this one opens).
-    wait_for("the notebook's kernel idle", OUTPUT_TIMEOUT, lambda d: d.execute_script(_NOTEBOOK_KERNEL_STATUS) == "idle")
+    wait_for(
+        "the notebook's kernel idle", OUTPUT_TIMEOUT, lambda d: d.execute_script(_NOTEBOOK_KERNEL_STATUS) == "idle"
+    )
 
     for attempt in range(3):
         # Run > Run All Cells, clicked as a person would.
-        run_menu = wait_for("the Run menu", 30, EC.element_to_be_clickable(
-            (By.XPATH, "//li[contains(@class,'lm-MenuBar-item')]"
-                       "[.//div[contains(@class,'lm-MenuBar-itemLabel')][normalize-space()='Run']]")))
+        run_menu = wait_for(
+            "the Run menu",
+            30,
+            EC.element_to_be_clickable(
+                (
+                    By.XPATH,
+                    "//li[contains(@class,'lm-MenuBar-item')]"
+                    "[.//div[contains(@class,'lm-MenuBar-itemLabel')][normalize-space()='Run']]",
+                )
+            ),
+        )
         run_menu.click()
-        wait_for("Run All Cells in the Run menu", 10, EC.element_to_be_clickable(
-            (By.XPATH, "//li[contains(@class,'lm-Menu-item')]"
-                       "[.//div[contains(@class,'lm-Menu-itemLabel')][normalize-space()='Run All Cells']]"))).click()
+        wait_for(
+            "Run All Cells in the Run menu",
+            10,
+            EC.element_to_be_clickable(
+                (
+                    By.XPATH,
+                    "//li[contains(@class,'lm-Menu-item')]"
+                    "[.//div[contains(@class,'lm-Menu-itemLabel')][normalize-space()='Run All Cells']]",
+                )
+            ),
+        ).click()
         try:  # a person who sees nothing start clicks again
-            WebDriverWait(driver, 20, poll_frequency=0.25).until(lambda d: any(
-                p.text.strip() not in ("[ ]:", "") for p in d.find_elements(
-                    By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt")))
+            WebDriverWait(driver, 20, poll_frequency=0.25).until(
+                lambda d: any(
+                    p.text.strip() not in ("[ ]:", "")
+                    for p in d.find_elements(
+                        By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt"
+                    )
+                )
+            )
             return
         except TimeoutException:
             continue
@@ -383,21 +452,37 @@ def test_plot_and_table_in_jupyterlab(ran):
     wait_for = waiter(driver)
 
     # R's plot: an image in an output area (the kernel and R start first).
-    img = wait_for("an image output (R's plot)", OUTPUT_TIMEOUT, EC.visibility_of_element_located(
-        (By.CSS_SELECTOR, ".jp-Notebook .jp-OutputArea-output img")))
-    wait_for("the plot image loaded", 10, lambda d: d.execute_script(
-        "return arguments[0].complete && arguments[0].naturalWidth > 0", img))
+    img = wait_for(
+        "an image output (R's plot)",
+        OUTPUT_TIMEOUT,
+        EC.visibility_of_element_located((By.CSS_SELECTOR, ".jp-Notebook .jp-OutputArea-output img")),
+    )
+    wait_for(
+        "the plot image loaded",
+        10,
+        lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img),
+    )
 
     # head(mtcars) ran: its rows are on the page, whatever the output's format.
-    wait_for("head(mtcars)'s output", OUTPUT_TIMEOUT, lambda d: any(
-        "Mazda RX4" in el.text for el in d.find_elements(
-            By.CSS_SELECTOR, ".jp-Notebook .jp-OutputArea-output")))
+    wait_for(
+        "head(mtcars)'s output",
+        OUTPUT_TIMEOUT,
+        lambda d: any(
+            "Mazda RX4" in el.text for el in d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-OutputArea-output")
+        ),
+    )
     # Every cell has run (an execution count in every prompt) and none failed.
-    wait_for("execution counts on all cells", 30, lambda d: all(
-        p.text.strip() not in ("[ ]:", "[*]:", "")
-        for p in d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell .jp-InputPrompt")))
+    wait_for(
+        "execution counts on all cells",
+        30,
+        lambda d: all(
+            p.text.strip() not in ("[ ]:", "[*]:", "")
+            for p in d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell .jp-InputPrompt")
+        ),
+    )
     errors = driver.find_elements(
-        By.CSS_SELECTOR, ".jp-Notebook .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
+        By.CSS_SELECTOR, ".jp-Notebook .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
+    )
     assert not errors, f"a cell failed: {errors[0].text[:2000]}"
 
     # R data.frames are displayed as text/html with a <table> (rich display of
@@ -406,8 +491,8 @@ def test_plot_and_table_in_jupyterlab(ran):
     # the page, so a short wait is enough.
     try:
         WebDriverWait(driver, 10, poll_frequency=0.25).until(
-            lambda d: d.find_elements(By.CSS_SELECTOR,
-                                      ".jp-Notebook .jp-OutputArea .jp-RenderedHTMLCommon table"))
+            lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-OutputArea .jp-RenderedHTMLCommon table")
+        )
         table_found = True
     except TimeoutException:
         table_found = False
@@ -417,16 +502,21 @@ def test_plot_and_table_in_jupyterlab(ran):
     # exists either way.
     driver.execute_script(
         "arguments[0].scrollIntoView({block: 'end'})",
-        driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[-1])
-    WebDriverWait(driver, 5, poll_frequency=0.1).until(lambda d: d.execute_script(
-        "const r = arguments[0].getBoundingClientRect();"
-        "return r.bottom <= window.innerHeight + 1;",
-        d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[-1]))
+        driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[-1],
+    )
+    WebDriverWait(driver, 5, poll_frequency=0.1).until(
+        lambda d: d.execute_script(
+            "const r = arguments[0].getBoundingClientRect();return r.bottom <= window.innerHeight + 1;",
+            d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[-1],
+        )
+    )
     driver.save_screenshot(str(SCREENSHOT))
     print(f"\nbrowser test: {time.monotonic() - start:.1f} s in the browser; screenshot {SCREENSHOT}")
 
-    assert table_found, ("head(mtcars) was not displayed as an HTML table "
-                         "(.jp-RenderedHTMLCommon table): R data.frames need a text/html display")
+    assert table_found, (
+        "head(mtcars) was not displayed as an HTML table "
+        "(.jp-RenderedHTMLCommon table): R data.frames need a text/html display"
+    )
 
 
 def test_help_page_in_jupyterlab(ran):
@@ -435,12 +525,24 @@ def test_help_page_in_jupyterlab(ran):
     from selenium.webdriver.common.by import By
 
     browser = ran
-    page = waiter(browser)("R's help page for mean as HTML", OUTPUT_TIMEOUT, lambda d: next(
-        (el for el in d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-RenderedHTMLCommon")
-         if "Arithmetic Mean" in el.text and el.find_elements(By.TAG_NAME, "h3")), None))
+    page = waiter(browser)(
+        "R's help page for mean as HTML",
+        OUTPUT_TIMEOUT,
+        lambda d: next(
+            (
+                el
+                for el in d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-RenderedHTMLCommon")
+                if "Arithmetic Mean" in el.text and el.find_elements(By.TAG_NAME, "h3")
+            ),
+            None,
+        ),
+    )
     assert "Description" in [h.text for h in page.find_elements(By.TAG_NAME, "h3")]
-    relative = [a.get_attribute("href") for a in page.find_elements(By.CSS_SELECTOR, "a[href]")
-                if not a.get_attribute("href").startswith(("http://127.0.0.1", "https://"))]
+    relative = [
+        a.get_attribute("href")
+        for a in page.find_elements(By.CSS_SELECTOR, "a[href]")
+        if not a.get_attribute("href").startswith(("http://127.0.0.1", "https://"))
+    ]
     assert not relative, f"links that lead nowhere: {relative}"
 
 
@@ -454,8 +556,10 @@ def widget_texts(driver, cell_source: str, selector: str, what: str) -> list[str
 
     def look(d):
         try:
-            cell = next((c for c in d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")
-                         if cell_source in c.text), None)
+            cell = next(
+                (c for c in d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell") if cell_source in c.text),
+                None,
+            )
             if cell is None:
                 return None
             d.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
@@ -480,8 +584,10 @@ def test_plotly_widget_renders_in_jupyterlab(ran):
     if not r_has("plotly"):
         pytest.skip("r-cran-plotly is not in this Debian release")
     if plotly_js_major() < 2:
-        pytest.skip("this Debian's r-cran-plotly ships plotly.js 1.x, which cannot draw plotly 4.10's "
-                    "widgets (Debian 12's packaging; Debian 13 ships plotly.js 2)")
+        pytest.skip(
+            "this Debian's r-cran-plotly ships plotly.js 1.x, which cannot draw plotly 4.10's "
+            "widgets (Debian 12's packaging; Debian 13 ships plotly.js 2)"
+        )
     points = widget_texts(ran, "plot_ly(", ".js-plotly-plot .scatterlayer .point", "the plotly widget's points")
     assert len(points) == 3
     ran.save_screenshot(str(OUT / "plotly.png"))
@@ -526,14 +632,24 @@ def test_percent_percent_r_cells_are_highlighted_as_r_as_one_types(lab, browser)
     driver.get(f"{base}/lab/tree/{HIGHLIGHT_NOTEBOOK}?token={token}")
 
     def three_cells():
-        return wait_for("the notebook's three code cells", PAGE_TIMEOUT, lambda d: (
-            lambda found: found if len(found) == 3 and all(c.find_elements(By.CSS_SELECTOR, ".cm-content")
-                                                           for c in found)
-            else None)(d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")))
+        return wait_for(
+            "the notebook's three code cells",
+            PAGE_TIMEOUT,
+            lambda d: (
+                lambda found: (
+                    found
+                    if len(found) == 3 and all(c.find_elements(By.CSS_SELECTOR, ".cm-content") for c in found)
+                    else None
+                )
+            )(d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")),
+        )
 
     three_cells()
-    wait_for("the notebook's kernel idle", OUTPUT_TIMEOUT,
-             lambda d: "| Idle" in d.find_element(By.ID, "jp-main-statusbar").text)
+    wait_for(
+        "the notebook's kernel idle",
+        OUTPUT_TIMEOUT,
+        lambda d: "| Idle" in d.find_element(By.ID, "jp-main-statusbar").text,
+    )
     typed = ["%%R", "x <- c(1, 2)  # an R comment", "ok <- TRUE"]
     # As the notebook finishes opening JupyterLab may still take the focus,
     # or draw the notebook again (what was typed into the old editor is
@@ -566,8 +682,9 @@ def test_percent_percent_r_cells_are_highlighted_as_r_as_one_types(lab, browser)
 
     got, themed = colour(python_cell, "def", "--jp-mirror-editor-keyword-color", "Python's def as a token")
     assert got == themed, f"the Python cell's def is coloured {got}, not as a keyword ({themed})"
-    got, themed = colour(python_cell, "# a Python comment", "--jp-mirror-editor-comment-color",
-                         "the Python comment as one token")
+    got, themed = colour(
+        python_cell, "# a Python comment", "--jp-mirror-editor-comment-color", "the Python comment as one token"
+    )
     assert got == themed
 
     # A %R line: its code is R (TRUE a constant), the rest of the cell Python.
@@ -576,8 +693,9 @@ def test_percent_percent_r_cells_are_highlighted_as_r_as_one_types(lab, browser)
     got, themed = colour(line_cell, "'done'", "--jp-mirror-editor-string-color", "the Python string as a token")
     assert got == themed
     OUT.mkdir(parents=True, exist_ok=True)  # the README's picture (notebooks/images/r-highlighting.png)
-    driver.execute_script("return arguments[0].closest('.jp-WindowedPanel-viewport') || "
-                          "arguments[0].closest('.jp-Notebook')", r_cell).screenshot(str(HIGHLIGHT_SCREENSHOT))
+    driver.execute_script(
+        "return arguments[0].closest('.jp-WindowedPanel-viewport') || arguments[0].closest('.jp-Notebook')", r_cell
+    ).screenshot(str(HIGHLIGHT_SCREENSHOT))
 
     # Ctrl-/ comments the line with R's "#", and again uncomments it.
     def toggle():
@@ -589,12 +707,17 @@ def test_percent_percent_r_cells_are_highlighted_as_r_as_one_types(lab, browser)
     wait_for("Ctrl-/ uncommenting it", 10, lambda d: "# ok" not in editor.text and "ok <- TRUE" in editor.text)
 
     # Removing the magic line: Python again (TRUE is then just a name).
-    ActionChains(driver).key_down(Keys.CONTROL).send_keys(Keys.HOME).key_up(Keys.CONTROL) \
-        .key_down(Keys.SHIFT).send_keys(Keys.DOWN).key_up(Keys.SHIFT).send_keys(Keys.DELETE).perform()
+    ActionChains(driver).key_down(Keys.CONTROL).send_keys(Keys.HOME).key_up(Keys.CONTROL).key_down(
+        Keys.SHIFT
+    ).send_keys(Keys.DOWN).key_up(Keys.SHIFT).send_keys(Keys.DELETE).perform()
     wait_for("the magic line removed", 10, lambda d: editor.text.startswith("x <- c(1, 2)"))
-    wait_for("TRUE no longer coloured as R's constant", 15, lambda d: (
-        lambda found: found is None or found[0] != found[1])(
-            d.execute_script(_TOKEN_COLOUR, r_cell, "TRUE", "--jp-mirror-editor-atom-color")))
+    wait_for(
+        "TRUE no longer coloured as R's constant",
+        15,
+        lambda d: (lambda found: found is None or found[0] != found[1])(
+            d.execute_script(_TOKEN_COLOUR, r_cell, "TRUE", "--jp-mirror-editor-atom-color")
+        ),
+    )
     assert "ok <- TRUE" in editor.text
 
 
@@ -610,16 +733,31 @@ def test_the_r_environment_pane_lists_opens_pulls_and_removes(lab, browser):
     base, token, _ = lab
     driver, wait_for = browser, waiter(browser)
     open_and_run_all(driver, base, token, ENVIRONMENT_NOTEBOOK, cells=len(ENVIRONMENT_CELLS))
-    wait_for("execution counts on all cells", OUTPUT_TIMEOUT, lambda d: all(
-        p.text.strip() not in ("[ ]:", "[*]:", "")
-        for p in d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt")))
+    wait_for(
+        "execution counts on all cells",
+        OUTPUT_TIMEOUT,
+        lambda d: all(
+            p.text.strip() not in ("[ ]:", "[*]:", "")
+            for p in d.find_elements(
+                By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt"
+            )
+        ),
+    )
 
-    tab = wait_for("the R environment tab in the right side bar", PAGE_TIMEOUT, lambda d: next(iter(
-        d.find_elements(By.CSS_SELECTOR, ".jp-SideBar li[data-id='rmagic-ext-r-environment']")), None))
+    tab = wait_for(
+        "the R environment tab in the right side bar",
+        PAGE_TIMEOUT,
+        lambda d: next(
+            iter(d.find_elements(By.CSS_SELECTOR, ".jp-SideBar li[data-id='rmagic-ext-r-environment']")), None
+        ),
+    )
     if "lm-mod-current" not in (tab.get_attribute("class") or ""):
         tab.click()
-    pane = wait_for("the R environment pane", 10, lambda d: next(iter(
-        d.find_elements(By.CSS_SELECTOR, "#rmagic-ext-r-environment:not(.lm-mod-hidden)")), None))
+    pane = wait_for(
+        "the R environment pane",
+        10,
+        lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, "#rmagic-ext-r-environment:not(.lm-mod-hidden)")), None),
+    )
 
     def row(name: str, attribute: str = "data-r-name"):
         found = pane.find_elements(By.CSS_SELECTOR, f"tr[{attribute}='{name}']")
@@ -627,21 +765,32 @@ def test_the_r_environment_pane_lists_opens_pulls_and_removes(lab, browser):
 
     def cells_of(name: str) -> dict:
         tr = row(name)
-        return {key: tr.find_element(By.CSS_SELECTOR, f".rmagic-ext-env-{key}").text
-                for key in ("name", "class", "dims", "summary")}
+        return {
+            key: tr.find_element(By.CSS_SELECTOR, f".rmagic-ext-env-{key}").text
+            for key in ("name", "class", "dims", "summary")
+        }
 
     for name in ("big", "fit", "square", "settings"):
         wait_for(f"{name} in the pane", OUTPUT_TIMEOUT, lambda d, name=name: row(name))
-    assert cells_of("big") == {"name": "big", "class": "data.frame", "dims": "1,000,000 × 3",
-                               "summary": "1,000,000 obs. of 3 variables"}
+    assert cells_of("big") == {
+        "name": "big",
+        "class": "data.frame",
+        "dims": "1,000,000 × 3",
+        "summary": "1,000,000 obs. of 3 variables",
+    }
     assert cells_of("fit")["class"] == "lm" and "mpg ~ wt + hp" in cells_of("fit")["summary"]
     assert cells_of("square")["class"] == "function" and cells_of("square")["summary"] == "function (x)"
     assert cells_of("settings")["class"] == "list" and cells_of("settings")["dims"] == "2"
 
     # Open the data frame: its first page, and only that, in a viewer.
     row("big").find_element(By.CSS_SELECTOR, ".rmagic-ext-action-open").click()
-    viewer = wait_for("the data frame's first page", OUTPUT_TIMEOUT, lambda d: next(iter(
-        d.find_elements(By.CSS_SELECTOR, ".rmagic-ext-table-viewer[data-r-name='big'][data-page-bytes]")), None))
+    viewer = wait_for(
+        "the data frame's first page",
+        OUTPUT_TIMEOUT,
+        lambda d: next(
+            iter(d.find_elements(By.CSS_SELECTOR, ".rmagic-ext-table-viewer[data-r-name='big'][data-page-bytes]")), None
+        ),
+    )
     body = viewer.find_elements(By.CSS_SELECTOR, "table.rmagic-ext-page tbody tr")
     assert len(body) == 100
     assert [td.text for td in body[0].find_elements(By.TAG_NAME, "td")] == ["1", "1.000000", "b"]
@@ -654,28 +803,51 @@ def test_the_r_environment_pane_lists_opens_pulls_and_removes(lab, browser):
     # Sorted by x, descending, as a click on the heading twice.
     heading = viewer.find_element(By.CSS_SELECTOR, "th.rmagic-ext-page-column[data-column='1']")
     heading.click()
-    wait_for("sorted by x", 30, lambda d: "▲" in viewer.find_element(
-        By.CSS_SELECTOR, "th.rmagic-ext-page-column[data-column='1']").text)
+    wait_for(
+        "sorted by x",
+        30,
+        lambda d: "▲" in viewer.find_element(By.CSS_SELECTOR, "th.rmagic-ext-page-column[data-column='1']").text,
+    )
     viewer.find_element(By.CSS_SELECTOR, "th.rmagic-ext-page-column[data-column='1']").click()
-    wait_for("sorted by x, descending", 30, lambda d: viewer.find_elements(
-        By.CSS_SELECTOR, "table.rmagic-ext-page tbody tr")[0].find_elements(By.TAG_NAME, "td")[0].text == "1000000")
+    wait_for(
+        "sorted by x, descending",
+        30,
+        lambda d: (
+            viewer.find_elements(By.CSS_SELECTOR, "table.rmagic-ext-page tbody tr")[0]
+            .find_elements(By.TAG_NAME, "td")[0]
+            .text
+            == "1000000"
+        ),
+    )
 
     # A function opens as its source: a double click on its row, as in RStudio's viewer.
     ActionChains(driver).double_click(row("square").find_element(By.CSS_SELECTOR, ".rmagic-ext-env-class")).perform()
-    wait_for("square's source in a viewer", 30, lambda d: any(
-        "x^2" in pre.text for pre in d.find_elements(
-            By.CSS_SELECTOR, ".rmagic-ext-text-viewer[data-r-name='square'] pre.rmagic-ext-viewer-text")))
+    wait_for(
+        "square's source in a viewer",
+        30,
+        lambda d: any(
+            "x^2" in pre.text
+            for pre in d.find_elements(
+                By.CSS_SELECTOR, ".rmagic-ext-text-viewer[data-r-name='square'] pre.rmagic-ext-viewer-text"
+            )
+        ),
+    )
 
     # Pull to Python: the name is in Python's namespace, listed as py$big.
     row("big").find_element(By.CSS_SELECTOR, ".rmagic-ext-action-pull").click()
     wait_for("py$big in the pane", OUTPUT_TIMEOUT, lambda d: row("big", "data-py-name"))
-    assert pane.find_element(By.CSS_SELECTOR, ".rmagic-ext-env-message").text == \
-        "Pulled big into Python as big (pandas.DataFrame)"
+    assert (
+        pane.find_element(By.CSS_SELECTOR, ".rmagic-ext-env-message").text
+        == "Pulled big into Python as big (pandas.DataFrame)"
+    )
     assert row("big", "data-py-name").find_element(By.CSS_SELECTOR, ".rmagic-ext-env-dims").text == "1,000,000 × 3"
 
     # The README's picture: the notebook and the pane, the file browser folded away.
-    driver.find_element(By.XPATH, "//li[contains(@class,'lm-TabBar-tab')][.//div[contains(@class,"
-                                  f"'lm-TabBar-tabLabel')][normalize-space()='{ENVIRONMENT_NOTEBOOK}']]").click()
+    driver.find_element(
+        By.XPATH,
+        "//li[contains(@class,'lm-TabBar-tab')][.//div[contains(@class,"
+        f"'lm-TabBar-tabLabel')][normalize-space()='{ENVIRONMENT_NOTEBOOK}']]",
+    ).click()
     for tab in driver.find_elements(By.CSS_SELECTOR, ".jp-SideBar.jp-mod-left li.lm-mod-current"):
         tab.click()
     time.sleep(0.5)

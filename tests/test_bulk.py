@@ -76,8 +76,9 @@ def test_pulled_doubles_are_read_only_views_that_outlive_r_references():
 def test_numbers_are_written_straight_into_r():
     values = np.arange(-5, 2_000_000, dtype=np.int64)
     get_session().assign("ints", py2r(values))
-    assert r2py(get_session().run("c(typeof(ints), sum(as.numeric(ints)) == sum(as.numeric(-5:1999999)))",
-                                  keep_last=True).value).tolist() == ["integer", "TRUE"]
+    assert r2py(
+        get_session().run("c(typeof(ints), sum(as.numeric(ints)) == sum(as.numeric(-5:1999999)))", keep_last=True).value
+    ).tolist() == ["integer", "TRUE"]
 
 
 def test_conversions_never_use_rpy2_s_memoryview(monkeypatch, session):
@@ -86,12 +87,20 @@ def test_conversions_never_use_rpy2_s_memoryview(monkeypatch, session):
     is not immortal; counting None's references cannot show it on newer
     Pythons). Our views read R's memory themselves: with rpy2's helper made
     to fail, every numeric conversion still works."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("rpy2's vector_memoryview was called")
+
     monkeypatch.setattr(session.ri, "vector_memoryview", refuse)
-    frame = pd.DataFrame({"f": np.arange(10.0), "i": np.arange(10), "b": np.arange(10) > 4,
-                          "c": pd.Categorical(list("ab") * 5),
-                          "t": pd.date_range("2024-01-01", periods=10, unit="us")})
+    frame = pd.DataFrame(
+        {
+            "f": np.arange(10.0),
+            "i": np.arange(10),
+            "b": np.arange(10) > 4,
+            "c": pd.Categorical(list("ab") * 5),
+            "t": pd.date_range("2024-01-01", periods=10, unit="us"),
+        }
+    )
     back = r2py(py2r(frame))
     pd.testing.assert_frame_equal(back[["f", "i"]], frame[["f", "i"]], check_dtype=False)
     assert r2py(py2r(np.arange(5.0))).tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
@@ -102,7 +111,7 @@ def test_strings_past_r_s_limit_of_one_string_go_in_several_buffers(monkeypatch)
     for end_of_piece in (_bulk._PIECE - 1, 2 * _bulk._PIECE - 1):
         values[end_of_piece] = values[end_of_piece - 1] = ""  # trailing empties of a buffer
     values[_bulk._PIECE] = None
-    one_piece = len(_bulk._SEPARATOR.join(v or "" for v in values[:_bulk._PIECE]).encode())
+    one_piece = len(_bulk._SEPARATOR.join(v or "" for v in values[: _bulk._PIECE]).encode())
     monkeypatch.setattr(_bulk, "MAX_R_STRING", int(one_piece * 1.5))  # one piece per buffer
     buffers = []
     monkeypatch.setattr(_rapi, "utf8_string", lambda b, made=_rapi.utf8_string: buffers.append(len(b)) or made(b))

@@ -135,7 +135,8 @@ def test_a_package_version_changed_misses(cached, tmp_path):
     for version in ("0.1", "0.2"):
         source = tmp_path / f"src-{version}" / "cachedpkg"
         (source / "R").mkdir(parents=True)
-        (source / "DESCRIPTION").write_text(textwrap.dedent(f"""\
+        (source / "DESCRIPTION").write_text(
+            textwrap.dedent(f"""\
             Package: cachedpkg
             Version: {version}
             Title: A Package
@@ -143,11 +144,15 @@ def test_a_package_version_changed_misses(cached, tmp_path):
             License: MIT
             Author: rmagic_ext
             Maintainer: rmagic_ext <rmagic@example.org>
-            """))
+            """)
+        )
         (source / "NAMESPACE").write_text("export(answer)\n")
         (source / "R" / "answer.R").write_text(f"answer <- function() {version}\n")
-        subprocess.run(["R", "CMD", "INSTALL", "--no-test-load", f"--library={library}", str(source)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["R", "CMD", "INSTALL", "--no-test-load", f"--library={library}", str(source)],
+            check=True,
+            capture_output=True,
+        )
         r(f'.libPaths(c("{library}", .libPaths()))')
         hit, _ = cached("library(cachedpkg)\nv <- answer()")
         assert not hit and float(r("v")) == float(version)
@@ -253,6 +258,7 @@ NOTEBOOK_CELLS = [
 
 def notebook(path: Path) -> Path:
     import nbformat
+
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source, metadata=meta) for _, source, meta in NOTEBOOK_CELLS]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -260,7 +266,9 @@ def notebook(path: Path) -> Path:
     return path
 
 
-def papermill(source: Path, out: Path, cache: Path, env: dict | None = None, **parameters) -> subprocess.CompletedProcess:
+def papermill(
+    source: Path, out: Path, cache: Path, env: dict | None = None, **parameters
+) -> subprocess.CompletedProcess:
     args = [sys.executable, "-m", "papermill", str(source), str(out), "--cwd", str(cache.parent), "-k", "python3"]
     for name, value in parameters.items():
         args += ["-p", name, str(value)]
@@ -269,8 +277,12 @@ def papermill(source: Path, out: Path, cache: Path, env: dict | None = None, **p
 
 def cache_hits(out: Path) -> list[bool]:
     cells = json.loads(out.read_text())["cells"]
-    return [o["metadata"]["rmagic_ext"]["cache"]["hit"] for c in cells for o in c.get("outputs", [])
-            if "rmagic_ext" in o.get("metadata", {})]
+    return [
+        o["metadata"]["rmagic_ext"]["cache"]["hit"]
+        for c in cells
+        for o in c.get("outputs", [])
+        if "rmagic_ext" in o.get("metadata", {})
+    ]
 
 
 def test_papermill_parameters_and_strict_mode(tmp_path):
@@ -288,6 +300,7 @@ def test_papermill_parameters_and_strict_mode(tmp_path):
 def test_the_tour_notebooks_slow_cell_is_served_from_cache_on_its_second_run(tmp_path):
     pytest.importorskip("papermill")
     import shutil
+
     source = tmp_path / "cached_cells.ipynb"
     shutil.copy(Path(__file__).parent.parent / "notebooks" / "cached_cells.ipynb", source)
     for hit in (False, True):
@@ -296,15 +309,20 @@ def test_the_tour_notebooks_slow_cell_is_served_from_cache_on_its_second_run(tmp
         assert cache_hits(tmp_path / "out.ipynb") == [hit]
 
 
-
 def test_a_hit_in_a_real_kernel_is_marked_for_runners(kernel, tmp_path):
     folder = tmp_path / "kernel-cache"
     setup = kernel.execute(f"%config RMagics.cache_dir = {str(folder)!r}")
     assert setup.error is None, setup.error
     cell = "%%R --cache in_kernel\nset.seed(3)\nheld <- runif(2)\ncat('drew', length(held), '\\n')"
     runs = [kernel.execute(cell) for _ in range(2)]
-    marks = [[m["content"]["metadata"]["rmagic_ext"]["cache"] for m in run.messages
-              if m["msg_type"] == "display_data" and "rmagic_ext" in m["content"]["metadata"]] for run in runs]
+    marks = [
+        [
+            m["content"]["metadata"]["rmagic_ext"]["cache"]
+            for m in run.messages
+            if m["msg_type"] == "display_data" and "rmagic_ext" in m["content"]["metadata"]
+        ]
+        for run in runs
+    ]
     assert [m[0]["hit"] for m in marks] == [False, True] and marks[1][0]["name"] == "in_kernel"
     assert [run.text() for run in runs] == ["drew 2 \n", "drew 2 \n"]
     values = kernel.execute("%R held")

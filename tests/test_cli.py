@@ -25,8 +25,14 @@ VENV_BIN = Path(sys.executable).parent
 
 def rmagic_ext(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``python -m rmagic_ext ARGS`` with this test run's Python."""
-    return subprocess.run([sys.executable, "-m", "rmagic_ext", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "rmagic_ext", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +73,7 @@ class RKernel(Kernel):
 
 # -- install-kernel -----------------------------------------------------------
 
+
 def test_help_lists_both_commands():
     done = rmagic_ext("--help")
     assert done.returncode == 0
@@ -75,8 +82,7 @@ def test_help_lists_both_commands():
 
 def test_kernelspec_starts_this_python_with_the_extension(spec_manager):
     spec = spec_manager.get_kernel_spec("python3-r")
-    assert spec.argv == [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                         "--ext", "rmagic_ext"]
+    assert spec.argv == [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--ext", "rmagic_ext"]
     assert spec.display_name == "Python 3 + R"
     assert spec.language == "python"
     assert (Path(spec.resource_dir) / "logo-64x64.png").exists()
@@ -117,15 +123,25 @@ def test_kernel_runs_r_without_load_ext(spec_manager):
 
 # -- doctor -------------------------------------------------------------------
 
+
 def test_doctor_passes_on_this_machine(prefix):
     done = rmagic_ext("doctor", env=with_jupyter_path(prefix))
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert not [line for line in lines if line.startswith(("PROBLEM", "SKIP"))]
-    for start in ("OK       R 4.", "OK       rpy2 ", "OK       rpy2 loads R", "OK       graphics devices: png, jpeg, svg",
-                  "OK       R package ggplot2 ", "OK       R package lattice ", "OK       R package rlang ",
-                  "OK       R package R6 ", "OK       R package globals ", "OK       kernel 'python3-r' (Python 3 + R)",
-                  "OK       JupyterLab extension rmagic-ext (R highlighting) at "):
+    for start in (
+        "OK       R 4.",
+        "OK       rpy2 ",
+        "OK       rpy2 loads R",
+        "OK       graphics devices: png, jpeg, svg",
+        "OK       R package ggplot2 ",
+        "OK       R package lattice ",
+        "OK       R package rlang ",
+        "OK       R package R6 ",
+        "OK       R package globals ",
+        "OK       kernel 'python3-r' (Python 3 + R)",
+        "OK       JupyterLab extension rmagic-ext (R highlighting) at ",
+    ):
         assert any(line.startswith(start) for line in lines), (start, done.stdout)
     assert lines[-1] == "All checks passed."
 
@@ -146,11 +162,19 @@ def test_doctor_without_r_says_how_to_install_it(prefix):
 
 
 def test_doctor_never_loads_r_itself(prefix):
-    code = ("import sys, io\nfrom rmagic_ext import cli\nstatus = cli.doctor(io.StringIO())\n"
-            "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'rpy2')\n"
-            "print(status, loaded)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env=with_jupyter_path(prefix), check=False)
+    code = (
+        "import sys, io\nfrom rmagic_ext import cli\nstatus = cli.doctor(io.StringIO())\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'rpy2')\n"
+        "print(status, loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=with_jupyter_path(prefix),
+        check=False,
+    )
     assert done.stdout.strip() == "0 []", done.stdout + done.stderr
 
 
@@ -163,8 +187,12 @@ def test_missing_kernelspec_is_a_problem_with_its_fix():
 
 def test_a_crash_while_loading_r_is_reported_not_suffered():
     """The rpy2 probe runs in a child process: here one that dies of SIGSEGV."""
-    crash = subprocess.Popen([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    crash = subprocess.Popen(
+        [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     [check] = cli.check_rpy2_loads(crash, cli.find_r())
     assert check.ok is False
     assert check.message == "loading R through rpy2 crashed Python (signal 11)"
@@ -173,16 +201,20 @@ def test_a_crash_while_loading_r_is_reported_not_suffered():
 
 # -- the editable install -------------------------------------------------------
 
+
 def test_a_folder_named_like_the_package_does_not_shadow_the_install(tmp_path):
     """Python started beside a clone called ``rmagic_ext`` sees that folder
     first on sys.path; the install must still win over it (a namespace
     package there would have no R helper files)."""
     project = Path(__file__).resolve().parents[1]
     (tmp_path / "rmagic_ext").symlink_to(project, target_is_directory=True)
-    code = ("import rmagic_ext; from importlib import resources; "
-            "print(rmagic_ext.__file__); print(resources.files('rmagic_ext').joinpath('R', 'session.R').is_file())")
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=60, check=False)
+    code = (
+        "import rmagic_ext; from importlib import resources; "
+        "print(rmagic_ext.__file__); print(resources.files('rmagic_ext').joinpath('R', 'session.R').is_file())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stderr
     where, found = done.stdout.split()
     assert Path(where).resolve() == project / "rmagic_ext" / "__init__.py"

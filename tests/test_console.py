@@ -20,6 +20,7 @@ def stream_text(run, name: str = "stdout") -> str:
 
 # -- reading R's console ----------------------------------------------------------------------
 
+
 def test_readline_asks_the_front_end_with_r_prompt(kernel):
     run, asked = kernel.converse("%%R\nname <- readline('Your name? ')\ncat('Hello,', name, '\\n')", ["Ada"])
     assert run.error is None, run.error
@@ -28,8 +29,7 @@ def test_readline_asks_the_front_end_with_r_prompt(kernel):
 
 
 def test_menu_shows_its_choices_before_asking(kernel):
-    run, asked = kernel.converse("%%R\nchoice <- menu(c('linear', 'quadratic'), title = 'Which model?')\nchoice",
-                                 ["2"])
+    run, asked = kernel.converse("%%R\nchoice <- menu(c('linear', 'quadratic'), title = 'Which model?')\nchoice", ["2"])
     assert run.error is None, run.error
     assert asked[0]["prompt"] == "Selection: "
     shown = asked[0]["shown_before"]
@@ -66,6 +66,7 @@ def test_an_interrupt_while_r_waits_stops_the_cell_and_r_goes_on(kernel):
 
 # -- without stdin: as Rscript, never a hang, never a flood -------------------------------------
 
+
 def test_without_stdin_menu_is_r_s_non_interactive_error_at_once(kernel):
     started = time.monotonic()
     run = kernel.execute("%%R\nmenu(c('a', 'b'))")
@@ -81,8 +82,7 @@ def test_without_stdin_readline_answers_empty_and_asknyesno_its_default(kernel):
 
 
 def test_without_stdin_scan_and_the_debugger_carry_on_with_one_note(kernel):
-    run = kernel.execute("%%R\nx <- scan(n = 1)\nlength(x)\n"
-                         "f <- function() { y <- 1; browser(); y + 1 }\nf()")
+    run = kernel.execute("%%R\nx <- scan(n = 1)\nlength(x)\nf <- function() { y <- 1; browser(); y + 1 }\nf()")
     assert run.error is None, run.error
     out, err = stream_text(run), stream_text(run, "stderr")
     assert "[1] 0\n" in out and "[1] 2\n" in out  # scan read nothing; the debugger did not stop
@@ -111,8 +111,9 @@ def test_without_stdin_options_error_recover_dumps_the_frames_as_r_does(kernel):
 
 # -- the debugger ------------------------------------------------------------------------------
 
-DEBUGGED = ("%%R\nscale_up <- function(v) {\n  total <- sum(v)\n  browser()\n  shares <- v / total\n"
-            "  round(shares * 100)\n}\n")
+DEBUGGED = (
+    "%%R\nscale_up <- function(v) {\n  total <- sum(v)\n  browser()\n  shares <- v / total\n  round(shares * 100)\n}\n"
+)
 
 
 def test_browser_steps_evaluates_and_continues(kernel):
@@ -127,8 +128,9 @@ def test_browser_steps_evaluates_and_continues(kernel):
 
 
 def test_debug_and_debugonce_stop_at_the_first_line(kernel):
-    run, asked = kernel.converse("%%R\nf <- function(x) {\n  y <- x * 2\n  y + 1\n}\ndebugonce(f)\nf(2)",
-                                 ["n", "n", "y", "c"])
+    run, asked = kernel.converse(
+        "%%R\nf <- function(x) {\n  y <- x * 2\n  y + 1\n}\ndebugonce(f)\nf(2)", ["n", "n", "y", "c"]
+    )
     assert run.error is None, run.error
     assert "debugging in: f(2)" in stream_text(run) and "[1] 4\n" in stream_text(run)
     run, asked = kernel.converse("%%R\ndebug(f)\nf(1)\nf(2)\nundebug(f)", ["c", "c"])
@@ -149,8 +151,9 @@ def test_an_interrupt_at_the_debugger_s_prompt_ends_debugging(kernel):
 
 
 def test_options_error_recover_browses_the_user_s_frames(kernel):
-    code = ("%%R\noptions(error = recover)\ninner <- function(k) stop('bad k: ', k)\n"
-            "outer <- function() inner(7)\nouter()")
+    code = (
+        "%%R\noptions(error = recover)\ninner <- function(k) stop('bad k: ', k)\nouter <- function() inner(7)\nouter()"
+    )
     run, asked = kernel.converse(code, ["2", "k", "nope", "c", "0"])
     kernel.execute("%R options(error = NULL)")
     assert run.error["ename"] == "RError" and "bad k: 7" in run.error["evalue"]
@@ -163,28 +166,36 @@ def test_options_error_recover_browses_the_user_s_frames(kernel):
 
 # -- progress ---------------------------------------------------------------------------------
 
+
 def test_a_tight_progress_loop_sends_a_few_redraws_ending_at_its_last_state(kernel):
-    run = kernel.execute("%%R\npb <- txtProgressBar(max = 5000, style = 3)\n"
-                         "for (i in 1:5000) setTxtProgressBar(pb, i)\nclose(pb)")
+    run = kernel.execute(
+        "%%R\npb <- txtProgressBar(max = 5000, style = 3)\nfor (i in 1:5000) setTxtProgressBar(pb, i)\nclose(pb)"
+    )
     text = stream_text(run)
     assert len(run.streams) < 10 and len(text) < 2000  # not 5,000 redraws
     assert text.rstrip("\n").split("\r")[-1].endswith("| 100%")
 
 
 def test_a_slow_progress_bar_streams_each_state_as_a_redraw(kernel):
-    run = kernel.execute("%%R\npb <- txtProgressBar(max = 10, style = 3)\n"
-                         "for (i in 1:10) { Sys.sleep(0.15); setTxtProgressBar(pb, i) }\nclose(pb)")
+    run = kernel.execute(
+        "%%R\npb <- txtProgressBar(max = 10, style = 3)\n"
+        "for (i in 1:10) { Sys.sleep(0.15); setTxtProgressBar(pb, i) }\nclose(pb)"
+    )
     pieces = [text for name, text in run.streams if name == "stdout"]
     assert len(pieces) >= 5  # live, not all at the end
     assert all(piece.startswith("\r") for piece in pieces[1:-1])  # each one redraws the line
     assert any("|  50%" in piece for piece in pieces)
 
 
-@pytest.mark.parametrize("code", [
-    "library(progress)\npb <- progress_bar$new(total = 20, clear = FALSE)\nfor (i in 1:20) { Sys.sleep(0.05); pb$tick() }",
-    "options(cli.progress_show_after = 0)\nf <- function() { cli::cli_progress_bar('Working', total = 20)\n"
-    "for (i in 1:20) { Sys.sleep(0.05); cli::cli_progress_update() } }\nf()",
-], ids=["progress", "cli"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "library(progress)\npb <- progress_bar$new(total = 20, clear = FALSE)\nfor (i in 1:20) { Sys.sleep(0.05); pb$tick() }",
+        "options(cli.progress_show_after = 0)\nf <- function() { cli::cli_progress_bar('Working', total = 20)\n"
+        "for (i in 1:20) { Sys.sleep(0.05); cli::cli_progress_update() } }\nf()",
+    ],
+    ids=["progress", "cli"],
+)
 def test_the_progress_and_cli_packages_draw_their_bars(kernel, code):
     run = kernel.execute("%%R\n" + code)
     assert run.error is None, run.error
@@ -193,8 +204,10 @@ def test_the_progress_and_cli_packages_draw_their_bars(kernel, code):
 
 
 def test_s_steps_into_a_call_and_f_finishes_it(kernel):
-    code = ("%%R\ninner <- function(v) {\n  w <- v * 2\n  w + 1\n}\n"
-            "outer <- function(v) {\n  browser()\n  a <- inner(v)\n  a\n}\nouter(1)")
+    code = (
+        "%%R\ninner <- function(v) {\n  w <- v * 2\n  w + 1\n}\n"
+        "outer <- function(v) {\n  browser()\n  a <- inner(v)\n  a\n}\nouter(1)"
+    )
     run, asked = kernel.converse(code, ["n", "s", "f", "c"])
     assert run.error is None, run.error
     out = stream_text(run)

@@ -41,8 +41,10 @@ def roundtrip(request, ip):
 
 # -- scalars and containers ------------------------------------------------------
 
-@pytest.mark.parametrize("value", [None, True, False, 0, -7, 2**31 - 1, 1.25, float("inf"),
-                                   "text é ✓", "", 3 - 4j, b"\x00\xffraw"])
+
+@pytest.mark.parametrize(
+    "value", [None, True, False, 0, -7, 2**31 - 1, 1.25, float("inf"), "text é ✓", "", 3 - 4j, b"\x00\xffraw"]
+)
 def test_scalars_keep_value_and_type(roundtrip, value):
     back = roundtrip(value)
     assert back == value and type(back) is type(value)
@@ -64,8 +66,10 @@ def test_int_beyond_2_53_fails_clearly(ip):
         ip.run_line_magic("Rpush", "huge")
 
 
-@pytest.mark.parametrize("value, rtype", [([1, 2, 3], "integer"), ((1.5, 2.5), "double"),
-                                          ([True, False], "logical"), (["a", "b"], "character")])
+@pytest.mark.parametrize(
+    "value, rtype",
+    [([1, 2, 3], "integer"), ((1.5, 2.5), "double"), ([True, False], "logical"), (["a", "b"], "character")],
+)
 def test_homogeneous_lists_are_atomic_vectors(ip, roundtrip, value, rtype):
     ip.user_ns["lst"] = value
     assert R(ip, "-i lst typeof(lst)") == rtype
@@ -93,10 +97,18 @@ def test_nested_dict_is_named_list(ip, roundtrip):
 
 # -- numpy ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("array", [
-    np.array([1.5, np.nan, -np.inf]), np.arange(5, dtype=np.int32), np.arange(5, dtype=np.int64),
-    np.array([True, False, True]), np.array([1 + 1j, 2 - 2j]), np.array([], dtype=np.float64),
-])
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.array([1.5, np.nan, -np.inf]),
+        np.arange(5, dtype=np.int32),
+        np.arange(5, dtype=np.int64),
+        np.array([True, False, True]),
+        np.array([1 + 1j, 2 - 2j]),
+        np.array([], dtype=np.float64),
+    ],
+)
 def test_numpy_1d(roundtrip, array):
     back = roundtrip(array)
     assert isinstance(back, np.ndarray) and back.dtype.kind == array.dtype.kind
@@ -138,6 +150,7 @@ def test_numpy_datetime_arrays(ip, roundtrip):
 
 
 # -- pandas columns --------------------------------------------------------------
+
 
 def test_series_with_index_is_named_vector(ip, roundtrip):
     series = pd.Series([1.5, 2.5], index=["a", "b"])
@@ -244,9 +257,17 @@ def test_naive_datetimes_print_same_wall_clock_in_r(ip, roundtrip):
     pd.testing.assert_series_equal(back, times.astype("datetime64[us]"), check_names=False)
 
 
-@pytest.mark.parametrize("tz", [zoneinfo.ZoneInfo("Europe/Paris"), pytz.timezone("America/New_York"),
-                                dt.timezone(dt.timedelta(hours=5, minutes=30)),
-                                dt.timezone(-dt.timedelta(hours=3)), dt.timezone.utc, "UTC"])
+@pytest.mark.parametrize(
+    "tz",
+    [
+        zoneinfo.ZoneInfo("Europe/Paris"),
+        pytz.timezone("America/New_York"),
+        dt.timezone(dt.timedelta(hours=5, minutes=30)),
+        dt.timezone(-dt.timedelta(hours=3)),
+        dt.timezone.utc,
+        "UTC",
+    ],
+)
 def test_tz_aware_datetimes_keep_tzone_and_instants(ip, roundtrip, tz):
     times = pd.Series(pd.to_datetime(["2024-01-15 08:00", "2024-07-01 23:30", None])).dt.tz_localize(tz)
     frame = pd.DataFrame({"t": times})
@@ -302,6 +323,7 @@ def test_timedeltas_are_difftime(ip, roundtrip):
 
 # -- frames: names and index -------------------------------------------------------
 
+
 def test_column_names_untouched(ip, roundtrip):
     frame = pd.DataFrame({"1st": [1], "a b": [2], "x.y": [3], "_u": [4], "if": [5]})
     ip.user_ns["names_df"] = frame
@@ -309,14 +331,16 @@ def test_column_names_untouched(ip, roundtrip):
     assert list(roundtrip(frame).columns) == list(frame.columns)
 
 
-@pytest.mark.parametrize("index", [pd.Index(["r1", "r2", "r3"]), pd.Index([10, 20, 30]),
-                                   pd.Index([1, 2, 3]), pd.RangeIndex(3)])
+@pytest.mark.parametrize(
+    "index", [pd.Index(["r1", "r2", "r3"]), pd.Index([10, 20, 30]), pd.Index([1, 2, 3]), pd.RangeIndex(3)]
+)
 def test_index_is_row_names(ip, roundtrip, index):
     frame = pd.DataFrame({"v": [1.0, 2.0, 3.0]}, index=index)
     ip.user_ns["indexed"] = frame
     row_names = R(ip, "-i indexed rownames(indexed)").tolist()
-    assert row_names == ([str(i + 1) for i in range(3)] if isinstance(index, pd.RangeIndex)
-                         else [str(i) for i in index])
+    assert row_names == (
+        [str(i + 1) for i in range(3)] if isinstance(index, pd.RangeIndex) else [str(i) for i in index]
+    )
     back = roundtrip(frame)
     assert back.index.tolist() == index.tolist()
 
@@ -332,8 +356,11 @@ def test_r_frame_with_character_row_names(ip):
 
 
 def test_r_factor_and_dates_in_a_frame(ip):
-    frame = R(ip, "data.frame(f = factor(c('b', 'a', NA), levels = c('b', 'a')), "
-                  "d = as.Date(c('2020-01-01', NA, '2020-12-31')), stringsAsFactors = FALSE)")
+    frame = R(
+        ip,
+        "data.frame(f = factor(c('b', 'a', NA), levels = c('b', 'a')), "
+        "d = as.Date(c('2020-01-01', NA, '2020-12-31')), stringsAsFactors = FALSE)",
+    )
     assert frame["f"].cat.categories.tolist() == ["b", "a"]
     assert frame["d"].isna().tolist() == [False, True, False]
 
@@ -364,15 +391,23 @@ def test_nanoseconds_warn(ip):
 
 # -- through the registry directly (py2r / r2py) ---------------------------------------------
 
+
 def r_class_and_type(sexp):
     get_session().globalenv["tmp_value"] = sexp
     return tuple(r2py(r_eval("c(class(tmp_value)[1], typeof(tmp_value))")))
 
 
-@pytest.mark.parametrize("value, rtype", [
-    (True, "logical"), (7, "integer"), (2.5, "double"), ("é", "character"),
-    (1 + 2j, "complex"), (b"\x00ab", "raw"),
-])
+@pytest.mark.parametrize(
+    "value, rtype",
+    [
+        (True, "logical"),
+        (7, "integer"),
+        (2.5, "double"),
+        ("é", "character"),
+        (1 + 2j, "complex"),
+        (b"\x00ab", "raw"),
+    ],
+)
 def test_scalars_round_trip_with_their_r_type(value, rtype):
     sexp = py2r(value)
     assert r_class_and_type(sexp)[1] == rtype
@@ -407,10 +442,17 @@ def test_int_min_is_not_mistaken_for_na():
     assert r2py(sexp) == -(2**31)
 
 
-@pytest.mark.parametrize("values, rtype", [
-    ([1, 2, 3], "integer"), ([1.0, 2.5], "double"), ([True, False], "logical"),
-    (["a", "b"], "character"), ((1, 2), "integer"), ([1, 2.5], "double"),
-])
+@pytest.mark.parametrize(
+    "values, rtype",
+    [
+        ([1, 2, 3], "integer"),
+        ([1.0, 2.5], "double"),
+        ([True, False], "logical"),
+        (["a", "b"], "character"),
+        ((1, 2), "integer"),
+        ([1, 2.5], "double"),
+    ],
+)
 def test_homogeneous_lists_become_atomic_vectors(values, rtype):
     sexp = py2r(values)
     assert r_class_and_type(sexp)[1] == rtype
@@ -442,11 +484,17 @@ def test_dict_is_named_list():
     assert r2py(sexp) == {"a": 1, "b": "x"}
 
 
-@pytest.mark.parametrize("array, rtype", [
-    (np.array([1.5, np.nan, 3.0]), "double"), (np.array([1, 2], dtype=np.int32), "integer"),
-    (np.array([1, 2], dtype=np.int64), "integer"), (np.array([True, False]), "logical"),
-    (np.array(["u", "v"]), "character"), (np.array([], dtype=float), "double"),
-])
+@pytest.mark.parametrize(
+    "array, rtype",
+    [
+        (np.array([1.5, np.nan, 3.0]), "double"),
+        (np.array([1, 2], dtype=np.int32), "integer"),
+        (np.array([1, 2], dtype=np.int64), "integer"),
+        (np.array([True, False]), "logical"),
+        (np.array(["u", "v"]), "character"),
+        (np.array([], dtype=float), "double"),
+    ],
+)
 def test_numpy_1d_round_trip(array, rtype):
     sexp = py2r(array)
     assert r_class_and_type(sexp)[1] == rtype
@@ -469,15 +517,26 @@ def test_r_integer_na_never_leaks_as_sentinel():
 
 
 def test_dataframe_round_trip_keeps_values_dtypes_and_na():
-    frame = pd.DataFrame({
-        "i": [1, 2, 3], "f": [0.5, np.nan, 1.5], "b": [True, False, True],
-        "s": ["a", None, "c"], "I": pd.array([1, None, 3], dtype="Int64"),
-        "B": pd.array([True, None, False], dtype="boolean"),
-    })
+    frame = pd.DataFrame(
+        {
+            "i": [1, 2, 3],
+            "f": [0.5, np.nan, 1.5],
+            "b": [True, False, True],
+            "s": ["a", None, "c"],
+            "I": pd.array([1, None, 3], dtype="Int64"),
+            "B": pd.array([True, None, False], dtype="boolean"),
+        }
+    )
     sexp = py2r(frame)
     get_session().globalenv["df"] = sexp
     assert r2py(r_eval("vapply(df, typeof, '')")).tolist() == [
-        "integer", "double", "logical", "character", "integer", "logical"]
+        "integer",
+        "double",
+        "logical",
+        "character",
+        "integer",
+        "logical",
+    ]
     assert r2py(r_eval("sum(is.na(df))")) == 4
     back = r2py(sexp)
     assert list(back.columns) == list(frame.columns)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 
-
-
 def displayed(run) -> list[dict]:
     return [m["content"]["data"] for m in run.messages if m["msg_type"] == "display_data"]
 
@@ -37,7 +35,9 @@ def test_matrix_and_tibble(kernel):
 
 
 def test_column_types_and_na(kernel):
-    run = kernel.execute("%%R\ndata.frame(f = factor(c('a', NA)), s = c('x', NA), l = c(TRUE, NA), stringsAsFactors = FALSE)")
+    run = kernel.execute(
+        "%%R\ndata.frame(f = factor(c('a', NA)), s = c('x', NA), l = c(TRUE, NA), stringsAsFactors = FALSE)"
+    )
     html = displayed(run)[0]["text/html"]
     assert "&lt;fct&gt;" in html and "&lt;chr&gt;" in html and "&lt;lgl&gt;" in html
     assert "NA" in html

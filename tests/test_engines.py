@@ -39,8 +39,10 @@ def fit(session):
 
 def groups(n: int = 4) -> list[pd.DataFrame]:
     """Frames whose slope is the group's number."""
-    return [pd.DataFrame({"group": [f"g{k}"] * 5, "x": [1.0, 2, 3, 4, 5],
-                          "y": [k * x + 1 for x in (1.0, 2, 3, 4, 5)]}) for k in range(1, n + 1)]
+    return [
+        pd.DataFrame({"group": [f"g{k}"] * 5, "x": [1.0, 2, 3, 4, 5], "y": [k * x + 1 for x in (1.0, 2, 3, 4, 5)]})
+        for k in range(1, n + 1)
+    ]
 
 
 def check_fits(frames) -> pd.DataFrame:
@@ -57,6 +59,7 @@ def spawn_context():
 
 
 # -- process pools ------------------------------------------------------------------
+
 
 def test_spawn_pool(fit):
     with spawn_context().Pool(2) as pool:
@@ -76,6 +79,7 @@ def test_process_pool_executor_with_spawn(fit):
 
 def test_joblib_loky(fit):
     from joblib import Parallel, delayed
+
     check_fits(Parallel(n_jobs=2)(delayed(fit)(g) for g in groups()))
     with pytest.raises(RError, match="no model for group g[12]") as caught:  # whichever fails first
         Parallel(n_jobs=2)(delayed(r.boom)(g) for g in groups(2))
@@ -84,11 +88,17 @@ def test_joblib_loky(fit):
 
 # -- Dask -------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module", params=[1, 2], ids=["1-thread-workers", "2-thread-workers"])
 def dask_client(request):
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=request.param, processes=True,
-                                       dashboard_address=None, silence_logs=logging.CRITICAL)
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=request.param,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.CRITICAL,
+    )
     client = distributed.Client(cluster)
     yield client
     client.close()
@@ -101,20 +111,29 @@ def test_dask_client_map(fit, dask_client):
 
 def test_dask_delayed(fit):
     import dask
+
     out = check_fits(dask.compute(*[dask.delayed(fit)(g) for g in groups()], scheduler="processes"))
     assert len(out) == 4
 
 
 def test_dask_delayed_on_the_cluster(fit, dask_client):
     import dask
+
     check_fits(dask.compute(*[dask.delayed(fit)(g) for g in groups()]))
 
 
 def test_dask_dataframe_map_partitions_and_grouped_apply(fit, dask_client):
     import dask.dataframe as dd
+
     frame = dd.from_pandas(pd.concat(groups(), ignore_index=True), npartitions=4)
-    meta = pd.DataFrame({"group": pd.Series(dtype=str), "slope": pd.Series(dtype=float),
-                         "n": pd.Series(dtype="int32"), "pid": pd.Series(dtype="int32")})
+    meta = pd.DataFrame(
+        {
+            "group": pd.Series(dtype=str),
+            "slope": pd.Series(dtype=float),
+            "n": pd.Series(dtype="int32"),
+            "pid": pd.Series(dtype="int32"),
+        }
+    )
     check_fits([frame.map_partitions(fit, meta=meta).compute()])
     by_group = frame.groupby("group").apply(fit, meta=meta).compute()
     by_group["group"] = by_group.index.get_level_values(0)
@@ -139,10 +158,12 @@ def test_dask_threads_of_one_worker_take_turns_in_r(dask_client):
 
 def test_dask_worker_plugin_starts_r_on_each_worker(dask_client):
     from rmagic_ext.dask import RWorkerPlugin
+
     dask_client.register_plugin(RWorkerPlugin(packages=["tools"]))
 
     def r_state():
         from rmagic_ext import session
+
         return session._session is not None and "package:tools" in r("search()")
 
     assert set(dask_client.run(r_state).values()) == {True}
@@ -151,10 +172,14 @@ def test_dask_worker_plugin_starts_r_on_each_worker(dask_client):
 @pytest.mark.parametrize("part, forged", [("R", "R 0.1"), ("rpy2", "0.0.1")])
 def test_dask_worker_plugin_reports_a_version_mismatch(dask_client, part, forged):
     from rmagic_ext.dask import RWorkerPlugin
+
     plugin = RWorkerPlugin(expected={**versions(), part: forged})
     plugin.name = f"rmagic_ext-mismatch-{part}"
-    with pytest.raises(RemoteError, match=rf"does not match the notebook \({part}: notebook {re.escape(forged)}, "
-                                          rf"worker "):
+    with pytest.raises(
+        RemoteError,
+        match=rf"does not match the notebook \({part}: notebook {re.escape(forged)}, "
+        rf"worker ",
+    ):
         dask_client.register_plugin(plugin)
 
 
@@ -165,6 +190,7 @@ def test_dask_scheduler_and_worker_from_the_command_line(fit, dask_command_line)
 
 
 # -- Ray ---------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def ray():
@@ -192,20 +218,27 @@ def test_ray_remote_tasks(fit, ray):
 
 # -- Spark -------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def spark():
     pytest.importorskip("pyspark")
     from pyspark.sql import SparkSession
+
     # Spark's workers run this Python; the driver listens on the loopback
     # address (where the host name does not resolve, as in fresh containers
     # and chroots, Spark otherwise fails with UnknownHostException).
     settings = {"PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
     before = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
-    session = (SparkSession.builder.master("local[2]").appName("rmagic_ext-tests")
-               .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-               .getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("rmagic_ext-tests")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
@@ -236,6 +269,7 @@ def test_spark_local_relays_what_r_prints(fit, spark, capsys):
 
 # -- the kernel while an engine works ---------------------------------------------------
 
+
 def test_interrupting_the_kernel_while_a_dask_job_runs_leaves_it_usable(kernel):
     setup = kernel.execute(
         "import logging\n"
@@ -244,7 +278,9 @@ def test_interrupting_the_kernel_while_a_dask_job_runs_leaves_it_usable(kernel):
         "                       silence_logs=logging.CRITICAL)\n"
         "client = Client(cluster)\n"
         "from rmagic_ext import r\n"
-        "r('slow <- function(x) { Sys.sleep(60); x }; quick <- function(x) x * 2')", timeout=120)
+        "r('slow <- function(x) { Sys.sleep(60); x }; quick <- function(x) x * 2')",
+        timeout=120,
+    )
     assert setup.error is None, setup.error
     try:
         reply = kernel.interrupt("client.gather(client.map(r.slow, range(2)))", after=3, reply_within=10)

@@ -121,9 +121,12 @@ def run(kernel, code: str):
 
 
 def test_the_snapshot_lists_each_r_object_with_class_dims_size_and_summary(kernel):
-    run(kernel, "%%R\nbig <- data.frame(id = seq_len(1e6), x = as.numeric(seq_len(1e6)), g = 'a')\n"
-                "fit <- lm(mpg ~ wt + hp, data = mtcars)\nf <- function(x, y = 2) x + y\n"
-                "l <- list(a = 1, b = 'two', c = list(3))\n.hidden <- 1\nv <- c(1.5, 2.5)")
+    run(
+        kernel,
+        "%%R\nbig <- data.frame(id = seq_len(1e6), x = as.numeric(seq_len(1e6)), g = 'a')\n"
+        "fit <- lm(mpg ~ wt + hp, data = mtcars)\nf <- function(x, y = 2) x + y\n"
+        "l <- list(a = 1, b = 'two', c = list(3))\n.hidden <- 1\nv <- c(1.5, 2.5)",
+    )
     pane = Pane(kernel)
     snapshot = pane.next("snapshot")
     listed = rows(snapshot)
@@ -140,8 +143,11 @@ def test_the_snapshot_lists_each_r_object_with_class_dims_size_and_summary(kerne
 
 
 def test_the_snapshot_lists_python_names_r_sees_as_py(kernel, pane):
-    run(kernel, "import numpy as np, pandas as pd\npy_frame = pd.DataFrame({'a': [1, 2, 3]})\n"
-                "arr = np.zeros((4, 5))\n_private = 1")
+    run(
+        kernel,
+        "import numpy as np, pandas as pd\npy_frame = pd.DataFrame({'a': [1, 2, 3]})\n"
+        "arr = np.zeros((4, 5))\n_private = 1",
+    )
     python = rows(pane.updates()[0], "python")
     assert python["py_frame"]["class"] == "pandas.DataFrame" and python["py_frame"]["dims"] == "3 × 1"
     assert python["py_frame"]["origin"] == "python" and python["arr"]["summary"] == "float64 array of shape (4, 5)"
@@ -154,8 +160,8 @@ def test_an_update_follows_a_cell_that_changed_r_and_only_then(kernel, pane):
     run(kernel, "%R a <- 1; b <- 'x'")
     update = pane.updates()
     assert len(update) == 1 and set(rows(update[0])) == {"a", "b"} and update[0]["r"]["removed"] == []
-    run(kernel, "%R a")                       # R ran, nothing changed: no message
-    run(kernel, "1 + 1")                      # no R, nothing new in Python: no message
+    run(kernel, "%R a")  # R ran, nothing changed: no message
+    run(kernel, "1 + 1")  # no R, nothing new in Python: no message
     assert pane.updates() == []
     run(kernel, "%R a <- c(a, 2); rm(b)")
     update = pane.updates()
@@ -173,7 +179,10 @@ def test_an_in_place_change_is_seen(kernel, pane):
 
 
 def test_promises_and_active_bindings_are_listed_not_run(kernel, pane):
-    run(kernel, "%R delayedAssign('lazy', stop('forced')); makeActiveBinding('act', function() stop('ran'), globalenv())")
+    run(
+        kernel,
+        "%R delayedAssign('lazy', stop('forced')); makeActiveBinding('act', function() stop('ran'), globalenv())",
+    )
     listed = rows(pane.updates()[0])
     assert listed["lazy"]["kind"] == "promise" and listed["act"]["kind"] == "active"
     assert not kernel.execute("%R stopifnot(exists('lazy'))").error
@@ -206,8 +215,11 @@ def test_a_page_of_a_million_row_frame_is_one_page_not_the_frame(kernel, pane):
 
 
 def test_matrices_tibbles_and_nas_page_as_r_prints_them(kernel, pane):
-    run(kernel, "%R m <- matrix(c(1.5, NA, 3, 4), 2, dimnames = list(c('r1', 'r2'), NULL)); "
-                "d <- data.frame(when = as.Date('2024-01-02') + 0:1, f = factor(c('u', NA)), row.names = c('p', 'q'))")
+    run(
+        kernel,
+        "%R m <- matrix(c(1.5, NA, 3, 4), 2, dimnames = list(c('r1', 'r2'), NULL)); "
+        "d <- data.frame(when = as.Date('2024-01-02') + 0:1, f = factor(c('u', NA)), row.names = c('p', 'q'))",
+    )
     m = pane.ask({"type": "page", "name": "m", "offset": 0, "limit": 10})
     assert m["columns"] == ["[,1]", "[,2]"] and m["rows"] == ["r1", "r2"] and m["cells"][0] == ["1.5", "NA"]
     d = pane.ask({"type": "page", "name": "d", "offset": 0, "limit": 10})
@@ -219,12 +231,15 @@ def test_matrices_tibbles_and_nas_page_as_r_prints_them(kernel, pane):
 
 
 def test_opening_shows_source_structure_or_the_drawn_plot(kernel, pane):
-    run(kernel, "%%R\nf <- function(x) {\n  # add one\n  x + 1\n}\nl <- list(a = 1:3, b = list(c = 'x'))\n"
-                "library(ggplot2)\ng <- ggplot(mtcars, aes(wt, mpg)) + geom_point()")
+    run(
+        kernel,
+        "%%R\nf <- function(x) {\n  # add one\n  x + 1\n}\nl <- list(a = 1:3, b = list(c = 'x'))\n"
+        "library(ggplot2)\ng <- ggplot(mtcars, aes(wt, mpg)) + geom_point()",
+    )
     source = pane.ask({"type": "open", "name": "f"})
     assert source["type"] == "text" and "# add one" in source["text"]
     structure = pane.ask({"type": "open", "name": "l"})
-    assert structure["text"].startswith("List of 2") and "$ c: chr \"x\"" in structure["text"]
+    assert structure["text"].startswith("List of 2") and '$ c: chr "x"' in structure["text"]
     run(kernel, "%%R\nlat <- lattice::xyplot(mpg ~ wt, mtcars)\nplot(1:3)\nrec <- recordPlot()")
     for name in ("g", "lat", "rec"):
         plot = pane.ask({"type": "open", "name": name})
@@ -236,8 +251,13 @@ def test_pull_puts_the_converted_value_in_python(kernel, pane):
     run(kernel, "%R my.df <- data.frame(a = 1:3)")
     pane.updates(wait=0)
     pulled = pane.ask({"type": "pull", "name": "my.df"})
-    assert pulled == {"type": "pulled", "name": "my.df", "python_name": "my_df",
-                      "python_type": "pandas.DataFrame", "request": pulled["request"]}
+    assert pulled == {
+        "type": "pulled",
+        "name": "my.df",
+        "python_name": "my_df",
+        "python_type": "pandas.DataFrame",
+        "request": pulled["request"],
+    }
     assert "my_df" in rows(pane.next("update"), "python")
     assert run(kernel, "print(my_df['a'].tolist())").text() == "[1, 2, 3]\n"
 
@@ -250,16 +270,19 @@ def test_remove_takes_the_object_out_and_the_pane_hears_it(kernel, pane):
     assert run(kernel, "found = %R exists('gone')\nprint(found)").text() == "[False]\n"
 
 
-@pytest.mark.parametrize("request_", [
-    {"type": "page", "name": "vanished", "offset": 0, "limit": 10},
-    {"type": "open", "name": "vanished"},
-    {"type": "pull", "name": "vanished"},
-    {"type": "remove", "name": "vanished"},
-    {"type": "page", "name": "f", "offset": 0, "limit": 10},
-    {"type": "page", "name": "a\0b"},
-    {"type": "dance"},
-    {"type": "page"},
-])
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"type": "page", "name": "vanished", "offset": 0, "limit": 10},
+        {"type": "open", "name": "vanished"},
+        {"type": "pull", "name": "vanished"},
+        {"type": "remove", "name": "vanished"},
+        {"type": "page", "name": "f", "offset": 0, "limit": 10},
+        {"type": "page", "name": "a\0b"},
+        {"type": "dance"},
+        {"type": "page"},
+    ],
+)
 def test_a_request_that_cannot_be_answered_is_a_one_line_error(kernel, pane, request_):
     run(kernel, "%R f <- function() 1")
     reply = pane.ask(request_)
@@ -274,8 +297,10 @@ def test_no_pane_no_scan_and_the_extension_announces_itself():
         opened = [m for m in first.messages if m["msg_type"] == "comm_open"]
         assert [m["content"]["target_name"] for m in opened] == [TARGET]
         run(kernel, "%R x <- 1")
-        done = kernel.execute("from rmagic_ext import environment\nprint(environment._pane.comms, "
-                              "list(environment._R.env['.seen']['names']))")
+        done = kernel.execute(
+            "from rmagic_ext import environment\nprint(environment._pane.comms, "
+            "list(environment._R.env['.seen']['names']))"
+        )
         assert done.text() == "[] []\n"  # nobody subscribed: R was never scanned
     finally:
         kernel.shutdown()

@@ -61,8 +61,13 @@ class Worker:
         self.start()
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "fuzz_worker.py")], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.log.open("ab"), cwd=HERE)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "fuzz_worker.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log.open("ab"),
+            cwd=HERE,
+        )
 
     def run(self, case: dict) -> tuple[str, str]:
         if self.proc.poll() is not None:
@@ -81,8 +86,10 @@ class Worker:
             else:
                 self.proc.kill()
                 self.proc.wait()
-            return "hang", (f"no answer in {CASE_TIMEOUT:.0f} s; "
-                            + ("it answered after a SIGINT" if came_back else "killed: not even a SIGINT ended it"))
+            return "hang", (
+                f"no answer in {CASE_TIMEOUT:.0f} s; "
+                + ("it answered after a SIGINT" if came_back else "killed: not even a SIGINT ended it")
+            )
         header = self.proc.stdout.read(4)
         if len(header) < 4:
             return self._died()
@@ -149,8 +156,9 @@ def fuzz(request, tmp_path_factory):
     request.config.rmagic_ext_fuzz_summary = [f"fuzz outcomes ({'long' if LONG else 'short'} profile)", *lines]
     out = HERE.parent / "test-output"
     out.mkdir(exist_ok=True)
-    (out / "fuzz-summary.json").write_text(json.dumps(
-        {test: dict(counter) for test, counter in outcomes.counts.items()}, indent=1))
+    (out / "fuzz-summary.json").write_text(
+        json.dumps({test: dict(counter) for test, counter in outcomes.counts.items()}, indent=1)
+    )
     assert exit_code == 0, worker.log.read_text(errors="replace")[-3000:]
     if LONG:
         assert not outcomes.findings, "\n".join(lines)
@@ -168,9 +176,18 @@ def check(fuzz, request, case: dict) -> None:
 
 def examples(short: int, long: int):
     """Hypothesis settings of one fuzz test: seeded, so a run can be repeated."""
-    return settings(max_examples=long if LONG else short, deadline=None, derandomize=not LONG, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                           HealthCheck.data_too_large, HealthCheck.large_base_example])
+    return settings(
+        max_examples=long if LONG else short,
+        deadline=None,
+        derandomize=not LONG,
+        database=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+        ],
+    )
 
 
 # -- text of every kind -----------------------------------------------------------------------
@@ -187,43 +204,177 @@ def nested(opening: str, inner: str, closing: str):
     return st.integers(1, 20_000).map(lambda n: opening * n + inner + closing * n)
 
 
-DEEP = st.one_of(nested("(", "1", ")"), nested("{", "", "}"), nested("f(", "", ")"), nested("list(", "1", ")"),
-                 nested("-", "1", ""), nested("!", "TRUE", ""), nested("c(", "1", ")"),
-                 st.integers(1, 5_000).map(lambda n: "1" + " + 1" * n))
-LONG_LINES = st.integers(10_000, 300_000).map(lambda n: "x <- '" + "a" * n + "'") | \
-    st.integers(1_000, 50_000).map(lambda n: "c(" + ", ".join(["1"] * n) + ")")
+DEEP = st.one_of(
+    nested("(", "1", ")"),
+    nested("{", "", "}"),
+    nested("f(", "", ")"),
+    nested("list(", "1", ")"),
+    nested("-", "1", ""),
+    nested("!", "TRUE", ""),
+    nested("c(", "1", ")"),
+    st.integers(1, 5_000).map(lambda n: "1" + " + 1" * n),
+)
+LONG_LINES = st.integers(10_000, 300_000).map(lambda n: "x <- '" + "a" * n + "'") | st.integers(1_000, 50_000).map(
+    lambda n: "c(" + ", ".join(["1"] * n) + ")"
+)
 
-R_CODE = st.sampled_from([
-    "1", "x", "stop('e')", "1 +", "c(1, 'a'", "paste('a;b')", "invisible(3)", "NULL", "`a b` <- 2",
-    "function(", "warning('w')", "q()", "'\\xff'", "#", "df$a", "plot(1:3)", "dev.off()", "dev.new()",
-    "invokeRestart('abort')", "signalCondition(1)", "structure(1L, class = 'factor')", "as.Date(-1e6)",
-    "x <- 'é'; Encoding(x) <- 'bytes'; x", "f <- function(n) f(n + 1); f(1)", "rm(list = ls())", "py$x",
-    "py$nope", "py$ns$val", "message('m')", "library(nope)", "'\\udc80'", "rawToChar(as.raw(255))",
-    "cat('\\x01\\x02\\x1b[0m')", "print(intToUtf8(c(0x1F600, 0x7F)))", "warning(strrep('w', 1e5))",
-    "stop(strrep('e', 1e5))", "strrep('x', 1e6)", "matrix(1:4, 2)", "data.frame(a = 1:3, b = letters[1:3])",
-    "new.env()", "quote(x)", "lm(mpg ~ wt, mtcars)", "Recall()", "on.exit(stop('late'))",
-    "tryCatch(stop('a'), error = function(e) stop('b'))", "withCallingHandlers(warning('w'), warning = stop)",
-    "repeat break", "while (FALSE) 1", "1:3 + 1:2", "as.integer(2^31)", "sqrt(-1)", "1e309", "-0",
-    "NA_character_", "list(a = list(b = list()))",
-])
+R_CODE = st.sampled_from(
+    [
+        "1",
+        "x",
+        "stop('e')",
+        "1 +",
+        "c(1, 'a'",
+        "paste('a;b')",
+        "invisible(3)",
+        "NULL",
+        "`a b` <- 2",
+        "function(",
+        "warning('w')",
+        "q()",
+        "'\\xff'",
+        "#",
+        "df$a",
+        "plot(1:3)",
+        "dev.off()",
+        "dev.new()",
+        "invokeRestart('abort')",
+        "signalCondition(1)",
+        "structure(1L, class = 'factor')",
+        "as.Date(-1e6)",
+        "x <- 'é'; Encoding(x) <- 'bytes'; x",
+        "f <- function(n) f(n + 1); f(1)",
+        "rm(list = ls())",
+        "py$x",
+        "py$nope",
+        "py$ns$val",
+        "message('m')",
+        "library(nope)",
+        "'\\udc80'",
+        "rawToChar(as.raw(255))",
+        "cat('\\x01\\x02\\x1b[0m')",
+        "print(intToUtf8(c(0x1F600, 0x7F)))",
+        "warning(strrep('w', 1e5))",
+        "stop(strrep('e', 1e5))",
+        "strrep('x', 1e6)",
+        "matrix(1:4, 2)",
+        "data.frame(a = 1:3, b = letters[1:3])",
+        "new.env()",
+        "quote(x)",
+        "lm(mpg ~ wt, mtcars)",
+        "Recall()",
+        "on.exit(stop('late'))",
+        "tryCatch(stop('a'), error = function(e) stop('b'))",
+        "withCallingHandlers(warning('w'), warning = stop)",
+        "repeat break",
+        "while (FALSE) 1",
+        "1:3 + 1:2",
+        "as.integer(2^31)",
+        "sqrt(-1)",
+        "1e309",
+        "-0",
+        "NA_character_",
+        "list(a = list(b = list()))",
+    ]
+)
 #: Code that changes the session on purpose (an option, a sink, a device of
 #: the user's own): cases holding it are not checked for a changed session,
 #: only put back as they were; the rest of the case is checked as usual.
-STATEFUL = ["options(digits = 3)", "sink(tempfile()); 1", "png(tempfile()); plot(1)", "Sys.setenv(FUZZ = 1)",
-            "setTimeLimit(elapsed = 1); Sys.sleep(2)", "Sys.setlocale('LC_COLLATE', 'C')", "setwd(tempdir())"]
+STATEFUL = [
+    "options(digits = 3)",
+    "sink(tempfile()); 1",
+    "png(tempfile()); plot(1)",
+    "Sys.setenv(FUZZ = 1)",
+    "setTimeLimit(elapsed = 1); Sys.sleep(2)",
+    "Sys.setlocale('LC_COLLATE', 'C')",
+    "setwd(tempdir())",
+]
 CODE = st.one_of(R_CODE, st.sampled_from(STATEFUL), ODD_TEXT, DEEP, LONG_LINES)
 
 # -- magic lines ------------------------------------------------------------------------------
 
-OPTION = st.sampled_from(["-i", "-o", "-n", "-c", "-d", "-w", "-h", "-u", "-r", "-p", "-b", "--type", "--noisolation",
-                          "--input", "--output=x", "--bogus", "-", "--", "-ix", "--units=px", "--width=NaN",
-                          "--height=inf", "-w=-inf", "--res=1e400", "--type=cairo", "--pointsize=-0"])
-NUMBER = st.one_of(st.sampled_from(["inf", "-inf", "nan", "NaN", "Infinity", "1e400", "-0", "0", "1e-320",
-                                    "0x10", "1_000", "٣", "1e9", "20000", "20001"]),
-                   st.integers(-10**6, 10**6).map(str), st.floats().map(str))
-VALUE = st.one_of(st.sampled_from(["x", "df", "ns.val", "nope", "y=x", "px", "in", "mm", "cm", "red", "''", "a,b",
-                                   "1x", "if", "é", "x" * 10_001, "a\x00b", "\x00", "x=\x00"]), NUMBER)
-LINE = st.lists(st.one_of(OPTION, VALUE, R_CODE, st.sampled_from(STATEFUL), ODD_TEXT.filter(lambda t: "\n" not in t)), max_size=7).map(" ".join)
+OPTION = st.sampled_from(
+    [
+        "-i",
+        "-o",
+        "-n",
+        "-c",
+        "-d",
+        "-w",
+        "-h",
+        "-u",
+        "-r",
+        "-p",
+        "-b",
+        "--type",
+        "--noisolation",
+        "--input",
+        "--output=x",
+        "--bogus",
+        "-",
+        "--",
+        "-ix",
+        "--units=px",
+        "--width=NaN",
+        "--height=inf",
+        "-w=-inf",
+        "--res=1e400",
+        "--type=cairo",
+        "--pointsize=-0",
+    ]
+)
+NUMBER = st.one_of(
+    st.sampled_from(
+        [
+            "inf",
+            "-inf",
+            "nan",
+            "NaN",
+            "Infinity",
+            "1e400",
+            "-0",
+            "0",
+            "1e-320",
+            "0x10",
+            "1_000",
+            "٣",
+            "1e9",
+            "20000",
+            "20001",
+        ]
+    ),
+    st.integers(-(10**6), 10**6).map(str),
+    st.floats().map(str),
+)
+VALUE = st.one_of(
+    st.sampled_from(
+        [
+            "x",
+            "df",
+            "ns.val",
+            "nope",
+            "y=x",
+            "px",
+            "in",
+            "mm",
+            "cm",
+            "red",
+            "''",
+            "a,b",
+            "1x",
+            "if",
+            "é",
+            "x" * 10_001,
+            "a\x00b",
+            "\x00",
+            "x=\x00",
+        ]
+    ),
+    NUMBER,
+)
+LINE = st.lists(
+    st.one_of(OPTION, VALUE, R_CODE, st.sampled_from(STATEFUL), ODD_TEXT.filter(lambda t: "\n" not in t)), max_size=7
+).map(" ".join)
 
 
 @examples(short=100, long=900)
@@ -235,8 +386,10 @@ def test_fuzz_line_magics(fuzz, request, magic, line):
 
 @examples(short=100, long=1000)
 @seed(SEED + 15)
-@given(line=LINE.map(lambda t: t.replace("\n", " ").replace("\r", " ")),
-       body=st.lists(CODE, min_size=1, max_size=4).map("\n".join))
+@given(
+    line=LINE.map(lambda t: t.replace("\n", " ").replace("\r", " ")),
+    body=st.lists(CODE, min_size=1, max_size=4).map("\n".join),
+)
 def test_fuzz_cell_magic(fuzz, request, line, body):
     check(fuzz, request, {"kind": "cell", "source": f"%%R {line}\n{body}"})
 
@@ -250,8 +403,13 @@ def test_fuzz_r_code_from_python(fuzz, request, code):
 
 @examples(short=60, long=500)
 @seed(SEED + 17)
-@given(name=st.one_of(st.text(max_size=12), ODD_TEXT,
-                      st.sampled_from(["", "x\x00y", "a" * 10_001, "\udc80", ".x", "...", "if", "`", "..1"])))
+@given(
+    name=st.one_of(
+        st.text(max_size=12),
+        ODD_TEXT,
+        st.sampled_from(["", "x\x00y", "a" * 10_001, "\udc80", ".x", "...", "if", "`", "..1"]),
+    )
+)
 def test_fuzz_names(fuzz, request, name):
     check(fuzz, request, {"kind": "name", "name": name})
 
@@ -267,15 +425,58 @@ EXACT = st.one_of(
     frames(),
 )
 
-NUMPY_DTYPES = st.one_of(hnp.scalar_dtypes(), hnp.datetime64_dtypes(), hnp.timedelta64_dtypes(),
-                         hnp.unicode_string_dtypes(), hnp.byte_string_dtypes())
-OBJECT_ARRAYS = hnp.arrays(np.dtype(object), hnp.array_shapes(min_dims=1, max_dims=2, max_side=4),
-                           elements=st.one_of(st.none(), st.integers(), st.floats(), TEXT, st.binary(max_size=3)))
-EXTENSION_DTYPES = st.sampled_from(["Int8", "Int16", "Int32", "Int64", "UInt8", "UInt32", "UInt64", "Float32",
-                                    "Float64", "boolean", "string", "str", "category", "datetime64[ns, UTC]",
-                                    "datetime64[us, Asia/Kolkata]", "timedelta64[ns]", "period[D]"])
-EXTREMES = st.sampled_from([0, -1, 2**31 - 1, -(2**31), 2**31, 2**53 + 1, 2**63 - 1, -(2**63), 2**64 - 1,
-                            float("inf"), float("-inf"), float("nan"), -0.0, 5e-324, 1.7976931348623157e308])
+NUMPY_DTYPES = st.one_of(
+    hnp.scalar_dtypes(),
+    hnp.datetime64_dtypes(),
+    hnp.timedelta64_dtypes(),
+    hnp.unicode_string_dtypes(),
+    hnp.byte_string_dtypes(),
+)
+OBJECT_ARRAYS = hnp.arrays(
+    np.dtype(object),
+    hnp.array_shapes(min_dims=1, max_dims=2, max_side=4),
+    elements=st.one_of(st.none(), st.integers(), st.floats(), TEXT, st.binary(max_size=3)),
+)
+EXTENSION_DTYPES = st.sampled_from(
+    [
+        "Int8",
+        "Int16",
+        "Int32",
+        "Int64",
+        "UInt8",
+        "UInt32",
+        "UInt64",
+        "Float32",
+        "Float64",
+        "boolean",
+        "string",
+        "str",
+        "category",
+        "datetime64[ns, UTC]",
+        "datetime64[us, Asia/Kolkata]",
+        "timedelta64[ns]",
+        "period[D]",
+    ]
+)
+EXTREMES = st.sampled_from(
+    [
+        0,
+        -1,
+        2**31 - 1,
+        -(2**31),
+        2**31,
+        2**53 + 1,
+        2**63 - 1,
+        -(2**63),
+        2**64 - 1,
+        float("inf"),
+        float("-inf"),
+        float("nan"),
+        -0.0,
+        5e-324,
+        1.7976931348623157e308,
+    ]
+)
 
 
 @st.composite
@@ -318,15 +519,22 @@ def deep_dict(depth: int):
 
 
 ANYTHING = st.one_of(
-    st.integers(), st.floats(), st.complex_numbers(), st.text(st.characters(), max_size=6), st.binary(max_size=6),
-    st.none(), EXTREMES,
-    st.lists(st.one_of(st.integers(), st.text(max_size=3), st.none(), st.floats(), st.binary(max_size=2)),
-             max_size=6),
+    st.integers(),
+    st.floats(),
+    st.complex_numbers(),
+    st.text(st.characters(), max_size=6),
+    st.binary(max_size=6),
+    st.none(),
+    EXTREMES,
+    st.lists(st.one_of(st.integers(), st.text(max_size=3), st.none(), st.floats(), st.binary(max_size=2)), max_size=6),
     st.dictionaries(st.text(max_size=3), st.one_of(st.integers(), st.none()), max_size=4),
     hnp.arrays(NUMPY_DTYPES, hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)),
     OBJECT_ARRAYS,
-    st.builds(lambda v, m: np.ma.masked_array(v, mask=m), st.lists(st.integers(-5, 5), min_size=3, max_size=3),
-              st.lists(st.booleans(), min_size=3, max_size=3)),
+    st.builds(
+        lambda v, m: np.ma.masked_array(v, mask=m),
+        st.lists(st.integers(-5, 5), min_size=3, max_size=3),
+        st.lists(st.booleans(), min_size=3, max_size=3),
+    ),
     odd_series(),
     odd_series().map(lambda s: s.to_frame("v")),
     st.integers(1, 900).map(deep_list),
@@ -362,8 +570,7 @@ REGRESSIONS = [
     ({"kind": "line", "magic": "Rpush", "line": "x=\x00"}, "UsageError"),
     ({"kind": "value", "value": "a\x00b", "exact": False}, "ConversionError"),
     ({"kind": "value", "value": ["a\x00b"] * 70_000, "exact": False}, "ConversionError"),
-    ({"kind": "value", "value": pd.Series(["a\x00b", "c"] * 40_000, dtype="str"), "exact": False},
-     "ConversionError"),
+    ({"kind": "value", "value": pd.Series(["a\x00b", "c"] * 40_000, dtype="str"), "exact": False}, "ConversionError"),
     # Times in coarse or fine units went through a cast that overflowed:
     # numpy 2.5 raised OverflowError, numpy 2.4 wrapped the value around
     # in silence (293 years became -106,488 days). Found on Debian 13.
@@ -381,8 +588,10 @@ REGRESSIONS = [
     ({"kind": "value", "value": deep_dict(400), "exact": False}, "ConversionError"),
     # Matrices of times and durations came back flat, in R's column order
     # (found once the fuzzer compared the numbers of every value).
-    ({"kind": "value", "value": np.array([["NaT", 587], [-124039, "NaT"]], dtype="timedelta64[us]"),
-      "exact": False}, None),
+    (
+        {"kind": "value", "value": np.array([["NaT", 587], [-124039, "NaT"]], dtype="timedelta64[us]"), "exact": False},
+        None,
+    ),
     ({"kind": "value", "value": np.array([[0, 1, 2], [3, "NaT", 5]], dtype="datetime64[s]"), "exact": False}, None),
     # pandas' UInt64 was read as int64: 2**64 - 1 reached R as -1.
     ({"kind": "value", "value": pd.Series([2**64 - 1], dtype="UInt64"), "exact": False}, "ConversionError"),

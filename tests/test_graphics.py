@@ -110,8 +110,10 @@ def test_plots_drawn_before_an_error_are_shown(kernel):
 def test_no_files_left_behind(kernel):
     kernel.execute("%%R\nplot(1:3)\nplot(2:4)")
     kernel.execute("%%R\nplot(1:3)\nstop('x')")
-    run = kernel.execute("from rmagic_ext.session import get_session\n"
-                         "print([p for p in get_session().tmpdir.rglob('*') if p.is_file() and p.name != 'r-tempdir'])")
+    run = kernel.execute(
+        "from rmagic_ext.session import get_session\n"
+        "print([p for p in get_session().tmpdir.rglob('*') if p.is_file() and p.name != 'r-tempdir'])"
+    )
     assert run.text() == "[]\n"
 
 
@@ -131,8 +133,9 @@ def test_config_traits_set_defaults(kernel):
 
 
 def test_sizes_follow_matplotlib(kernel):
-    kernel.execute("import matplotlib\nmatplotlib.rcParams['figure.figsize'] = (4, 3)\n"
-                   "matplotlib.rcParams['figure.dpi'] = 50")
+    kernel.execute(
+        "import matplotlib\nmatplotlib.rcParams['figure.figsize'] = (4, 3)\nmatplotlib.rcParams['figure.dpi'] = 50"
+    )
     run = kernel.execute("%%R\nplot(1:10)")
     assert png_size(images(run)[0][3]) == (200, 150)
     kernel.execute("matplotlib.rcParams.update(matplotlib.rcParamsDefault)")
@@ -148,8 +151,10 @@ def test_format_follows_the_inline_backend(kernel):
 
 
 def plot_files(kernel) -> list[str]:
-    run = kernel.execute("from rmagic_ext.session import get_session\n"
-                         "print(sorted(p.name for p in (get_session().tmpdir / 'plots').iterdir()))")
+    run = kernel.execute(
+        "from rmagic_ext.session import get_session\n"
+        "print(sorted(p.name for p in (get_session().tmpdir / 'plots').iterdir()))"
+    )
     return eval(run.text())  # noqa: S307 - our own list of names
 
 
@@ -187,9 +192,11 @@ def test_absurd_plot_sizes_are_refused_with_the_limit(kernel, options):
 
 
 def test_plot_cells_beside_a_thread_calling_r_show_each_image_once(kernel):
-    kernel.execute("import threading\nstop_loop = threading.Event()\n"
-                   "def loop():\n    while not stop_loop.is_set(): get_ipython().run_line_magic('R', '1')\n"
-                   "looping = threading.Thread(target=loop); looping.start()")
+    kernel.execute(
+        "import threading\nstop_loop = threading.Event()\n"
+        "def loop():\n    while not stop_loop.is_set(): get_ipython().run_line_magic('R', '1')\n"
+        "looping = threading.Thread(target=loop); looping.start()"
+    )
     try:
         counts = [len(images(kernel.execute("%%R\nplot(1:3)"))) for _ in range(30)]
     finally:

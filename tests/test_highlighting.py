@@ -45,7 +45,7 @@ def test_the_offsets_cover_the_cell_exactly():
     for text in (R_CELL, "\n\n%%R\nx <- 1", "%R -o m m <- mean(1:3)\nprint(m)\n", "y = %R 1:3  # r\nz = 1"):
         pieces = list(IPythonRLexer().get_tokens_unprocessed(text))
         assert "".join(value for _, _, value in pieces) == text
-        assert all(text[index:index + len(value)] == value for index, _, value in pieces)
+        assert all(text[index : index + len(value)] == value for index, _, value in pieces)
 
 
 def test_percent_r_lines_are_r_and_the_rest_of_the_cell_is_python():
@@ -58,6 +58,7 @@ def test_percent_r_lines_are_r_and_the_rest_of_the_cell_is_python():
 
 def test_a_plain_python_cell_is_ipython_s_own_lexing():
     from pygments.lexers import get_lexer_by_name as by_name
+
     source = "%timeit x = [a for a in range(3)]\nx <- 1  # python: a comparison\n"
     ours = [(t, v) for t, v in tokens(IPythonRLexer(), source)]
     ipython = [(t, v) for t, v in tokens(by_name("ipython3"), source)]
@@ -67,28 +68,54 @@ def test_a_plain_python_cell_is_ipython_s_own_lexing():
 
 def notebook(path, pygments_lexer: str) -> None:
     cells = [R_CELL, "def shout(text):\n    return text.upper()  # python\n", "m = %R mean(c(1, 2))"]
-    path.write_text(json.dumps({
-        "nbformat": 4, "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3-r", "display_name": "Python 3 + R", "language": "python"},
-                     "language_info": {"name": "python", "pygments_lexer": pygments_lexer,
-                                       "codemirror_mode": {"name": "ipython", "version": 3}}},
-        "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None,
-                   "outputs": [], "source": source} for i, source in enumerate(cells)],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "metadata": {
+                    "kernelspec": {"name": "python3-r", "display_name": "Python 3 + R", "language": "python"},
+                    "language_info": {
+                        "name": "python",
+                        "pygments_lexer": pygments_lexer,
+                        "codemirror_mode": {"name": "ipython", "version": 3},
+                    },
+                },
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "id": f"c{i}",
+                        "metadata": {},
+                        "execution_count": None,
+                        "outputs": [],
+                        "source": source,
+                    }
+                    for i, source in enumerate(cells)
+                ],
+            }
+        )
+    )
 
 
 def exported_inputs(tmp_path, pygments_lexer: str) -> list[str]:
     """The highlighted input of each cell of ``jupyter nbconvert --to html``."""
     source = tmp_path / "cells.ipynb"
     notebook(source, pygments_lexer)
-    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(source)],
-                   check=True, capture_output=True, text=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(source)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     page = (tmp_path / "cells.html").read_text()
     return re.findall(r'<div class="highlight[^"]*"><pre>(.*?)</pre></div>', page, re.S)
 
 
 def spans(highlighted: str) -> list[tuple[str, str]]:
-    return [(cls, html.unescape(text)) for cls, text in re.findall(r'<span class="([^"]+)">([^<]*)</span>', highlighted)]
+    return [
+        (cls, html.unescape(text)) for cls, text in re.findall(r'<span class="([^"]+)">([^<]*)</span>', highlighted)
+    ]
 
 
 def test_nbconvert_html_highlights_r_as_r(tmp_path):
@@ -105,6 +132,7 @@ def test_nbconvert_html_highlights_r_as_r(tmp_path):
 
 def test_the_kernel_names_the_lexer_while_the_extension_is_loaded():
     from kernel_helpers import Kernel
+
     kernel = Kernel()
     try:
         before = kernel.client.kernel_info(reply=True, timeout=30)["content"]["language_info"]
@@ -112,8 +140,9 @@ def test_the_kernel_names_the_lexer_while_the_extension_is_loaded():
         assert kernel.execute("%load_ext rmagic_ext").error is None
         after = kernel.client.kernel_info(reply=True, timeout=30)["content"]["language_info"]
         assert after["pygments_lexer"] == NOTEBOOK_LEXER
-        assert {k: v for k, v in after.items() if k != "pygments_lexer"} == \
-            {k: v for k, v in before.items() if k != "pygments_lexer"}
+        assert {k: v for k, v in after.items() if k != "pygments_lexer"} == {
+            k: v for k, v in before.items() if k != "pygments_lexer"
+        }
         assert kernel.execute("%unload_ext rmagic_ext").error is None
         assert kernel.client.kernel_info(reply=True, timeout=30)["content"]["language_info"] == before
     finally:
@@ -124,13 +153,17 @@ def test_the_prebuilt_labextension_is_what_its_committed_sources_build():
     """make labextension writes the sources' digest beside the build: edited
     sources without a rebuild fail here, not in a user's JupyterLab."""
     from rmagic_ext import labextension
-    assert labextension.DIGEST.read_text().strip() == labextension.sources_digest(), \
+
+    assert labextension.DIGEST.read_text().strip() == labextension.sources_digest(), (
         "rmagic_ext/labextension/src changed since the last build: run `make labextension` and commit prebuilt/"
+    )
 
 
 def test_pip_installed_the_labextension_where_jupyterlab_finds_it():
-    listed = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
-                            capture_output=True, text=True, timeout=120)
+    listed = subprocess.run(
+        [sys.executable, "-m", "jupyter", "labextension", "list"], capture_output=True, text=True, timeout=120
+    )
     lines = [line for line in (listed.stdout + listed.stderr).splitlines() if "rmagic-ext" in line]
-    assert lines and "enabled" in lines[0] and "OK" in lines[0] and "rmagic_ext" in lines[0], \
+    assert lines and "enabled" in lines[0] and "OK" in lines[0] and "rmagic_ext" in lines[0], (
         listed.stdout + listed.stderr
+    )

@@ -56,6 +56,7 @@ def test_names_r_cannot_have_are_refused_by_r_object(name):
 
 # -- interrupts and restarts -------------------------------------------------------------
 
+
 def test_the_abort_restart_ends_the_cell_with_an_r_error(ip):
     with pytest.raises(RError, match="abort"):
         ip.run_cell_magic("R", "", 'ran <- TRUE\ninvokeRestart("abort")\nnot_reached <- TRUE')
@@ -63,6 +64,7 @@ def test_the_abort_restart_ends_the_cell_with_an_r_error(ip):
 
 
 # -- values that used to change silently ---------------------------------------------------
+
 
 def test_a_pulled_na_mask_survives_a_push(ip):
     b = R(ip, "c(TRUE, NA)")
@@ -72,14 +74,17 @@ def test_a_pulled_na_mask_survives_a_push(ip):
     assert R(ip, "is.na(b)").tolist() == [False, True]
 
 
-@pytest.mark.parametrize("array, r_na", [
-    (np.ma.masked_array([1.5, 2.5], mask=[1, 0]), [True, False]),
-    (np.ma.masked_array([1, 2, 3], mask=[0, 1, 0]), [False, True, False]),
-    (np.ma.masked_array([1, 2], mask=[1, 1]), [True, True]),
-    (np.ma.masked_array([True, False], mask=[0, 1]), [False, True]),
-    (np.ma.masked_array(np.array(["a", "b"], dtype=object), mask=[1, 0]), [True, False]),
-    (np.ma.masked_array(np.array(["a", "b"]), mask=[0, 1]), [False, True]),
-])
+@pytest.mark.parametrize(
+    "array, r_na",
+    [
+        (np.ma.masked_array([1.5, 2.5], mask=[1, 0]), [True, False]),
+        (np.ma.masked_array([1, 2, 3], mask=[0, 1, 0]), [False, True, False]),
+        (np.ma.masked_array([1, 2], mask=[1, 1]), [True, True]),
+        (np.ma.masked_array([True, False], mask=[0, 1]), [False, True]),
+        (np.ma.masked_array(np.array(["a", "b"], dtype=object), mask=[1, 0]), [True, False]),
+        (np.ma.masked_array(np.array(["a", "b"]), mask=[0, 1]), [False, True]),
+    ],
+)
 def test_masked_positions_are_na_in_r(ip, array, r_na):
     ip.user_ns["m"] = array
     ip.run_line_magic("Rpush", "m")
@@ -121,6 +126,7 @@ def test_multiindex_columns_are_refused_not_flattened():
 
 # -- internal tracebacks that are now clear errors or right values ----------------------------
 
+
 def test_bytes_encoded_strings_are_a_clear_error(ip):
     with pytest.raises(ConversionError, match="marked as bytes"):
         R(ip, "x <- 'é'; Encoding(x) <- 'bytes'; x")
@@ -138,8 +144,9 @@ def test_a_date_before_year_one_comes_back_as_a_timestamp(ip, python_shapes):
 
 
 def test_datetimes_in_several_time_zones_become_utc_instants(ip):
-    stamps = pd.Series([pd.Timestamp("2024-01-01 12:00", tz="UTC"),
-                        pd.Timestamp("2024-01-01 12:00", tz="Europe/Paris")], dtype=object)
+    stamps = pd.Series(
+        [pd.Timestamp("2024-01-01 12:00", tz="UTC"), pd.Timestamp("2024-01-01 12:00", tz="Europe/Paris")], dtype=object
+    )
     with pytest.warns(ConversionWarning, match="several time zones"):
         ip.user_ns["s"] = stamps
         ip.run_line_magic("Rpush", "s")
@@ -178,6 +185,7 @@ def test_lone_surrogates_are_clear_errors(ip):
 
 # -- crashes seen from a child process ----------------------------------------------------------
 
+
 def test_r_started_from_a_thread_then_deep_recursion_on_the_main_thread_is_an_error():
     """R's C stack check used to be on only when R started on the main thread."""
     code = textwrap.dedent("""
@@ -205,10 +213,13 @@ def test_no_warning_escapes_as_an_error_from_these_conversions():
 
 # -- nothing left behind -------------------------------------------------------------------------
 
+
 def test_a_normal_exit_removes_our_folder_and_r_s_temp_folder(tmp_path):
-    code = ("from pathlib import Path; from rmagic_ext import r; from rmagic_ext.session import get_session\n"
-            "r('writeLines(\"x\", tempfile())')\n"
-            "print(r('tempdir()')); print(get_session().tmpdir)\n")
+    code = (
+        "from pathlib import Path; from rmagic_ext import r; from rmagic_ext.session import get_session\n"
+        "r('writeLines(\"x\", tempfile())')\n"
+        "print(r('tempdir()')); print(get_session().tmpdir)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     folders = done.stdout.split()
@@ -223,8 +234,13 @@ def test_folders_of_a_killed_process_are_removed_at_the_next_start(tmp_path):
     for folder in (r_tmp, ours):
         folder.mkdir(exist_ok=True)
     (ours / "r-tempdir").write_text(str(r_tmp))
-    done = subprocess.run([sys.executable, "-c", "from rmagic_ext import r; r('1')"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", "from rmagic_ext import r; r('1')"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert not ours.exists() and not r_tmp.exists()
 
@@ -234,6 +250,7 @@ def test_an_orphan_whose_note_cannot_be_read_does_not_stop_the_start():
     orphans: one found the note, the other removed it before it was read.
     A note that is gone, a folder or not text is the same case: no note."""
     from rmagic_ext.session import _remove_orphans
+
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     half_removed = Path(tempfile.gettempdir()) / f"rmagic_ext-{dead.pid}-half"
@@ -258,12 +275,15 @@ def test_times_of_any_unit_convert_exactly_or_say_why(ip):
     overflowed: numpy < 2.5 wrapped the values around without a word."""
     import numpy as np
     from rmagic_ext import r
+
     r.x = np.array([5, 36, "NaT"], dtype="timedelta64[h]")
     assert r("as.numeric(x)").tolist()[:2] == [5 * 3600.0, 36 * 3600.0] and r("is.na(x[3])")
     r.x = np.array(["2020-01-01T01"], dtype="datetime64[h]")
     assert str(r("x")) == "2020-01-01 01:00:00"
-    for bad, why in ((np.array(293, dtype="timedelta64[Y]"), "a year is no fixed number of seconds"),
-                     (np.array([10**18], dtype="datetime64[m]"), "cannot hold exactly")):
+    for bad, why in (
+        (np.array(293, dtype="timedelta64[Y]"), "a year is no fixed number of seconds"),
+        (np.array([10**18], dtype="datetime64[m]"), "cannot hold exactly"),
+    ):
         with pytest.raises(ConversionError, match=why):
             r.x = bad
     r.x = np.array([10**15], dtype="timedelta64[D]")  # R holds it; numpy's microseconds cannot

@@ -27,11 +27,21 @@ def rich(ip, code: str, line: str = ""):
 @pytest.fixture
 def irkernel_options(ip):
     """IRkernel's options put back as they were after each test."""
-    names = ("repr.plot.width", "repr.plot.height", "repr.plot.res", "repr.plot.pointsize", "repr.plot.bg",
-             "repr.plot.family", "repr.plot.quality", "jupyter.plot_mimetypes", "jupyter.plot_scale",
-             "jupyter.rich_display")
-    ip.run_cell_magic("R", "", f".saved_options <- sapply(c({', '.join(repr(n) for n in names)}), getOption, "
-                               "simplify = FALSE)")
+    names = (
+        "repr.plot.width",
+        "repr.plot.height",
+        "repr.plot.res",
+        "repr.plot.pointsize",
+        "repr.plot.bg",
+        "repr.plot.family",
+        "repr.plot.quality",
+        "jupyter.plot_mimetypes",
+        "jupyter.plot_scale",
+        "jupyter.rich_display",
+    )
+    ip.run_cell_magic(
+        "R", "", f".saved_options <- sapply(c({', '.join(repr(n) for n in names)}), getOption, simplify = FALSE)"
+    )
     yield
     ip.run_cell_magic("R", "", "options(.saved_options)")
 
@@ -56,32 +66,42 @@ METHODS = [
 @pytest.mark.parametrize("generic, body, mime, expected", METHODS, ids=[m[0] for m in METHODS])
 def test_a_repr_method_defined_in_a_cell_is_used(ip, generic, body, mime, expected):
     outputs, _ = rich(ip, f"{generic}.mine <- function(obj, ...) {body}\nstructure(1, class = 'mine')")
-    (data, _), = outputs
+    ((data, _),) = outputs
     assert mime in data and "text/plain" in data
     if expected is not None:
         assert data[mime] == expected
 
 
 def test_a_full_page_is_isolated(ip):
-    outputs, _ = rich(ip, "repr_html.page <- function(obj, ...) '<html><body>x</body></html>'\n"
-                          "structure(0, class = 'page')")
-    assert outputs == [({"text/plain": '[1] 0\nattr(,"class")\n[1] "page"', "text/html": "<html><body>x</body></html>"},
-                        {"text/html": {"isolated": True}})]
+    outputs, _ = rich(
+        ip, "repr_html.page <- function(obj, ...) '<html><body>x</body></html>'\nstructure(0, class = 'page')"
+    )
+    assert outputs == [
+        (
+            {"text/plain": '[1] 0\nattr(,"class")\n[1] "page"', "text/html": "<html><body>x</body></html>"},
+            {"text/html": {"isolated": True}},
+        )
+    ]
 
 
 def test_a_method_a_package_registers_is_used(ip):
-    outputs, _ = rich(ip, "registerS3method('repr_markdown', 'registered', function(obj, ...) '*from a package*', "
-                          "envir = asNamespace('repr'))\nstructure(1, class = 'registered')")
+    outputs, _ = rich(
+        ip,
+        "registerS3method('repr_markdown', 'registered', function(obj, ...) '*from a package*', "
+        "envir = asNamespace('repr'))\nstructure(1, class = 'registered')",
+    )
     assert outputs[0][0]["text/markdown"] == "*from a package*"
 
 
 def test_a_failing_method_is_one_line_and_r_s_print(ip):
     with capture_output() as captured:
-        ip.run_cell_magic("R", "", "repr_html.broken <- function(obj, ...) stop('no html today')\n"
-                                   "structure(2, class = 'broken')")
+        ip.run_cell_magic(
+            "R", "", "repr_html.broken <- function(obj, ...) stop('no html today')\nstructure(2, class = 'broken')"
+        )
     assert not captured.outputs
     assert captured.stderr.strip().splitlines() == [
-        "rmagic_ext: a repr method of class 'broken' failed (no html today): shown as R prints it"]
+        "rmagic_ext: a repr method of class 'broken' failed (no html today): shown as R prints it"
+    ]
     assert '[1] 2\nattr(,"class")\n[1] "broken"' in captured.stdout
 
 
@@ -113,12 +133,14 @@ def test_plain_vectors_print_as_r_prints_them_unless_asked(ip):
 
 # -- plot options ------------------------------------------------------------------------
 
+
 def png_size(data: str) -> tuple[int, int]:
     return struct.unpack(">II", base64.b64decode(data)[16:24])
 
 
 def first_pixel(data: str) -> tuple[int, ...]:
     from PIL import Image
+
     return Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB").getpixel((0, 0))
 
 
@@ -164,8 +186,11 @@ def test_repr_plot_bg_pointsize_family_quality(ip, irkernel_options):
 
 
 def test_several_plot_mimetypes_make_one_output(ip, irkernel_options):
-    data, metadata, _ = plot(ip, "options(jupyter.plot_mimetypes = c('text/plain', 'image/png', 'image/svg+xml', "
-                                 "'application/pdf'))\nplot(1:3, main = 'Three')")
+    data, metadata, _ = plot(
+        ip,
+        "options(jupyter.plot_mimetypes = c('text/plain', 'image/png', 'image/svg+xml', "
+        "'application/pdf'))\nplot(1:3, main = 'Three')",
+    )
     assert set(data) == {"text/plain", "image/png", "image/svg+xml", "application/pdf"}
     assert data["text/plain"] == "Plot with title “Three”"
     assert "<svg" in data["image/svg+xml"] and base64.b64decode(data["application/pdf"]).startswith(b"%PDF")
@@ -174,31 +199,40 @@ def test_several_plot_mimetypes_make_one_output(ip, irkernel_options):
 
 def test_each_page_gets_its_own_title(ip):
     outputs, _ = rich(ip, "plot(1, main = 'one'); plot(2, main = 'two'); plot(3)")
-    assert [d["text/plain"] for d, _ in outputs] == ["Plot with title “one”", "Plot with title “two”",
-                                                     "plot without title"]
+    assert [d["text/plain"] for d, _ in outputs] == [
+        "Plot with title “one”",
+        "Plot with title “two”",
+        "plot without title",
+    ]
 
 
 def test_plot_scale_sets_the_shown_size(ip, irkernel_options):
-    data, metadata, _ = plot(ip, "options(repr.plot.width = 4, repr.plot.height = 3, repr.plot.res = 100, "
-                                 "jupyter.plot_scale = 2)\nplot(1:3)")
+    data, metadata, _ = plot(
+        ip, "options(repr.plot.width = 4, repr.plot.height = 3, repr.plot.res = 100, jupyter.plot_scale = 2)\nplot(1:3)"
+    )
     assert png_size(data["image/png"]) == (400, 300)
     assert metadata == {"image/png": {"width": 200, "height": 150}}
 
 
 def test_bad_option_values_are_one_line_and_ignored(ip, irkernel_options):
     data, _, err = plot(ip, "options(repr.plot.width = 'wide', jupyter.plot_mimetypes = 'image/tiff')\nplot(1:3)")
-    assert "options(repr.plot.width = \"wide\") is not a positive number: ignored" in err
+    assert 'options(repr.plot.width = "wide") is not a positive number: ignored' in err
     assert "jupyter.plot_mimetypes: image/tiff cannot be drawn here" in err
     assert "image/png" in data
 
 
 # -- completion and inspection --------------------------------------------------------------
 
+
 @pytest.fixture
 def iris_like(ip):
-    ip.run_cell_magic("R", "", "df <- data.frame(`Sepal Length` = 1, `2019` = 2, petal = 3, check.names = FALSE)\n"
-                               "l <- list(`b c` = 1, `abc+def` = 2, `2019` = 3, fine = 4)\n"
-                               "e <- new.env(); assign('b c', 1, envir = e)")
+    ip.run_cell_magic(
+        "R",
+        "",
+        "df <- data.frame(`Sepal Length` = 1, `2019` = 2, petal = 3, check.names = FALSE)\n"
+        "l <- list(`b c` = 1, `abc+def` = 2, `2019` = 3, fine = 4)\n"
+        "e <- new.env(); assign('b c', 1, envir = e)",
+    )
 
 
 def completed(ip, text: str) -> set[str]:
@@ -206,21 +240,24 @@ def completed(ip, text: str) -> set[str]:
     code = "%%R\n" + text
     with provisionalcompleter():
         found = list(ip.Completer.completions(code, len(code)))
-    return {code[4:c.start] + c.text for c in found}
+    return {code[4 : c.start] + c.text for c in found}
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("df$", {"df$`Sepal Length`", "df$`2019`", "df$petal"}),
-    ("df$Se", {"df$`Sepal Length`"}),
-    ("df$`Se", {"df$`Sepal Length`"}),
-    ("l$", {"l$`b c`", "l$`abc+def`", "l$`2019`", "l$fine"}),
-    ("e$", {"e$`b c`"}),
-    ("df[['", {"df[['Sepal Length'", "df[['2019'", "df[['petal'"}),
-    ('l[["ab', {'l[["abc+def"'}),
-    ("base::.rowNamesD", {"base::`.rowNamesDF<-`"}),
-    ("base::transform(", {"base::transform(`_data` = ", "base::transform(..."}),
-    ("seq_len(", {"seq_len(length.out = "}),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("df$", {"df$`Sepal Length`", "df$`2019`", "df$petal"}),
+        ("df$Se", {"df$`Sepal Length`"}),
+        ("df$`Se", {"df$`Sepal Length`"}),
+        ("l$", {"l$`b c`", "l$`abc+def`", "l$`2019`", "l$fine"}),
+        ("e$", {"e$`b c`"}),
+        ("df[['", {"df[['Sepal Length'", "df[['2019'", "df[['petal'"}),
+        ('l[["ab', {'l[["abc+def"'}),
+        ("base::.rowNamesD", {"base::`.rowNamesDF<-`"}),
+        ("base::transform(", {"base::transform(`_data` = ", "base::transform(..."}),
+        ("seq_len(", {"seq_len(length.out = "}),
+    ],
+)
 def test_completion_inserts_valid_r(ip, iris_like, text, expected):
     assert completed(ip, text) == expected
 
@@ -232,8 +269,10 @@ def test_completion_of_replacement_functions_and_file_names(ip, iris_like, tmp_p
     assert found == [f"{tmp_path}/data file.csv"]
 
 
-@pytest.mark.parametrize("literal, first_line", [("1", "class: numeric"), ('"abc"', "class: character"),
-                                                 ("7L", "class: integer"), ("TRUE", "class: logical")])
+@pytest.mark.parametrize(
+    "literal, first_line",
+    [("1", "class: numeric"), ('"abc"', "class: character"), ("7L", "class: integer"), ("TRUE", "class: logical")],
+)
 def test_shift_tab_on_a_literal_shows_class_and_value(ip, literal, first_line):
     code = "%%R\nx <- " + literal
     reply = inspect(code, len(code))

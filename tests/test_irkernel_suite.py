@@ -48,7 +48,7 @@ def irkernel_line(text: str, match: str) -> str:
     """The line IRkernel leaves: its match replaces R's token, the end of
     the line after the last space, parenthesis, comma, = or quote."""
     token = re.search(r"""[^\s(,="']*$""", text).group(0)
-    return text[:len(text) - len(token)] + match
+    return text[: len(text) - len(token)] + match
 
 
 class RmagicIRkernelTests(jkt.KernelTests):
@@ -75,8 +75,9 @@ class RmagicIRkernelTests(jkt.KernelTests):
 
     def execute_helper(self, code, timeout=TIMEOUT, silent=False, store_history=True, stop_on_error=True):
         """Each R sample runs as a %%R cell."""
-        return jkt.KernelTests.execute_helper(self, CELL + code, timeout=timeout, silent=silent,
-                                              store_history=store_history, stop_on_error=stop_on_error)
+        return jkt.KernelTests.execute_helper(
+            self, CELL + code, timeout=timeout, silent=silent, store_history=store_history, stop_on_error=stop_on_error
+        )
 
     def _execute_code(self, code, tests=True, silent=False, store_history=True):
         self.flush_channels()
@@ -135,14 +136,18 @@ class RmagicIRkernelTests(jkt.KernelTests):
         self.assertEqual(content["metadata"], {})
 
     def test_irkernel_plots_only_PNG(self):
-        _, output_msgs = self._execute_code("old_options <- options(jupyter.plot_mimetypes = c('image/png'))\nplot(1:3)")
+        _, output_msgs = self._execute_code(
+            "old_options <- options(jupyter.plot_mimetypes = c('image/png'))\nplot(1:3)"
+        )
         content = output_msgs[0]["content"]
         self.assertEqual(set(content["data"]), {"image/png"})
         self.assertEqual(content["metadata"], {})
         self._execute_code("options(old_options)", tests=False)
 
     def test_irkernel_plots_only_SVG(self):
-        _, output_msgs = self._execute_code("old_options <- options(jupyter.plot_mimetypes = c('image/svg+xml'))\nplot(1:3)")
+        _, output_msgs = self._execute_code(
+            "old_options <- options(jupyter.plot_mimetypes = c('image/svg+xml'))\nplot(1:3)"
+        )
         content = output_msgs[0]["content"]
         self.assertEqual(set(content["data"]), {"image/svg+xml"})
         self.assertEqual(content["metadata"], {"image/svg+xml": {"isolated": True}})
@@ -157,8 +162,9 @@ class RmagicIRkernelTests(jkt.KernelTests):
 
     def test_irkernel_df_default_rich_output(self):
         _, output_msgs = self._execute_code("data.frame(x = 1:3)")
-        self.assertEqual(set(output_msgs[0]["content"]["data"]),
-                         {"text/plain", "text/html", "text/latex", "text/markdown"})
+        self.assertEqual(
+            set(output_msgs[0]["content"]["data"]), {"text/plain", "text/html", "text/latex", "text/markdown"}
+        )
 
     def test_irkernel_df_no_rich_output(self):
         _, output_msgs = self._execute_code(WITHOUT_RICH_DISPLAY.format("data.frame(x = 1:3)"))
@@ -167,7 +173,8 @@ class RmagicIRkernelTests(jkt.KernelTests):
     def test_html_isolated(self):
         _, output_msgs = self._execute_code(
             "repr_html.full_page <- function(obj) sprintf('<html><body>%s</body></html>', obj)\n"
-            "structure(0, class = 'full_page')")
+            "structure(0, class = 'full_page')"
+        )
         content = output_msgs[0]["content"]
         self.assertEqual(set(content["data"]), {"text/plain", "text/html"})
         self.assertEqual(content["data"]["text/html"], "<html><body>0</body></html>")
@@ -299,22 +306,52 @@ class RmagicIRkernelTests(jkt.KernelTests):
                 self.check_completion({**sample, "exact": sample["text"] not in ("zi", "foo(R_system")})
 
     non_syntactic_completion_samples = [
-        {"text": "xx$host[[1]]$h", "matches": ["xx$host[[1]]$h1", "xx$host[[1]]$h2"],
-         "vars": {"xx": "list(host = list(list(h1 = 1, h2 = 2), list(h3 = 3, h4 = 4)))"}},
-        {"text": "odd_named_list$a", "matches": ["odd_named_list$a"],
-         "vars": {"odd_named_list": r"list(a = 1, b = 2, `b c` = 3, `\`\\\`` = 4, 5)"}},
-        {"text": "odd_named_list$b", "matches": ["odd_named_list$b", "odd_named_list$`b c`"],
-         "vars": {"odd_named_list": r"list(a = 1, b = 2, `b c` = 3, `\`\\\`` = 4, 5)"}},
-        {"text": "odd_named_list$", "matches": ["odd_named_list$a", "odd_named_list$b", "odd_named_list$`b c`",
-                                                r"odd_named_list$`\`\\\``", "odd_named_list$"],
-         "vars": {"odd_named_list": r"list(a = 1, b = 2, `b c` = 3, `\`\\\`` = 4, 5)"}},
-        {"text": "arith_named_env$a", "matches": ["arith_named_env$`abc+def`", "arith_named_env$`abc-def`"],
-         "vars": {"arith_named_env": "list2env(list(`abc+def` = 1, `def-abc` = 2, `abc-def` = 3, defabc = 4))"}},
-        {"text": "arith_named_env$def", "matches": ["arith_named_env$`def-abc`", "arith_named_env$defabc"],
-         "vars": {"arith_named_env": "list2env(list(`abc+def` = 1, `def-abc` = 2, `abc-def` = 3, defabc = 4))"}},
-        {"text": "arith_named_env$", "matches": ["arith_named_env$`abc+def`", "arith_named_env$`def-abc`",
-                                                 "arith_named_env$`abc-def`", "arith_named_env$defabc"],
-         "vars": {"arith_named_env": "list2env(list(`abc+def` = 1, `def-abc` = 2, `abc-def` = 3, defabc = 4))"}},
+        {
+            "text": "xx$host[[1]]$h",
+            "matches": ["xx$host[[1]]$h1", "xx$host[[1]]$h2"],
+            "vars": {"xx": "list(host = list(list(h1 = 1, h2 = 2), list(h3 = 3, h4 = 4)))"},
+        },
+        {
+            "text": "odd_named_list$a",
+            "matches": ["odd_named_list$a"],
+            "vars": {"odd_named_list": r"list(a = 1, b = 2, `b c` = 3, `\`\\\`` = 4, 5)"},
+        },
+        {
+            "text": "odd_named_list$b",
+            "matches": ["odd_named_list$b", "odd_named_list$`b c`"],
+            "vars": {"odd_named_list": r"list(a = 1, b = 2, `b c` = 3, `\`\\\`` = 4, 5)"},
+        },
+        {
+            "text": "odd_named_list$",
+            "matches": [
+                "odd_named_list$a",
+                "odd_named_list$b",
+                "odd_named_list$`b c`",
+                r"odd_named_list$`\`\\\``",
+                "odd_named_list$",
+            ],
+            "vars": {"odd_named_list": r"list(a = 1, b = 2, `b c` = 3, `\`\\\`` = 4, 5)"},
+        },
+        {
+            "text": "arith_named_env$a",
+            "matches": ["arith_named_env$`abc+def`", "arith_named_env$`abc-def`"],
+            "vars": {"arith_named_env": "list2env(list(`abc+def` = 1, `def-abc` = 2, `abc-def` = 3, defabc = 4))"},
+        },
+        {
+            "text": "arith_named_env$def",
+            "matches": ["arith_named_env$`def-abc`", "arith_named_env$defabc"],
+            "vars": {"arith_named_env": "list2env(list(`abc+def` = 1, `def-abc` = 2, `abc-def` = 3, defabc = 4))"},
+        },
+        {
+            "text": "arith_named_env$",
+            "matches": [
+                "arith_named_env$`abc+def`",
+                "arith_named_env$`def-abc`",
+                "arith_named_env$`abc-def`",
+                "arith_named_env$defabc",
+            ],
+            "vars": {"arith_named_env": "list2env(list(`abc+def` = 1, `def-abc` = 2, `abc-def` = 3, defabc = 4))"},
+        },
     ]
 
     def test_non_syntactic_completions(self):

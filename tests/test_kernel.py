@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 
-
-
 def test_cell_output_reaches_the_notebook(kernel):
     run = kernel.execute("%%R\nx <- c(1, 2, 3)\nmean(x)")
     assert run.error is None
@@ -26,9 +24,7 @@ def test_messages_and_warnings_on_stderr(kernel):
 
 
 def test_input_output_dataframe(kernel):
-    run = kernel.execute(
-        "import pandas as pd\n"
-        "df = pd.DataFrame({'g': ['a', 'b', 'a'], 'v': [1.0, 2.0, 3.0]})\n")
+    run = kernel.execute("import pandas as pd\ndf = pd.DataFrame({'g': ['a', 'b', 'a'], 'v': [1.0, 2.0, 3.0]})\n")
     assert run.error is None
     run = kernel.execute("%%R -i df -o out\nout <- aggregate(v ~ g, data = df, FUN = sum)")
     assert run.error is None

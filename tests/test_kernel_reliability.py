@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 
-
 @pytest.fixture(scope="module", autouse=True)
 def state_before(kernel):
     assert kernel.execute("%R before <- 'kept'").error is None
@@ -22,8 +21,11 @@ def interrupt_cell(kernel, code, wait=1.0):
     return kernel.interrupt(code, after=wait, reply_within=5)  # the promise: a reply within 5 s
 
 
-@pytest.mark.parametrize("code", ["%%R\nwhile (TRUE) {}", "%%R\nSys.sleep(60)",
-                                  "%%R\nx <- 0\nfor (i in 1:1e9) x <- x + i"], ids=["while", "sleep", "for"])
+@pytest.mark.parametrize(
+    "code",
+    ["%%R\nwhile (TRUE) {}", "%%R\nSys.sleep(60)", "%%R\nx <- 0\nfor (i in 1:1e9) x <- x + i"],
+    ids=["while", "sleep", "for"],
+)
 def test_interrupt_stops_r_and_keeps_the_kernel(kernel, code):
     reply = interrupt_cell(kernel, code)
     assert reply["status"] == "error"
@@ -38,8 +40,11 @@ def test_interrupt_during_python_side_of_a_cell(kernel):
     assert_alive_with_state(kernel)
 
 
-@pytest.mark.parametrize("code", ["%%R\nx <- 1\n\x00\n", "%%R\npaste('a\x00b')", "%R -w inf plot(1)"],
-                         ids=["nul-line", "nul-in-string", "infinite-size"])
+@pytest.mark.parametrize(
+    "code",
+    ["%%R\nx <- 1\n\x00\n", "%%R\npaste('a\x00b')", "%R -w inf plot(1)"],
+    ids=["nul-line", "nul-in-string", "infinite-size"],
+)
 def test_a_nul_byte_or_an_impossible_size_is_an_error_and_the_kernel_lives(kernel, code):
     run = kernel.execute(code)
     assert run.error["ename"] in ("RParseError", "UsageError"), run.error
@@ -74,7 +79,8 @@ def test_threads_calling_r_in_the_kernel(kernel):
         "[t.start() for t in threads]\n"
         "%R -n for (k in 1:20) Sys.sleep(0.01)\n"
         "[t.join() for t in threads]\n"
-        "print(sorted(results))")
+        "print(sorted(results))"
+    )
     assert run.error is None
     assert run.text() == "[1, 3, 6, 10, 15, 21, 28, 36]\n"
     assert_alive_with_state(kernel)
@@ -90,10 +96,12 @@ def test_ten_megabytes_of_output_stream_through(kernel):
 # Long work of every kind, each interrupted at several moments: the cell
 # ends with KeyboardInterrupt (RInterrupt is one) within the 5 s promised,
 # never an R error, never a finished cell, and the kernel keeps its state.
-HEAVY_SETUP = ("import numpy as np, pandas as pd\nfrom rmagic_ext import r\n"
-               "big = pd.DataFrame({'s': np.arange(1_000_000).astype(str), 'f': np.arange(1_000_000.0)})\n"
-               "%R big_r <- data.frame(s = as.character(1:1e6), f = as.numeric(1:1e6))\n"
-               "rr = lambda code: r(code)")
+HEAVY_SETUP = (
+    "import numpy as np, pandas as pd\nfrom rmagic_ext import r\n"
+    "big = pd.DataFrame({'s': np.arange(1_000_000).astype(str), 'f': np.arange(1_000_000.0)})\n"
+    "%R big_r <- data.frame(s = as.character(1:1e6), f = as.numeric(1:1e6))\n"
+    "rr = lambda code: r(code)"
+)
 HEAVY = {
     "push": "for _ in range(60):\n    %Rpush big",
     "pull": "for _ in range(60):\n    pulled = %Rget big_r",

@@ -24,8 +24,12 @@ def arrays_as():
     return lambda kind: conversion.using(arrays=kind)
 
 
-GRID = xr.DataArray(np.arange(6.0).reshape(2, 3), dims=("row", "col"),
-                    coords={"row": ["r1", "r2"], "col": ["a", "b", "c"]}, attrs={"units": "K"})
+GRID = xr.DataArray(
+    np.arange(6.0).reshape(2, 3),
+    dims=("row", "col"),
+    coords={"row": ["r1", "r2"], "col": ["a", "b", "c"]},
+    attrs={"units": "K"},
+)
 
 
 def test_a_dataarray_is_an_array_with_named_dimnames_and_the_same_elements(session):
@@ -47,8 +51,10 @@ def test_the_notebook_chooses_xarray_and_gets_the_dataarray_back(session, arrays
 
 
 def test_an_r_array_with_dimnames_comes_back_with_dims_as_r_named_them(session, arrays_as):
-    r("a <- array(1:24, dim = c(2, 3, 4), dimnames = list(sex = c('f', 'm'), age = c('y', 'm', 'o'), "
-      "year = 2001:2004))")
+    r(
+        "a <- array(1:24, dim = c(2, 3, 4), dimnames = list(sex = c('f', 'm'), age = c('y', 'm', 'o'), "
+        "year = 2001:2004))"
+    )
     with arrays_as("xarray"):
         back = r.a
     assert back.dims == ("sex", "age", "year")
@@ -58,11 +64,13 @@ def test_an_r_array_with_dimnames_comes_back_with_dims_as_r_named_them(session, 
 
 def test_numbers_and_times_as_coordinates_keep_their_type(session, arrays_as):
     times = np.array(["2021-03-01T00:00", "2021-03-01T06:00", "2021-03-01T12:00"], dtype="datetime64[ns]")
-    temps = xr.DataArray(np.array([[1.5, np.nan, 2.0], [0.5, 1.0, np.nan]]), dims=("station", "time"),
-                         coords={"station": [101, 205], "time": times})
+    temps = xr.DataArray(
+        np.array([[1.5, np.nan, 2.0], [0.5, 1.0, np.nan]]),
+        dims=("station", "time"),
+        coords={"station": [101, 205], "time": times},
+    )
     r.temps = temps
-    assert r("dimnames(temps)$time").tolist() == ["2021-03-01 00:00:00", "2021-03-01 06:00:00",
-                                                  "2021-03-01 12:00:00"]
+    assert r("dimnames(temps)$time").tolist() == ["2021-03-01 00:00:00", "2021-03-01 06:00:00", "2021-03-01 12:00:00"]
     assert bool(r("is.na(temps[1, 2])"))
     with arrays_as("xarray"):
         back = r.temps
@@ -103,8 +111,7 @@ def test_pandas_gives_a_series_for_one_dimension_and_a_frame_for_two(ip, arrays_
 
 
 def test_a_dataset_along_one_dimension_is_a_data_frame(session):
-    r.ds = xr.Dataset({"height": ("site", [1.5, np.nan]), "count": ("site", [3, 4])},
-                      coords={"site": ["u", "v"]})
+    r.ds = xr.Dataset({"height": ("site", [1.5, np.nan]), "count": ("site", [3, 4])}, coords={"site": ["u", "v"]})
     assert r("class(ds)") == "data.frame"
     assert r("rownames(ds)").tolist() == ["u", "v"] and r("ds['v', 'count']") == 4
     assert bool(r("is.na(ds['v', 'height'])"))
@@ -139,12 +146,17 @@ def dataarrays(draw):
         if kind == "text":
             coords[dim] = draw(st.lists(TEXT, min_size=n, max_size=n, unique=True))
         elif kind == "int":
-            coords[dim] = draw(st.lists(st.integers(-10**6, 10**6), min_size=n, max_size=n, unique=True))
+            coords[dim] = draw(st.lists(st.integers(-(10**6), 10**6), min_size=n, max_size=n, unique=True))
         elif kind == "time":
             start = draw(st.integers(0, 10**9))
-            coords[dim] = (np.datetime64(start, "s") + np.arange(n) * np.timedelta64(3600, "s")).astype("datetime64[ns]")
-    values = draw(st.lists(st.one_of(st.floats(-1e9, 1e9), st.just(np.nan)), min_size=int(np.prod(shape)),
-                           max_size=int(np.prod(shape))))
+            coords[dim] = (np.datetime64(start, "s") + np.arange(n) * np.timedelta64(3600, "s")).astype(
+                "datetime64[ns]"
+            )
+    values = draw(
+        st.lists(
+            st.one_of(st.floats(-1e9, 1e9), st.just(np.nan)), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))
+        )
+    )
     return xr.DataArray(np.array(values).reshape(shape), dims=dims, coords=coords)
 
 

@@ -20,8 +20,11 @@ def test_each_r_file_is_loaded_by_the_one_module_its_header_names():
     for r_file in sorted((PACKAGE / "R").glob("*.R")):
         header = HEADER.match(r_file.read_text())
         assert header, f"{r_file.name} does not name the module that loads it"
-        loaders = [name for name, text in python.items()
-                   if re.search(rf"""(RCode|source)\(["']{re.escape(r_file.name)}["']""", text)]
+        loaders = [
+            name
+            for name, text in python.items()
+            if re.search(rf"""(RCode|source)\(["']{re.escape(r_file.name)}["']""", text)
+        ]
         assert loaders == [header.group(1)], (r_file.name, loaders)
 
 
@@ -40,7 +43,7 @@ def test_r_helpers_are_called_only_through_session_call():
     calls = {name: len(HELPER_CALL.findall(text)) for name, text in sources().items()}
     assert {name: n for name, n in calls.items() if n and name != "session.py"} == {}
     session = (PACKAGE / "session.py").read_text()
-    body = session[session.index("    def call(self"):session.index("    # -- entering R")]
+    body = session[session.index("    def call(self") : session.index("    # -- entering R")]
     assert len(HELPER_CALL.findall(session)) == len(HELPER_CALL.findall(body)) > 0
 
 
@@ -49,13 +52,20 @@ def test_r_helpers_are_called_only_through_session_call():
 CONVERT_FLOOR = {"registry", "settings", "_rt", "_bulk", "vectors", "datetimes"}
 #: The library modules, siblings above the floor; each may build only on the
 #: libraries its own library is built on.
-CONVERT_LIBRARIES = {"builtins": set(), "numpy": set(), "arrow": set(), "sparse": set(),
-                     "pandas": {"numpy", "arrow"}, "labelled": {"numpy", "pandas"}}
+CONVERT_LIBRARIES = {
+    "builtins": set(),
+    "numpy": set(),
+    "arrow": set(),
+    "sparse": set(),
+    "pandas": {"numpy", "arrow"},
+    "labelled": {"numpy", "pandas"},
+}
 
 
 def convert_imports() -> dict[str, set[str]]:
     """Which modules of convert/ each one imports (at the top or in a function)."""
     import ast
+
     found = {}
     for path in (PACKAGE / "convert").glob("*.py"):
         imports = set()

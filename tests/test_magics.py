@@ -49,8 +49,9 @@ def test_noreturn(ip):
 
 
 def test_input_output_with_dataframe(ip):
-    ip.user_ns["df"] = pd.DataFrame({"a": [1, 2, 3], "b": [0.5, np.nan, 2.0],
-                                     "s": ["x", None, "z"], "t": [True, False, True]})
+    ip.user_ns["df"] = pd.DataFrame(
+        {"a": [1, 2, 3], "b": [0.5, np.nan, 2.0], "s": ["x", None, "z"], "t": [True, False, True]}
+    )
     ip.run_cell_magic("R", "-i df -o out", "out <- df\nout$c <- out$a * 2L")
     out = ip.user_ns["out"]
     assert list(out.columns) == ["a", "b", "s", "t", "c"]
@@ -212,12 +213,12 @@ def test_code_on_the_magic_line_runs_before_the_cell(ip, capsys):
     assert capsys.readouterr().out == "[1] 2\n"
 
 
-OUR_DEVICE = ("is.function(d <- getOption('device')) && "
-              "exists('.graphics', envir = environment(d), inherits = FALSE)")
+OUR_DEVICE = "is.function(d <- getOption('device')) && exists('.graphics', envir = environment(d), inherits = FALSE)"
 
 
 def test_unload_takes_back_what_load_added_and_reload_works(ip):
     from rmagic_ext import completion
+
     ip.run_cell("%%R\nplot(1:3)")
     assert rmagic_ext.r(OUR_DEVICE) is True
     ip.run_line_magic("unload_ext", "rmagic_ext")
@@ -235,11 +236,23 @@ def test_unload_takes_back_what_load_added_and_reload_works(ip):
     assert ip.run_line_magic("R", "1L + 1L").tolist() == [2]  # a new RMagics: rpy2's arrays again
 
 
-@pytest.mark.parametrize("trait, bad", [("max_rows", 0), ("max_cols", -3), ("width", 0.0), ("height", -1.0),
-                                        ("res", 0.0), ("pointsize", -2.0), ("width", float("inf")),
-                                        ("height", float("nan")), ("res", float("-inf"))])
+@pytest.mark.parametrize(
+    "trait, bad",
+    [
+        ("max_rows", 0),
+        ("max_cols", -3),
+        ("width", 0.0),
+        ("height", -1.0),
+        ("res", 0.0),
+        ("pointsize", -2.0),
+        ("width", float("inf")),
+        ("height", float("nan")),
+        ("res", float("-inf")),
+    ],
+)
 def test_traits_refuse_values_that_would_fail_later(ip, trait, bad):
     from traitlets import TraitError
+
     magics = ip.magics_manager.registry["RMagics"]
     before = getattr(magics, trait)
     with pytest.raises(TraitError, match=f"RMagics.{trait} must be a finite number above 0"):
@@ -251,6 +264,7 @@ def test_traits_refuse_values_that_would_fail_later(ip, trait, bad):
 
 def test_text_settings_refuse_what_r_could_not_use(ip):
     from traitlets import TraitError
+
     magics = ip.magics_manager.registry["RMagics"]
     before = magics.cran_mirror, magics.bg
     with pytest.raises(TraitError, match="RMagics.cran_mirror cannot be empty"):

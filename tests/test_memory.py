@@ -13,8 +13,9 @@ SOAK = Path(__file__).parent.parent / "benchmarks" / "soak.py"
 
 
 def test_push_pull_cycles_do_not_leak():
-    out = subprocess.run([sys.executable, str(SOAK), "300", "20000"], capture_output=True,
-                         text=True, check=True, timeout=600).stdout
+    out = subprocess.run(
+        [sys.executable, str(SOAK), "300", "20000"], capture_output=True, text=True, check=True, timeout=600
+    ).stdout
     match = re.search(r"growth ([+-][\d.]+) MB, temp files left (\d+)", out)
     assert match, out
     growth, temp_files = float(match.group(1)), int(match.group(2))

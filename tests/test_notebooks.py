@@ -21,8 +21,7 @@ NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 @cache
 def executed(path: Path):
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=180, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     return nb
 
 
@@ -68,11 +67,17 @@ def test_the_tour_shows_a_help_page_a_widget_and_a_plot_from_python():
 
     path = Path(__file__).parent.parent / "notebooks" / "tour.ipynb"
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
-                   on_cell_executed=keep_pages).execute()
+    NotebookClient(
+        nb,
+        timeout=180,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        on_cell_executed=keep_pages,
+    ).execute()
     help_pages = [page for found in pages.values() for page in found]
     assert any("Sample Quantiles" in page.get("text/html", "") for page in help_pages)
     outputs = [(cell.source, o) for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert any("html-widget" in o.get("data", {}).get("text/html", "") for _, o in outputs)
-    assert any(source.startswith("from rmagic_ext import r") and "image/png" in o.get("data", {})
-               for source, o in outputs)
+    assert any(
+        source.startswith("from rmagic_ext import r") and "image/png" in o.get("data", {}) for source, o in outputs
+    )

@@ -23,12 +23,15 @@ def push(ip, **values) -> None:
     ip.run_line_magic("Rpush", " ".join(values))
 
 
-@pytest.mark.parametrize("first, second", [
-    (np.arange(1000.0), np.arange(1000.0)[::-1] * 2.5),
-    (np.arange(1000, dtype=np.int64), np.arange(1000, dtype=np.int32) * -3),
-    (np.arange(1000) % 2 == 0, np.arange(1000) % 3 == 0),
-    (np.arange(1000.0), np.arange(1000, dtype=np.float32) / 7),
-])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        (np.arange(1000.0), np.arange(1000.0)[::-1] * 2.5),
+        (np.arange(1000, dtype=np.int64), np.arange(1000, dtype=np.int32) * -3),
+        (np.arange(1000) % 2 == 0, np.arange(1000) % 3 == 0),
+        (np.arange(1000.0), np.arange(1000, dtype=np.float32) / 7),
+    ],
+)
 def test_re_push_writes_into_the_same_vector(ip, first, second):
     push(ip, a=first)
     where = address("a")
@@ -63,8 +66,10 @@ def test_a_pulled_view_keeps_the_old_values(ip):
     assert R(ip, "sum(a)") == 0.0
 
 
-@pytest.mark.parametrize("setup", ["names(a) <- seq_along(a)", "dim(a) <- c(10L, 100L)",
-                                   "a <- a[1:999]", "a <- as.integer(a)", "a <- seq(0, 999)"])
+@pytest.mark.parametrize(
+    "setup",
+    ["names(a) <- seq_along(a)", "dim(a) <- c(10L, 100L)", "a <- a[1:999]", "a <- as.integer(a)", "a <- seq(0, 999)"],
+)
 def test_only_a_plain_vector_of_the_same_type_and_length_is_overwritten(ip, setup):
     push(ip, a=np.arange(1000.0))
     ip.run_cell_magic("R", "", setup)
@@ -112,8 +117,11 @@ def test_locked_binding_is_r_s_error_and_keeps_the_value(ip):
 
 
 def test_active_binding_receives_the_value_as_in_r(ip):
-    ip.run_cell_magic("R", "", "store <- NULL\n"
-                      "makeActiveBinding('a', function(v) if (missing(v)) store else store <<- v, globalenv())")
+    ip.run_cell_magic(
+        "R",
+        "",
+        "store <- NULL\nmakeActiveBinding('a', function(v) if (missing(v)) store else store <<- v, globalenv())",
+    )
     push(ip, a=np.arange(1000.0))
     push(ip, a=np.ones(1000))
     assert R(ip, "c(sum(store), bindingIsActive('a', globalenv()))").tolist() == [1000.0, 1.0]
@@ -123,8 +131,11 @@ def test_without_r_s_variable_lookup_every_push_makes_a_new_vector(ip, monkeypat
     push(ip, a=np.arange(1000.0))
     where = address("a")
     real = _rapi._optional
-    monkeypatch.setattr(_rapi, "_optional",  # as where R no longer exports it
-                        lambda name: None if name == "Rf_findVarInFrame3" else real(name))
+    monkeypatch.setattr(
+        _rapi,
+        "_optional",  # as where R no longer exports it
+        lambda name: None if name == "Rf_findVarInFrame3" else real(name),
+    )
     push(ip, a=np.ones(1000))
     monkeypatch.undo()
     assert address("a") != where

@@ -15,17 +15,24 @@ from rmagic_ext import _rapi, cli
 
 PACKAGE = Path(__file__).resolve().parents[1] / "rmagic_ext"
 #: Every symbol _rapi looks up at run time and can do without.
-OPTIONAL = sorted(set(_rapi.OPTIONAL_FEATURES)
-                  | {name for groups in _rapi.ALTERNATIVES.values() for group in groups for name in group})
-RAW_R = re.compile(r"\b(rlib|openrlib|_rinterface_capi|rinterface_lib|_cdata|initr\w*|ctypes\.CDLL\(rpy2)\b"
-                   r"|\bRf_\w+\(|\bR_\w+\(")
+OPTIONAL = sorted(
+    set(_rapi.OPTIONAL_FEATURES)
+    | {name for groups in _rapi.ALTERNATIVES.values() for group in groups for name in group}
+)
+RAW_R = re.compile(
+    r"\b(rlib|openrlib|_rinterface_capi|rinterface_lib|_cdata|initr\w*|ctypes\.CDLL\(rpy2)\b"
+    r"|\bRf_\w+\(|\bR_\w+\("
+)
 
 
 def test_no_module_but_rapi_touches_libr_or_rpy2_internals():
-    offenders = [f"{path.relative_to(PACKAGE)}:{number}: {line.strip()}"
-                 for path in sorted(PACKAGE.rglob("*.py")) if path.name != "_rapi.py"
-                 for number, line in enumerate(path.read_text().splitlines(), 1)
-                 if RAW_R.search(line.split("#")[0]) and not line.strip().startswith(('"', "'"))]
+    offenders = [
+        f"{path.relative_to(PACKAGE)}:{number}: {line.strip()}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "_rapi.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if RAW_R.search(line.split("#")[0]) and not line.strip().startswith(('"', "'"))
+    ]
     assert offenders == []
 
 
@@ -38,6 +45,7 @@ def test_the_symbol_table_names_every_symbol_looked_up_at_run_time():
 @pytest.fixture
 def hide_symbols(monkeypatch):
     """Make _rapi see a libR that does not export the given symbols."""
+
     def caches_clear():
         _rapi._referenced_once.cache_clear()
         _rapi._has_no_attributes.cache_clear()

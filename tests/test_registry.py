@@ -118,7 +118,8 @@ def test_public_names():
 
 
 def test_readme_point_example(run_cell, ip, scratch_rules):
-    result = run_cell(textwrap.dedent("""
+    result = run_cell(
+        textwrap.dedent("""
         import rmagic_ext
 
         class Point:
@@ -137,15 +138,19 @@ def test_readme_point_example(run_cell, ip, scratch_rules):
 
         pt = Point(3, 4)
         back = %R -i pt class(pt) <- "point"; pt
-    """))
+    """)
+    )
     assert result.success
     back = ip.user_ns["back"]
     assert type(back).__name__ == "Point" and (back.x, back.y) == (3, 4) and type(back.x) is int
-    assert ip.run_line_magic("R", "-i pt sqrt(pt$x^2 + pt$y^2)").tolist() == [5.0]  # the rule made in a cell is what -i uses
+    assert ip.run_line_magic("R", "-i pt sqrt(pt$x^2 + pt$y^2)").tolist() == [
+        5.0
+    ]  # the rule made in a cell is what -i uses
 
 
 def test_registering_a_key_again_in_one_converter_warns_and_the_new_rule_wins(scratch_rules):
     from rmagic_ext.errors import RuleReplacedWarning
+
     mine = Converter("mine")
 
     @mine.r2py.register("double")
@@ -153,9 +158,11 @@ def test_registering_a_key_again_in_one_converter_warns_and_the_new_rule_wins(sc
         return "first"
 
     with pytest.warns(RuleReplacedWarning, match=r"mine converter: the rule for 'double'"):
+
         @mine.r2py.register("double")
         def second(sexp):
             return "second"
+
     assert mine.r2py.rules["double"] is second
 
 
@@ -163,6 +170,7 @@ def test_the_default_rules_replace_none_of_each_other():
     """R's atomic vectors have one rule, labelled.py's (built on numpy's and
     pandas'): no module registers over another's (pandas used to)."""
     from rmagic_ext.convert import labelled
+
     for key in ("logical", "integer", "double", "complex", "character"):
         assert default.r2py.rules[key] is labelled.atomic_to_py
 

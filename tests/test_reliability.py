@@ -21,12 +21,15 @@ def interrupt_after(seconds: float) -> threading.Timer:
     return timer
 
 
-@pytest.mark.parametrize("code", [
-    "while (TRUE) {}",
-    "Sys.sleep(30)",
-    "x <- 0; for (i in 1:1e9) x <- x + 1",
-    "repeat sum(runif(1e5))",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "while (TRUE) {}",
+        "Sys.sleep(30)",
+        "x <- 0; for (i in 1:1e9) x <- x + 1",
+        "repeat sum(runif(1e5))",
+    ],
+)
 def test_sigint_stops_r_and_keeps_state(session, code):
     session.run("kept <- 'still here'; library(stats)")
     interrupt_after(0.5)
@@ -44,6 +47,7 @@ def test_interrupt_is_a_keyboard_interrupt(session):
 
 def test_sigint_while_python_runs_between_r_calls_ends_the_cell(session):
     """A SIGINT that lands while Python shows a value still stops the cell."""
+
     def slow_show(value):
         time.sleep(0.6)
 
@@ -143,8 +147,9 @@ def test_latin1_strings_convert_exactly(session):
     assert r2py(session.run('iconv("café", "UTF-8", "latin1")', keep_last=True).value) == "café"
 
 
-@pytest.mark.parametrize("value", ["a\x00b", ["ok", "x\x00"], pd.DataFrame({"s": ["\x00"]}),
-                                   np.array(["\x00z"], dtype=object)])
+@pytest.mark.parametrize(
+    "value", ["a\x00b", ["ok", "x\x00"], pd.DataFrame({"s": ["\x00"]}), np.array(["\x00z"], dtype=object)]
+)
 def test_embedded_nul_is_refused(value):
     with pytest.raises(ConversionError, match="NUL"):
         py2r(value)
@@ -212,8 +217,10 @@ def test_subprocesses_are_not_broken_by_r_library_path(session):
     every later subprocess (a notebook's `!python ...`)."""
     import subprocess
     import sys
-    result = subprocess.run([sys.executable, "-c", "import ssl, sqlite3; print('ok')"],
-                            capture_output=True, text=True, timeout=60)
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import ssl, sqlite3; print('ok')"], capture_output=True, text=True, timeout=60
+    )
     assert result.stdout.strip() == "ok", result.stderr
     assert "/usr/lib/R/lib" not in os.environ.get("LD_LIBRARY_PATH", "")
 

@@ -30,9 +30,16 @@ def elsewhere(code: str, env: dict | None = None, **values) -> subprocess.Comple
     """Run ``code`` in a fresh Python whose ``values`` are those given,
     pickled here and unpickled there; what it prints is returned."""
     import os
+
     script = "import pickle, sys\nvalues = pickle.loads(sys.stdin.buffer.read())\n" + textwrap.dedent(code)
-    done = subprocess.run([sys.executable, "-c", script], input=pickle.dumps(values), capture_output=True,
-                          timeout=120, check=False, env={**os.environ, **(env or {})})
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=pickle.dumps(values),
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
     return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
 
 
@@ -51,6 +58,7 @@ def roundtrip(value):
 
 # -- pickle anywhere -----------------------------------------------------------
 
+
 def test_a_function_unpickles_and_runs_in_a_fresh_process(session):
     r("k <- 10; helper <- function(x) x * k; f <- function(x) helper(x) + 1")
     done = elsewhere("print(values['f'](3))", f=r.f)
@@ -60,19 +68,23 @@ def test_a_function_unpickles_and_runs_in_a_fresh_process(session):
 
 def test_unpickling_does_not_start_r(session):
     r("f <- function(x) x + 1")
-    done = elsewhere("""
+    done = elsewhere(
+        """
         from rmagic_ext import session
         print(session._session is None)
         print(values['f'](1))
         print(session._session is not None)
-    """, f=r.f)
+    """,
+        f=r.f,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "2.0", "True"]
 
 
 def test_unpickled_and_first_used_on_threads_that_are_not_main(session):
     r("f <- function(x) sum(x)")
-    done = elsewhere("""
+    done = elsewhere(
+        """
         import threading
         got = {}
         def load():
@@ -84,7 +96,9 @@ def test_unpickled_and_first_used_on_threads_that_are_not_main(session):
             thread.start()
             thread.join()
         print(got['value'], threading.main_thread().is_alive())
-    """, data=pickle.dumps(r.f))
+    """,
+        data=pickle.dumps(r.f),
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["6", "True"]
 
@@ -100,6 +114,7 @@ def test_values_without_a_python_form_pickle(session):
 
 def test_a_plot_object_pickles_as_a_plot(session):
     from rmagic_ext import RPlot
+
     plot = r("lattice::xyplot(1:3 ~ 1:3)")
     back = roundtrip(plot)
     assert type(back) is RPlot and "trellis" in back.rclass
@@ -168,11 +183,14 @@ def test_bytes_that_r_cannot_read_are_a_clear_error(session):
     assert r("1 + 1") == 2
 
 
-@pytest.mark.parametrize("fmt, state, message", [
-    (FORMAT + 1, {}, "another rmagic_ext release"),
-    (FORMAT, "not a dict", "not an R value pickled by rmagic_ext"),
-    (FORMAT, {"data": b""}, "not an R value pickled by rmagic_ext"),
-])
+@pytest.mark.parametrize(
+    "fmt, state, message",
+    [
+        (FORMAT + 1, {}, "another rmagic_ext release"),
+        (FORMAT, "not a dict", "not an R value pickled by rmagic_ext"),
+        (FORMAT, {"data": b""}, "not an R value pickled by rmagic_ext"),
+    ],
+)
 def test_what_is_not_ours_is_refused_when_unpickled(fmt, state, message):
     with pytest.raises(pickle.UnpicklingError, match=message):
         restore(RObject, fmt, state)
@@ -180,19 +198,23 @@ def test_what_is_not_ours_is_refused_when_unpickled(fmt, state, message):
 
 def test_r_pickles_as_itself_and_names_the_way_in_a_worker(session):
     r("f <- function(x) x")
-    done = elsewhere("""
+    done = elsewhere(
+        """
         from rmagic_ext import r
         assert values['r'] is r
         try:
             values['r'].f
         except AttributeError as exc:
             print(exc)
-    """, r=r)
+    """,
+        r=r,
+    )
     assert done.returncode == 0, done.stderr
     assert "take the object first, f = r.f" in done.stdout
 
 
 # -- functions travel with what they need ------------------------------------------
+
 
 def test_helpers_and_their_values_from_other_cells_travel(ip):
     ip.run_cell_magic("R", "", "rate <- 3")
@@ -225,11 +247,14 @@ def test_namespaces_used_as_pkg_colon_colon_travel_by_name(session):
 def test_the_package_of_an_s4_class_travels(session):
     r("m <- Matrix::Matrix(c(1, 0, 0, 2), 2, sparse = TRUE); f <- function() class(m * 2)[1]")
     f = r.f
-    done = elsewhere("""
+    done = elsewhere(
+        """
         print(values['f']())
         from rmagic_ext import r
         print('Matrix' in r('loadedNamespaces()'))
-    """, f=f)
+    """,
+        f=f,
+    )
     assert done.returncode == 0, done.stderr
     assert "Matrix" in pickle.loads(pickle.dumps(f))._packed.namespaces
     assert done.stdout.split() == ["ddiMatrix", "True"]
@@ -304,11 +329,14 @@ def test_python_values_read_with_py_dollar_travel(ip):
 
 def test_attached_packages_are_attached_where_it_runs(session):
     r("library(tools); f <- function(x) file_path_sans_ext(x)")
-    done = elsewhere("""
+    done = elsewhere(
+        """
         print(values['f']('a.csv'))
         from rmagic_ext import r
         print('package:tools' in r('search()'))
-    """, f=r.f)
+    """,
+        f=r.f,
+    )
     r("detach('package:tools')")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["a", "True"]
@@ -316,13 +344,17 @@ def test_attached_packages_are_attached_where_it_runs(session):
 
 def test_a_package_missing_where_it_runs_is_an_error_that_names_it(session):
     r("f <- function() R6::R6Class('A')")
-    done = elsewhere("""
+    done = elsewhere(
+        """
         from rmagic_ext import RPackageMissing
         try:
             values['f']()
         except RPackageMissing as exc:
             print(exc.package, '|', exc)
-    """, env={"R_LIBS_SITE": "/nonexistent", "R_LIBS_USER": "/nonexistent"}, f=r.f)
+    """,
+        env={"R_LIBS_SITE": "/nonexistent", "R_LIBS_USER": "/nonexistent"},
+        f=r.f,
+    )
     assert done.returncode == 0, done.stderr
     package, message = done.stdout.split("|", 1)
     assert package.strip() == "R6"
@@ -351,8 +383,11 @@ def test_a_capture_above_the_size_limit_is_refused_naming_the_largest(ip):
     magics = ip.magics_manager.registry["RMagics"]
     magics.remote_max_size = 1_000_000
     try:
-        with pytest.raises(GlobalsTooLarge, match=r"f would take 1\.5 MiB .* above the limit of 976\.6 KiB; "
-                                                  r"largest: big \(1\.5 MiB\)") as caught:
+        with pytest.raises(
+            GlobalsTooLarge,
+            match=r"f would take 1\.5 MiB .* above the limit of 976\.6 KiB; "
+            r"largest: big \(1\.5 MiB\)",
+        ) as caught:
             pickle.dumps(r.f)
         assert list(caught.value.sizes)[0] == "big"
         assert pickle.loads(pickle.dumps(rmagic_ext.remote(r.f, max_size=0)))._packed is not None
@@ -361,6 +396,7 @@ def test_a_capture_above_the_size_limit_is_refused_naming_the_largest(ip):
 
 
 # -- explicit control -----------------------------------------------------------------
+
 
 def test_remote_takes_exactly_the_globals_named(session):
     r("a <- 1; b <- 2; f <- function() a + b")
@@ -399,6 +435,7 @@ def test_remote_refuses_globals_it_cannot_read(session, spec):
 
 # -- conversions and errors as in the notebook -------------------------------------------
 
+
 def test_frames_convert_in_the_worker_as_in_the_notebook(ip):
     ip.run_cell_magic("R", "", "f <- function(d) data.frame(n = nrow(d), total = sum(d$v))")
     magics = ip.magics_manager.registry["RMagics"]
@@ -408,13 +445,16 @@ def test_frames_convert_in_the_worker_as_in_the_notebook(ip):
         pickled["polars"] = pickle.dumps(r.f)
     finally:
         magics.frames = "pandas"
-    done = elsewhere("""
+    done = elsewhere(
+        """
         import pandas as pd
         frame = pd.DataFrame({'v': [1.5, 2.5]})
         for kind, data in sorted(values.items()):
             out = pickle.loads(data)(frame)
             print(kind, type(out).__module__.split('.')[0], out['total'][0])
-    """, **pickled)
+    """,
+        **pickled,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["pandas pandas 4.0", "polars polars 4.0"]
 
@@ -430,12 +470,15 @@ def test_a_function_from_the_magics_returns_arrays_in_the_worker_as_in_the_noteb
 
 def test_an_r_error_crosses_with_message_call_and_worker(session):
     r("check <- function(x) if (x < 0) stop('negative input: ', x) else x")
-    done = elsewhere("""
+    done = elsewhere(
+        """
         try:
             values['check'](-1)
         except Exception as exc:
             print(pickle.dumps(exc).hex())
-    """, check=r.check)
+    """,
+        check=r.check,
+    )
     assert done.returncode == 0, done.stderr
     exc = pickle.loads(bytes.fromhex(done.stdout.strip()))
     assert isinstance(exc, RError)
@@ -454,8 +497,11 @@ def test_an_r_error_here_names_no_worker(session):
 def test_a_function_has_its_r_arguments_as_signature(session):
     sig = inspect.signature(r("function(data, n = 10, ..., na.rm = FALSE) NULL"))
     assert [(p.name, p.kind.name) for p in sig.parameters.values()] == [
-        ("data", "POSITIONAL_OR_KEYWORD"), ("n", "POSITIONAL_OR_KEYWORD"), ("args", "VAR_POSITIONAL"),
-        ("kwargs", "VAR_KEYWORD")]
+        ("data", "POSITIONAL_OR_KEYWORD"),
+        ("n", "POSITIONAL_OR_KEYWORD"),
+        ("args", "VAR_POSITIONAL"),
+        ("kwargs", "VAR_KEYWORD"),
+    ]
     assert sig.parameters["n"].default is not inspect.Parameter.empty
     assert str(inspect.signature(r.sum)) == "(*args, **kwargs)"
     assert r("new.env()").__signature__ is None

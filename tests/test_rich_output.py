@@ -29,18 +29,25 @@ def merged_streams(run) -> list[tuple[str, str]]:
 def test_stdout_and_stderr_keep_the_order_r_wrote_them(kernel):
     run = kernel.execute('%%R\nfor (i in 1:3) { cat("out", i, "\\n"); message("msg ", i) }')
     assert run.error is None
-    assert merged_streams(run) == [("stdout", "out 1 \n"), ("stderr", "msg 1\n"),
-                                   ("stdout", "out 2 \n"), ("stderr", "msg 2\n"),
-                                   ("stdout", "out 3 \n"), ("stderr", "msg 3\n")]
+    assert merged_streams(run) == [
+        ("stdout", "out 1 \n"),
+        ("stderr", "msg 1\n"),
+        ("stdout", "out 2 \n"),
+        ("stderr", "msg 2\n"),
+        ("stdout", "out 3 \n"),
+        ("stderr", "msg 3\n"),
+    ]
 
 
 def test_r_started_from_a_thread_gives_no_false_ctrl_c_warning():
     fresh = Kernel()
     try:
-        run = fresh.execute("import threading\n"
-                            "from rmagic_ext import r\n"
-                            "t = threading.Thread(target=lambda: r('1')); t.start(); t.join()\n"
-                            "print(r('2L'))")
+        run = fresh.execute(
+            "import threading\n"
+            "from rmagic_ext import r\n"
+            "t = threading.Thread(target=lambda: r('1')); t.start(); t.join()\n"
+            "print(r('2L'))"
+        )
         assert run.error is None, run.error
         assert run.text() == "2\n"
         assert "Ctrl-C" not in run.text("stderr") and "main thread" not in run.text("stderr")
@@ -51,6 +58,7 @@ def test_r_started_from_a_thread_gives_no_false_ctrl_c_warning():
 
 
 # -- item 4: plots from Python code -------------------------------------------------
+
 
 def png_size(data: str) -> tuple[int, int]:
     raw = base64.b64decode(data)
@@ -105,9 +113,11 @@ def test_session_run_draws_inline(kernel):
 
 # -- item 6: matplotlib figures made by Python that R called, in order ------------
 
+
 def test_matplotlib_figures_from_r_callbacks_show_in_order(kernel):
-    setup = kernel.execute("%matplotlib inline\nimport matplotlib.pyplot as plt\n"
-                           "def draw():\n    plt.figure(); plt.plot([1, 2]); return 1")
+    setup = kernel.execute(
+        "%matplotlib inline\nimport matplotlib.pyplot as plt\ndef draw():\n    plt.figure(); plt.plot([1, 2]); return 1"
+    )
     assert setup.error is None, setup.error
     run = kernel.execute('%%R\ncat("before\\n")\ninvisible(py$draw())\ncat("after\\n")')
     assert run.error is None, run.error
@@ -116,6 +126,7 @@ def test_matplotlib_figures_from_r_callbacks_show_in_order(kernel):
 
 
 # -- item 1: help as HTML ------------------------------------------------------------
+
 
 def page_payload(run) -> dict:
     (payload,) = [p for p in run.reply["content"].get("payload", []) if p["source"] == "page"]
@@ -133,11 +144,14 @@ def test_help_is_an_html_page_in_the_pager(kernel):
     assert outputs(run) == []  # the page, not printed text
 
 
-@pytest.mark.parametrize("code, expected", [
-    ("help(lm)", "Fitting Linear Models"),
-    ("??regression", "regression"),
-    ('help(package = "tools")', "Information on package"),
-])
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        ("help(lm)", "Fitting Linear Models"),
+        ("??regression", "regression"),
+        ('help(package = "tools")', "Information on package"),
+    ],
+)
 def test_every_kind_of_help_reaches_the_pager(kernel, code, expected):
     run = kernel.execute(f"%%R\n{code}")
     assert run.error is None, run.error
@@ -159,8 +173,10 @@ def test_help_in_terminal_ipython_is_clean_text(ip, capsys):
 
 # -- item 3: IRkernel's display protocol ---------------------------------------------
 
+
 def r_has(package: str) -> bool:
     import rmagic_ext
+
     return bool(rmagic_ext.r(f'requireNamespace("{package}", quietly = TRUE)'))
 
 
@@ -171,10 +187,12 @@ def displays(run) -> list[dict]:
 def test_irdisplay_functions_display_inline(kernel):
     if not r_has("IRdisplay"):
         pytest.skip("r-cran-irdisplay is not in this Debian release")
-    run = kernel.execute('%%R\nIRdisplay::display_html("<b>bold</b>")\n'
-                         'f <- tempfile(fileext = ".png"); png(f); plot(1); invisible(dev.off())\n'
-                         "IRdisplay::display_png(file = f)\n"
-                         'IRdisplay::publish_mimebundle(list("text/markdown" = "*md*"), list("text/markdown" = list(k = 1L)))')
+    run = kernel.execute(
+        '%%R\nIRdisplay::display_html("<b>bold</b>")\n'
+        'f <- tempfile(fileext = ".png"); png(f); plot(1); invisible(dev.off())\n'
+        "IRdisplay::display_png(file = f)\n"
+        'IRdisplay::publish_mimebundle(list("text/markdown" = "*md*"), list("text/markdown" = list(k = 1L)))'
+    )
     assert run.error is None, run.error
     shown = displays(run)
     assert shown[0]["data"] == {"text/html": "<b>bold</b>"}
@@ -194,13 +212,17 @@ def test_clear_output_reaches_the_front_end(kernel):
 def test_a_plotly_widget_renders_with_its_javascript_inline(kernel):
     if not r_has("plotly"):
         pytest.skip("r-cran-plotly is not in this Debian release")
-    run = kernel.execute('%%R\nsuppressPackageStartupMessages(library(plotly))\n'
-                         'plot_ly(x = 1:3, y = c(2, 1, 3), type = "scatter", mode = "markers")')
+    run = kernel.execute(
+        "%%R\nsuppressPackageStartupMessages(library(plotly))\n"
+        'plot_ly(x = 1:3, y = c(2, 1, 3), type = "scatter", mode = "markers")'
+    )
     assert run.error is None, run.error
     (shown,) = displays(run)
     html = shown["data"]["text/html"]
     assert 'class="plotly html-widget' in html
-    assert "plotly.js v" in html and not re.search(r'<script[^>]* src="https?:', html)  # its JavaScript inline: no network
+    assert "plotly.js v" in html and not re.search(
+        r'<script[^>]* src="https?:', html
+    )  # its JavaScript inline: no network
     assert shown["metadata"].get("text/html", {}).get("isolated") is True  # its own document (an iframe)
     assert "text/plain" in shown["data"]
 
@@ -222,6 +244,7 @@ def test_plain_values_still_print_as_r_prints_them(kernel):
 
 # -- item 8: View ---------------------------------------------------------------------
 
+
 def test_view_shows_the_html_table(kernel):
     run = kernel.execute("%%R\nView(head(mtcars, 3))\ncat('after\\n')")
     assert run.error is None, run.error
@@ -231,6 +254,7 @@ def test_view_shows_the_html_table(kernel):
 
 
 # -- item 5: plot objects in Python ------------------------------------------------
+
 
 def test_a_ggplot_in_python_shows_as_an_image(kernel):
     kernel.execute("%%R\nlibrary(ggplot2)\ngg <- ggplot(mtcars, aes(wt, mpg)) + geom_point()")
@@ -242,10 +266,18 @@ def test_a_ggplot_in_python_shows_as_an_image(kernel):
     assert len(images(shown)) == 1
 
 
-@pytest.mark.parametrize("code", ["lattice::xyplot(mpg ~ wt, mtcars)", "grid::rectGrob()",
-                                  "{plot(1:3); recordPlot()}", "ggplot2::ggplot(mtcars) + ggplot2::geom_bar(ggplot2::aes(cyl))"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "lattice::xyplot(mpg ~ wt, mtcars)",
+        "grid::rectGrob()",
+        "{plot(1:3); recordPlot()}",
+        "ggplot2::ggplot(mtcars) + ggplot2::geom_bar(ggplot2::aes(cyl))",
+    ],
+)
 def test_every_kind_of_plot_object_is_an_rplot(ip, code):
     import rmagic_ext
+
     value = rmagic_ext.r(code)
     assert isinstance(value, rmagic_ext.RPlot)
     data, _ = value._repr_mimebundle_()
@@ -264,6 +296,7 @@ def test_an_rplot_follows_the_notebook_format(kernel):
 
 def test_an_rplot_saves_as_png_svg_jpeg_and_pdf(ip, tmp_path):
     import rmagic_ext
+
     g = rmagic_ext.r("ggplot2::ggplot(mtcars, ggplot2::aes(wt, mpg)) + ggplot2::geom_point()")
     png = g.save(tmp_path / "a.png", width=300, height=200, units="px")
     assert struct.unpack(">II", png.read_bytes()[16:24]) == (300, 200)
@@ -280,6 +313,7 @@ def test_an_rplot_saves_as_png_svg_jpeg_and_pdf(ip, tmp_path):
 
 
 # -- item 2: inspection (Shift-Tab) ------------------------------------------------
+
 
 def inspect(kernel, code: str, cursor_pos: int | None = None) -> dict:
     msg_id = kernel.client.inspect(code, len(code) if cursor_pos is None else cursor_pos)

@@ -26,10 +26,12 @@ def R(ip):
 @pytest.fixture
 def r_true(R):
     """Evaluate an R condition that must come back as one TRUE or FALSE."""
+
     def check(code: str) -> bool:
         value = R(code)
         assert isinstance(value, bool), f"{code!r} gave {value!r}"
         return value
+
     return check
 
 
@@ -47,6 +49,7 @@ def test_robject_is_public():
 
 
 # -- environments: identity and shared state ------------------------------------
+
 
 def test_environment_pushed_back_is_identical(ip, R, r_true):
     env = R("e1 <- new.env(); e1$a <- 1; e1")
@@ -79,6 +82,7 @@ def test_environment_lists_its_bindings_and_answers_in(R):
 
 # -- S4 -------------------------------------------------------------------------
 
+
 def test_s4_slots_and_show_based_repr(R):
     R('setClass("Pt", representation(name = "character", x = "numeric"))')
     R('setMethod("show", "Pt", function(object) cat("<Pt", object@name, object@x, ">\\n"))')
@@ -100,6 +104,7 @@ def test_s4_object_is_a_value_not_assignable(R):
 
 
 # -- R6 -------------------------------------------------------------------------
+
 
 def test_r6_fields_and_methods(R):
     R("library(R6)")
@@ -134,6 +139,7 @@ def test_r6_method_error_names_the_method(R):
 
 # -- model fits and formulas ---------------------------------------------------
 
+
 def test_lm_fit_prints_like_r_and_exposes_coefficients(R):
     fit = R("lm(mpg ~ wt, data = mtcars)")
     assert isinstance(fit, RObject)  # not flattened into a dict
@@ -148,8 +154,7 @@ def test_lm_fit_prints_like_r_and_exposes_coefficients(R):
 def test_lm_fit_pushed_back_is_identical(ip, R, r_true):
     ip.user_ns["fit_proxy"] = R("fit <- lm(mpg ~ wt, data = mtcars); fit")
     assert r_true("-i fit_proxy identical(fit_proxy, fit)")
-    assert np.allclose(R("-i fit_proxy unname(predict(fit_proxy, data.frame(wt = 3)))"),
-                       37.285126 - 3 * 5.344472)
+    assert np.allclose(R("-i fit_proxy unname(predict(fit_proxy, data.frame(wt = 3)))"), 37.285126 - 3 * 5.344472)
 
 
 def test_formula_round_trip(ip, R, r_true):
@@ -176,6 +181,7 @@ def test_other_objects_fall_back_to_robject(R):
 
 
 # -- calling R functions ----------------------------------------------------------
+
 
 def test_call_with_positional_and_named_arguments(R):
     f = R("function(x, k = 1, ...) x * k + length(list(...))")
@@ -225,6 +231,7 @@ def test_non_function_is_not_callable(R):
 
 # -- errors of access --------------------------------------------------------------
 
+
 def test_missing_member_is_attribute_error_and_key_error(R):
     fit = R("lm(mpg ~ wt, data = mtcars)")
     with pytest.raises(AttributeError, match="no member 'nope'"):
@@ -257,6 +264,7 @@ def test_repr_never_raises(R):
 
 # -- the registry ------------------------------------------------------------------
 
+
 def test_py2r_gives_back_the_same_sexp(R):
     env = R("new.env()")
     assert py2r(env) is env.sexp
@@ -280,8 +288,12 @@ def test_classed_list_is_a_proxy_that_goes_back_unchanged(ip):
 
 
 def test_user_s3_print_method_is_used_for_auto_print(ip, capsys):
-    ip.run_cell_magic("R", "", "print.point <- function(x, ...) cat('<point', x$x, x$y, '>\\n')\n"
-                               "structure(list(x = 1, y = 2), class = 'point')")
+    ip.run_cell_magic(
+        "R",
+        "",
+        "print.point <- function(x, ...) cat('<point', x$x, x$y, '>\\n')\n"
+        "structure(list(x = 1, y = 2), class = 'point')",
+    )
     assert capsys.readouterr().out == "<point 1 2 >\n"
 
 
@@ -303,6 +315,7 @@ def test_a_called_function_sees_its_arguments_by_name_as_typed_in_r(R):
     assert caught.value.call == "FUN(data, n, extra = extra)"
     assert R("function(x) deparse(substitute(x))")(5) == "x"
     from rmagic_ext import r
+
     fit = r.lm("y ~ x", data={"x": [1.0, 2, 3], "y": [2.0, 4, 6]})
     assert repr(fit).splitlines()[2] == "lm(formula = formula, data = data)"
 

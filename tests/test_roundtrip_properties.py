@@ -40,10 +40,15 @@ def test_round_trip_through_the_magics(ip, frame):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | INT32 | st.floats(allow_nan=False) | TEXT,
-                    lambda children: st.lists(children, max_size=4)
-                    | st.dictionaries(TEXT.filter(bool), children, min_size=1, max_size=4),
-                    max_leaves=12))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | INT32 | st.floats(allow_nan=False) | TEXT,
+        lambda children: (
+            st.lists(children, max_size=4) | st.dictionaries(TEXT.filter(bool), children, min_size=1, max_size=4)
+        ),
+        max_leaves=12,
+    )
+)
 def test_nested_python_values_survive(value):
     back = r2py(py2r(value))
     assert normalise(back) == normalise(value)
@@ -84,8 +89,7 @@ def test_arrow_backed_frames_round_trip(frame):
             return series  # no values to type (all None, or empty and untyped)
         return pd.Series(pd.arrays.ArrowExtensionArray(values), index=series.index, name=series.name)
 
-    back = r2py(py2r(pd.DataFrame({name: in_arrow_memory(frame[name]) for name in frame.columns},
-                                  index=frame.index)))
+    back = r2py(py2r(pd.DataFrame({name: in_arrow_memory(frame[name]) for name in frame.columns}, index=frame.index)))
     assert list(back.columns) == list(frame.columns)
     assert back.index.tolist() == frame.index.tolist()
     for name in frame.columns:

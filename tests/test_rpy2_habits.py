@@ -16,34 +16,40 @@ from rmagic_ext import ConversionError, RError, RParseError
 
 def test_r_errors_are_rpy2_runtime_errors(ip):
     from rpy2.rinterface_lib.embedded import RRuntimeError
+
     with pytest.raises(RRuntimeError) as info:
         R(ip, "stop('boom')")
     assert isinstance(info.value, RError) and info.value.message == "boom"
 
 
 def test_r_errors_are_the_error_rpy2s_magics_raise_once_a_notebook_imports_it():
-    code = ("from IPython.testing.globalipapp import start_ipython\n"
-            "ip = start_ipython()\n"
-            "ip.run_line_magic('load_ext', 'rmagic_ext')\n"
-            "ip.run_line_magic('R', '1')\n"  # R already up when the notebook imports rpy2's error
-            "from rpy2.ipython.rmagic import RInterpreterError\n"
-            "try:\n"
-            "    ip.run_line_magic('R', 'stop(\"boom\")')\n"
-            "except RInterpreterError as e:\n"
-            "    print('caught:', e.err, '|', e.message)\n")
+    code = (
+        "from IPython.testing.globalipapp import start_ipython\n"
+        "ip = start_ipython()\n"
+        "ip.run_line_magic('load_ext', 'rmagic_ext')\n"
+        "ip.run_line_magic('R', '1')\n"  # R already up when the notebook imports rpy2's error
+        "from rpy2.ipython.rmagic import RInterpreterError\n"
+        "try:\n"
+        "    ip.run_line_magic('R', 'stop(\"boom\")')\n"
+        "except RInterpreterError as e:\n"
+        "    print('caught:', e.err, '|', e.message)\n"
+    )
     done = run_python(code)
     assert done.stdout.strip().splitlines()[-1] == "caught: Error: boom | boom"
 
 
 def test_parse_errors_are_rpy2_parsing_errors(ip):
     from rpy2.rinterface_lib._rinterface_capi import RParsingError
+
     with pytest.raises(RParsingError) as info:
         R(ip, "1 +* 2")
     assert isinstance(info.value, RParseError) and info.value.line == 1
 
 
-@pytest.mark.parametrize("magic, line", [("R", "-i missing_py 1"), ("Rpush", "missing_py"),
-                                         ("R", "-d missing_py 1"), ("R", "-c missing_py 1")])
+@pytest.mark.parametrize(
+    "magic, line",
+    [("R", "-i missing_py 1"), ("Rpush", "missing_py"), ("R", "-d missing_py 1"), ("R", "-c missing_py 1")],
+)
 def test_a_missing_python_name_is_a_name_error(ip, magic, line):
     with pytest.raises(NameError, match="missing_py"):
         ip.run_line_magic(magic, line)
@@ -64,9 +70,11 @@ def test_missing_names_still_show_one_line(run_cell, capsys):
 
 
 def test_importing_the_package_still_loads_neither_rpy2_nor_libr():
-    code = ("import sys, rmagic_ext\n"
-            "print(sorted(m for m in sys.modules if m.startswith('rpy2')))\n"
-            "print(any('libR' in line for line in open('/proc/self/maps')))")
+    code = (
+        "import sys, rmagic_ext\n"
+        "print(sorted(m for m in sys.modules if m.startswith('rpy2')))\n"
+        "print(any('libR' in line for line in open('/proc/self/maps')))"
+    )
     done = run_python(code, timeout=60)
     assert done.stdout.split("\n")[:2] == ["[]", "False"]
 
@@ -81,20 +89,25 @@ def test_a_line_ending_with_a_semicolon_returns_none(ip, capsys):
 
 # -- python -m rmagic_ext migrate -------------------------------------------------------------
 
+
 def rpy2_notebook(path):
     import nbformat
+
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("We use `%load_ext rpy2.ipython` below."),
-                nbformat.v4.new_code_cell("import pandas as pd\n%load_ext rpy2.ipython"),
-                nbformat.v4.new_code_cell("  %load_ext rmagic  "),
-                nbformat.v4.new_code_cell("%%R\nx <- 1")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("We use `%load_ext rpy2.ipython` below."),
+        nbformat.v4.new_code_cell("import pandas as pd\n%load_ext rpy2.ipython"),
+        nbformat.v4.new_code_cell("  %load_ext rmagic  "),
+        nbformat.v4.new_code_cell("%%R\nx <- 1"),
+    ]
     nbformat.write(nb, str(path))
     return path.read_text()
 
 
 def migrate_cmd(*args):
-    return subprocess.run([sys.executable, "-m", "rmagic_ext", "migrate", *args], capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "rmagic_ext", "migrate", *args], capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_migrate_rewrites_the_load_lines_and_nothing_else(tmp_path):
@@ -103,8 +116,9 @@ def test_migrate_rewrites_the_load_lines_and_nothing_else(tmp_path):
     done = migrate_cmd(str(path))
     assert done.returncode == 0 and "rewrote 2 lines" in done.stdout, done.stdout + done.stderr
     after = path.read_text()
-    assert after == before.replace('"%load_ext rpy2.ipython"', '"%load_ext rmagic_ext"') \
-                          .replace('"  %load_ext rmagic  "', '"  %load_ext rmagic_ext  "')
+    assert after == before.replace('"%load_ext rpy2.ipython"', '"%load_ext rmagic_ext"').replace(
+        '"  %load_ext rmagic  "', '"  %load_ext rmagic_ext  "'
+    )
     assert "We use `%load_ext rpy2.ipython` below." in after  # markdown untouched
     assert "nothing to change" in migrate_cmd(str(path)).stdout
 
@@ -130,10 +144,13 @@ def test_migrate_reports_a_broken_notebook_and_leaves_it(tmp_path):
 
 # -- structured arrays ----------------------------------------------------------------------------
 
+
 def test_a_structured_array_becomes_a_data_frame(ip):
     import numpy as np
-    ip.user_ns["rec"] = np.array([(1, 2.5, b"ab", "x"), (2, -1.0, b"c", "yz")],
-                                 dtype=[("i", "i4"), ("f", "f8"), ("b", "S2"), ("u", "U2")])
+
+    ip.user_ns["rec"] = np.array(
+        [(1, 2.5, b"ab", "x"), (2, -1.0, b"c", "yz")], dtype=[("i", "i4"), ("f", "f8"), ("b", "S2"), ("u", "U2")]
+    )
     ip.run_line_magic("Rpush", "rec")
     assert R(ip, "class(rec)") == "data.frame"
     assert R(ip, "names(rec)").tolist() == ["i", "f", "b", "u"]
@@ -147,6 +164,7 @@ def test_a_structured_array_becomes_a_data_frame(ip):
 def test_a_structured_array_with_sub_arrays_is_refused(ip):
     import numpy as np
     from rmagic_ext import ConversionError, py2r
+
     with pytest.raises(ConversionError, match="sub-arrays"):
         py2r(np.zeros(2, dtype=[("v", "f8", (3,))]))
 
@@ -154,11 +172,13 @@ def test_a_structured_array_with_sub_arrays_is_refused(ip):
 def test_a_structured_array_with_bytes_that_are_not_text_is_a_clear_error():
     import numpy as np
     from rmagic_ext import ConversionError, py2r
+
     with pytest.raises(ConversionError, match="field 'b'.*not UTF-8"):
         py2r(np.array([(1, b"\xff")], dtype=[("i", "i4"), ("b", "S1")]))
 
 
 # -- item 7: rpy2 converters with -c --------------------------------------------
+
 
 @pytest.fixture
 def rpy2_converters(ip):
@@ -185,8 +205,7 @@ def rpy2_converters(ip):
     def _(value):
         raise NotImplementedError("Broken has no R form")  # rpy2's way to say "cannot convert"
 
-    ip.push({"ro": ro, "with_pandas": with_pandas, "mine": mine, "Celsius": Celsius,
-             "Broken": Broken})
+    ip.push({"ro": ro, "with_pandas": with_pandas, "mine": mine, "Celsius": Celsius, "Broken": Broken})
     return ro
 
 
@@ -221,13 +240,15 @@ def test_a_failing_rpy2_conversion_is_a_one_line_error(ip, rpy2_converters, run_
 
 
 def test_a_notebook_that_started_r_through_rpy2_first_works_and_exits_cleanly():
-    code = ("import rpy2.robjects as ro\n"
-            "ro.r('zz <- 5')\n"
-            "from IPython.testing.globalipapp import start_ipython\n"
-            "ip = start_ipython()\n"
-            "ip.run_line_magic('load_ext', 'rmagic_ext')\n"
-            "ip.push({'cv': ro.default_converter})\n"
-            "print(ip.run_line_magic('R', 'zz + 1').tolist(), list(ip.run_line_magic('R', '-c cv zz')))\n")
+    code = (
+        "import rpy2.robjects as ro\n"
+        "ro.r('zz <- 5')\n"
+        "from IPython.testing.globalipapp import start_ipython\n"
+        "ip = start_ipython()\n"
+        "ip.run_line_magic('load_ext', 'rmagic_ext')\n"
+        "ip.push({'cv': ro.default_converter})\n"
+        "print(ip.run_line_magic('R', 'zz + 1').tolist(), list(ip.run_line_magic('R', '-c cv zz')))\n"
+    )
     done = run_python(code)
     assert done.stdout.strip().splitlines()[-1] == "[6.0] [5.0]"
     assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr

@@ -63,6 +63,7 @@ def test_as_values_python_gives_back_to_r(ip, held):
 
 def test_low_level_rinterface_objects(ip):
     import rpy2.rinterface as ri
+
     vector = ri.IntSexpVector([4, 5, 6])
     ri.globalenv["held"] = vector
     ip.user_ns["low"] = vector
@@ -90,19 +91,25 @@ def test_as_remote_globals(ip):
 
 # -- rpy2's documentation notebook, as a user runs it -----------------------------------------
 
+
 def test_rpy2s_notebook_pattern(ip, tmp_path):
     from rpy2.robjects.packages import importr
+
     path = tmp_path / "flights.csv"
     path.write_text("carrier,delay\nAA,5\nUA,12\nAA,-3\n")
     ip.user_ns["dataf"] = importr("utils").read_csv(str(path))
     with capture_output() as captured:
-        ip.run_cell_magic("R", "-i dataf -w 300 -h 200", "library(ggplot2)\ntibble::glimpse(dataf)\n"
-                                                         "print(ggplot(dataf, aes(carrier, delay)) + geom_point())")
+        ip.run_cell_magic(
+            "R",
+            "-i dataf -w 300 -h 200",
+            "library(ggplot2)\ntibble::glimpse(dataf)\nprint(ggplot(dataf, aes(carrier, delay)) + geom_point())",
+        )
     assert "Rows: 3" in captured.stdout and "$ carrier" in captured.stdout
     assert any("image/png" in o.data for o in captured.outputs)
 
 
 # -- errors in rpy2's order and types ---------------------------------------------------------
+
 
 def test_an_obsolete_d_fails_after_the_i_pushes_as_in_rpy2(ip):
     ip.user_ns["datapy"] = [1, 2, 3]
@@ -126,9 +133,16 @@ def test_a_bad_c_is_what_rpy2s_users_catch(ip):
         ip.run_cell_magic("R", "-i x -c nowhere", "x")
 
 
-@pytest.mark.parametrize("line, option", [("--res 1e308", "-r/--res"), ("-w 1e308", "-w/--width"),
-                                          ("-h 1e300 -u in", "-h/--height"), ("-r 1e-300", "-r/--res"),
-                                          ("-p 1e308", "-p/--pointsize")])
+@pytest.mark.parametrize(
+    "line, option",
+    [
+        ("--res 1e308", "-r/--res"),
+        ("-w 1e308", "-w/--width"),
+        ("-h 1e300 -u in", "-h/--height"),
+        ("-r 1e-300", "-r/--res"),
+        ("-p 1e308", "-p/--pointsize"),
+    ],
+)
 def test_sizes_that_overflow_name_the_option(ip, line, option):
     with pytest.raises(UsageError) as caught:
         ip.run_line_magic("R", f"{line} plot(1)")

@@ -25,7 +25,7 @@ import pytest
 #: test -> why it fails here, on purpose.
 EXPECTED_FAILURES = {
     "test_cell_magic_localconverter": "a tuple converts to an R vector here; rpy2's default converter raises "
-                                      "NotImplementedError for it, which the test expects",
+    "NotImplementedError for it, which the test expects",
 }
 
 
@@ -33,6 +33,7 @@ def rpy2_test_file() -> Path | None:
     """rpy2's magic tests where the installed rpy2 keeps them (3.5:
     rpy2/tests/ipython, 3.6: rpy2/ipython/tests)."""
     import rpy2
+
     for root in map(Path, rpy2.__path__):  # 3.6's rpy2 is a namespace package (no __file__)
         for candidate in (root / "tests" / "ipython" / "test_rmagic.py", root / "ipython" / "tests" / "test_rmagic.py"):
             if candidate.exists():
@@ -50,8 +51,11 @@ def prepared_copy(tmp_path: Path, source: Path, extension: str) -> Path:
     if utils.exists():  # 3.5's `from .. import utils`
         shutil.copy(utils, package / "utils.py")
     text = source.read_text()
-    text, changed = re.subn(r"""run_line_magic\((['"])load_ext\1, (['"])rpy2\.ipython\2\)""",
-                            f"run_line_magic('load_ext', '{extension}')", text)
+    text, changed = re.subn(
+        r"""run_line_magic\((['"])load_ext\1, (['"])rpy2\.ipython\2\)""",
+        f"run_line_magic('load_ext', '{extension}')",
+        text,
+    )
     assert changed == 1, "rpy2's test no longer loads its extension where it did"
     text = re.sub(r"@pytest\.mark\.skipif\([^)]*\)\s*\n(@pytest\.fixture)", r"\1", text)
     (package / "ipython" / "test_rmagic.py").write_text(text)
@@ -59,9 +63,13 @@ def prepared_copy(tmp_path: Path, source: Path, extension: str) -> Path:
 
 
 def run(folder: Path) -> tuple[set[str], int]:
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf",
-                           "rpy2tests/ipython/test_rmagic.py"], cwd=folder, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf", "rpy2tests/ipython/test_rmagic.py"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     failed = set(re.findall(r"^FAILED \S+::(\w+)", done.stdout, re.M))
     passed = re.search(r"(\d+) passed", done.stdout)
     assert passed, done.stdout[-3000:] + done.stderr[-3000:]

@@ -19,9 +19,11 @@ def test_each_top_level_expression_prints_not_just_the_last(session, capsys):
 
 
 def test_s4_values_use_show(session, capsys):
-    session.run('setClass("P", representation(x = "numeric"))\n'
-                'setMethod("show", "P", function(object) cat("<P", object@x, ">\\n"))\n'
-                'new("P", x = 3)')
+    session.run(
+        'setClass("P", representation(x = "numeric"))\n'
+        'setMethod("show", "P", function(object) cat("<P", object@x, ">\\n"))\n'
+        'new("P", x = 3)'
+    )
     assert capsys.readouterr().out.endswith("<P 3 >\n")
 
 
@@ -98,8 +100,9 @@ def test_top_level_stop_has_no_call(session):
 
 def test_classed_conditions_keep_their_class(session):
     with pytest.raises(RError) as info:
-        session.run('stop(structure(class = c("my_error", "error", "condition"), '
-                    'list(message = "custom", call = NULL)))')
+        session.run(
+            'stop(structure(class = c("my_error", "error", "condition"), list(message = "custom", call = NULL)))'
+        )
     assert info.value.classes[0] == "my_error"
     assert info.value.message == "custom"
 
@@ -149,6 +152,7 @@ def test_a_print_method_that_warns_then_fails_warns_once(session, capsys):
 def direct_calls(monkeypatch) -> list[int]:
     """The number of arguments of each helper call made straight through R_tryEval."""
     from rmagic_ext import _rapi
+
     calls, real = [], _rapi.try_call
     monkeypatch.setattr(_rapi, "try_call", lambda function, args: calls.append(len(args)) or real(function, args))
     return calls

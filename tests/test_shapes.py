@@ -34,14 +34,17 @@ def test_a_length_one_result_is_an_array_that_indexes_like_rpy2s(ip):
     assert isinstance(m, np.ndarray) and m.shape == (1,) and m[0] == 4.25
 
 
-@pytest.mark.parametrize("code, expected, dtype_kind", [
-    ("TRUE", [True], "b"),
-    ("2L", [2], "i"),
-    ("3.5", [3.5], "f"),
-    ("2i", [2j], "c"),
-    ("'text'", ["text"], "O"),
-    ("c(1L, 2L, 3L)", [1, 2, 3], "i"),
-])
+@pytest.mark.parametrize(
+    "code, expected, dtype_kind",
+    [
+        ("TRUE", [True], "b"),
+        ("2L", [2], "i"),
+        ("3.5", [3.5], "f"),
+        ("2i", [2j], "c"),
+        ("'text'", ["text"], "O"),
+        ("c(1L, 2L, 3L)", [1, 2, 3], "i"),
+    ],
+)
 def test_every_atomic_vector_is_a_1d_array(ip, code, expected, dtype_kind):
     value = R(ip, code)
     assert isinstance(value, np.ndarray) and value.ndim == 1
@@ -134,8 +137,11 @@ def test_display_function_gets_an_array(ip):
 
 
 def test_arrays_go_back_to_r_as_they_came(ip):
-    ip.run_line_magic("R", "orig <- list(as.POSIXct('2024-03-01 10:00', tz = 'Asia/Tokyo'), "
-                           "as.Date(c('2024-01-01', NA)), factor(c('b', 'a')), 5, c(1L, NA))")
+    ip.run_line_magic(
+        "R",
+        "orig <- list(as.POSIXct('2024-03-01 10:00', tz = 'Asia/Tokyo'), "
+        "as.Date(c('2024-01-01', NA)), factor(c('b', 'a')), 5, c(1L, NA))",
+    )
     for k in range(1, 6):
         ip.push({"back": ip.run_line_magic("R", f"orig[[{k}]]")})
         assert ip.run_line_magic("R", f"-i back identical(unname(back), orig[[{k}]])").tolist() == [True], k

@@ -16,11 +16,17 @@ r = rmagic_ext.r
 DENSE = np.array([[0.0, 1.5, 0.0], [2.0**60 + 1, 0.0, -3.25], [0.0, 0.0, 1e-300], [0.0, 0.0, 0.0]])
 
 
-@pytest.mark.parametrize("make, rclass", [
-    (sparse.csc_array, "dgCMatrix"), (sparse.csc_matrix, "dgCMatrix"),
-    (sparse.csr_array, "dgRMatrix"), (sparse.csr_matrix, "dgRMatrix"),
-    (sparse.coo_array, "dgTMatrix"), (sparse.coo_matrix, "dgTMatrix"),
-])
+@pytest.mark.parametrize(
+    "make, rclass",
+    [
+        (sparse.csc_array, "dgCMatrix"),
+        (sparse.csc_matrix, "dgCMatrix"),
+        (sparse.csr_array, "dgRMatrix"),
+        (sparse.csr_matrix, "dgRMatrix"),
+        (sparse.coo_array, "dgTMatrix"),
+        (sparse.coo_matrix, "dgTMatrix"),
+    ],
+)
 def test_each_layout_becomes_its_matrix_class_and_comes_back(ip, make, rclass):
     r.m = make(DENSE)
     assert r("class(m)[1]") == rclass
@@ -46,7 +52,9 @@ def test_booleans_are_logical_matrices(ip):
 
 
 def test_in_a_kernel(kernel):
-    run = kernel.execute("import numpy as np, scipy.sparse as sp\nm = sp.random(50, 40, density=0.1, format='csc', rng=1)")
+    run = kernel.execute(
+        "import numpy as np, scipy.sparse as sp\nm = sp.random(50, 40, density=0.1, format='csc', rng=1)"
+    )
     assert run.error is None, run.error
     run = kernel.execute("%%R -i m -o back\nback <- m * 2\ncat(class(m), Matrix::nnzero(m) == length(m@x), '\\n')")
     assert run.error is None, run.error

@@ -113,7 +113,7 @@ def test_latin1_and_utf8_marked_strings_with_repeats_come_back_as_the_same_text(
     session = get_session()
     session.run('l <- iconv(c("café", "naïve"), "UTF-8", "latin1"); mixed <- rep(c(l, "café", "ü", NA), 2000)')
     sexp = session.lookup("mixed")
-    assert in_r('unique(Encoding(mixed))').tolist() == ["latin1", "UTF-8", "unknown"]
+    assert in_r("unique(Encoding(mixed))").tolist() == ["latin1", "UTF-8", "unknown"]
     expected = ["café", "naïve", "café", "ü", None] * 2000
     assert r2py(sexp).tolist() == expected
     assert arrow.string_array_from_r(sexp).to_pylist() == expected
@@ -162,6 +162,7 @@ def test_a_frame_s_string_columns_are_hashed_on_worker_threads_while_the_others_
 
     def dictionary_encoded(array, na):
         import threading
+
         threads.append(threading.current_thread().name)
         return encode(array, na)
 
@@ -177,14 +178,15 @@ def test_a_frame_s_string_columns_are_hashed_on_worker_threads_while_the_others_
     session.assign("a", made_by_rpy2(words))
     session.assign("b", made_by_rpy2(other))
     assert in_r("identical(names(pushed), c('a', 'n', 'b'))") is True
-    assert in_r("identical(pushed$a, a) && identical(pushed$b, b) && identical(pushed$n, 0:(nrow(pushed) - 1L))") is True
+    assert (
+        in_r("identical(pushed$a, a) && identical(pushed$b, b) && identical(pushed$n, 0:(nrow(pushed) - 1L))") is True
+    )
     assert len(threads) == 2 and all(name.startswith("rmagic_ext-strings") for name in threads)
 
 
 def test_a_failing_column_beside_a_string_column_hashed_ahead_is_a_clear_error():
     n = arrow._AHEAD_MIN_ROWS
-    frame = pd.DataFrame({"s": pd.Series(repeated(n), dtype="str"),
-                          "bad": pd.period_range("2020-01-01", periods=n)})
+    frame = pd.DataFrame({"s": pd.Series(repeated(n), dtype="str"), "bad": pd.period_range("2020-01-01", periods=n)})
     with pytest.raises(ConversionError, match="column 'bad' has dtype period"):
         py2r(frame)
     assert in_r("1 + 1") == 2

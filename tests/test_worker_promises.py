@@ -32,7 +32,9 @@ def chatty(session):
            cat("after", word, "\\n")
            nchar(word)
          }""")
-    r("fails <- function(word) { cat('before the error', word, '\\n'); warning('first ', word); stop('no luck with ', word) }")
+    r(
+        "fails <- function(word) { cat('before the error', word, '\\n'); warning('first ', word); stop('no luck with ', word) }"
+    )
     r("draw <- function(i) rnorm(1)")
     return r.chatty
 
@@ -62,7 +64,7 @@ def check_relayed(out: str, err: str, label: str = "chatty") -> None:
         assert len(warned) == 1, (word, err)
         lines = warned[0]
         at = lines.index(f"msg {word}")
-        assert lines[at + 1:at + 3] == ["Warning message:", f"In chatty(word) : careful with {word}"], lines
+        assert lines[at + 1 : at + 3] == ["Warning message:", f"In chatty(word) : careful with {word}"], lines
 
 
 def wait_for(read, predicate, timeout: float = 30.0):
@@ -79,6 +81,7 @@ def wait_for(read, predicate, timeout: float = 30.0):
 
 # -- output, messages and warnings ------------------------------------------------------
 
+
 def test_spawn_pool_relays_in_order_marked_by_worker(chatty, capsys):
     with spawn().Pool(2) as pool:
         assert pool.map(chatty, WORDS) == [5, 5, 7, 5]
@@ -93,6 +96,7 @@ def test_process_pool_executor_relays(chatty, capsys):
 
 def test_joblib_relays(chatty, capsys):
     from joblib import Parallel, delayed
+
     assert Parallel(n_jobs=2)(delayed(chatty)(w) for w in WORDS) == [5, 5, 7, 5]
     check_relayed(*capsys.readouterr())
 
@@ -161,13 +165,15 @@ def test_ten_thousand_lines_arrive_in_full(session, capsys):
 
 # -- Dask, Ray ------------------------------------------------------------------------
 
+
 def start_local_cluster(**environment):
     distributed = pytest.importorskip("distributed")
     before = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)  # the workers' environment, as they are spawned
     try:
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=logging.CRITICAL)
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
+        )
     finally:
         for name, value in before.items():
             os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
@@ -198,8 +204,10 @@ def test_dask_local_cluster_relays_into_the_collecting_cell(chatty, local_cluste
 
 def test_dask_workers_far_away_relay_through_dask_events(chatty, far_cluster, capsys):
     assert far_cluster.gather(far_cluster.map(chatty, WORDS)) == [5, 5, 7, 5]
-    out, err = wait_for(capsys.readouterr, lambda seen: all(f"after {w}" in seen[0] for w in WORDS)
-                        and all(f"careful with {w}" in seen[1] for w in WORDS))
+    out, err = wait_for(
+        capsys.readouterr,
+        lambda seen: all(f"after {w}" in seen[0] for w in WORDS) and all(f"careful with {w}" in seen[1] for w in WORDS),
+    )
     check_relayed(out, err)
 
 
@@ -219,8 +227,12 @@ def test_dask_error_carries_its_output(chatty, dask_command_line):
 def ray_forwarding():
     ray = pytest.importorskip("ray")
     os.environ["RAY_DEDUP_LOGS"] = "0"  # Ray folds lines that look alike across workers otherwise
-    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.ERROR,
-             runtime_env={"env_vars": {relay.VIA: "engine"}})  # as on another host: Ray's own channel
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        logging_level=logging.ERROR,
+        runtime_env={"env_vars": {relay.VIA: "engine"}},
+    )  # as on another host: Ray's own channel
     yield ray
     ray.shutdown()
 
@@ -229,8 +241,10 @@ def test_ray_forwards_through_its_own_channel(chatty, ray_forwarding, capsys):
     ray = ray_forwarding
     task = ray.remote(lambda word: chatty(word))
     assert ray.get([task.remote(w) for w in WORDS]) == [5, 5, 7, 5]
-    out, err = wait_for(capsys.readouterr, lambda seen: all(f"careful with {w}" in seen[1] for w in WORDS)
-                        and all(f"after {w}" in seen[0] for w in WORDS))
+    out, err = wait_for(
+        capsys.readouterr,
+        lambda seen: all(f"careful with {w}" in seen[1] for w in WORDS) and all(f"after {w}" in seen[0] for w in WORDS),
+    )
     out, err = (re.sub(r"\x1b\[[0-9;]*m", "", text) for text in (out, err))  # Ray colours its marks
     for word in WORDS:  # Ray marks each line "(task pid=N)" itself
         assert re.search(rf"pid=\d+\S*\) out {word}", out), out
@@ -239,6 +253,7 @@ def test_ray_forwards_through_its_own_channel(chatty, ray_forwarding, capsys):
 
 # -- random numbers ------------------------------------------------------------------------
 
+
 def draws(run) -> list[float]:
     r("set.seed(7)")
     return [float(x) for x in run()]
@@ -246,12 +261,14 @@ def draws(run) -> list[float]:
 
 def test_sixteen_tasks_on_two_workers_draw_sixteen_distinct_numbers(chatty):
     from joblib import Parallel, delayed
+
     numbers = Parallel(n_jobs=2)(delayed(r.draw)(i) for i in range(16))
     assert len(set(numbers)) == 16
 
 
 def test_seeded_maps_repeat_on_any_number_of_workers(chatty):
     from joblib import Parallel, delayed
+
     with spawn().Pool(2) as pool:
         two = draws(lambda: pool.map(r.draw, range(16)))
         again = draws(lambda: pool.map(r.draw, range(16), chunksize=3))
@@ -285,10 +302,15 @@ def test_notebook_generator_moves_on_as_with_future(chatty):
 def test_dask_maps_repeat_on_one_and_two_workers(chatty, local_cluster):
     distributed = pytest.importorskip("distributed")
     import dask
+
     two = draws(lambda: local_cluster.gather(local_cluster.map(r.draw, range(16))))
     delayed = draws(lambda: dask.compute(*[dask.delayed(r.draw)(i) for i in range(16)]))
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=logging.CRITICAL) as cluster, distributed.Client(cluster) as one_client:
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
+        ) as cluster,
+        distributed.Client(cluster) as one_client,
+    ):
         one = draws(lambda: one_client.gather(one_client.map(r.draw, range(16))))
     assert two == one == list(delayed)
     assert len(set(two)) == 16
@@ -296,6 +318,7 @@ def test_dask_maps_repeat_on_one_and_two_workers(chatty, local_cluster):
 
 def test_explicit_seed_is_the_same_in_every_cell_and_process(chatty):
     from joblib import Parallel, delayed
+
     fixed = remote(r.draw, seed=2024)
     here = [fixed(i) for i in range(6)]  # called in the notebook: the same streams as in the workers
     r("rnorm(10)")  # the notebook's generator moves; a fixed seed does not care
@@ -328,10 +351,13 @@ def test_seed_is_checked(chatty):
 
 # -- in a real kernel: the text lands in the cell that collects the result -----------------
 
+
 def test_worker_text_lands_in_the_running_cell_in_order(kernel):
-    setup = kernel.execute("from rmagic_ext import r\n"
-                           "r('talk <- function(i) { cat(\"out\", i, \"\\\\n\"); warning(\"w\", i); cat(\"end\", i, \"\\\\n\"); i }')\n"
-                           "import multiprocessing\npool = multiprocessing.get_context('spawn').Pool(1)")
+    setup = kernel.execute(
+        "from rmagic_ext import r\n"
+        'r(\'talk <- function(i) { cat("out", i, "\\\\n"); warning("w", i); cat("end", i, "\\\\n"); i }\')\n'
+        "import multiprocessing\npool = multiprocessing.get_context('spawn').Pool(1)"
+    )
     assert setup.error is None, setup.error
     try:
         run = kernel.execute("pool.map(r.talk, [1, 2])", timeout=120)
@@ -345,7 +371,10 @@ def test_worker_text_lands_in_the_running_cell_in_order(kernel):
         lines = [(name, re.sub(r"^\(talk pid=\d+\) ", "", line)) for name, text in joined for line in text.splitlines()]
         for i in (1, 2):
             at = lines.index(("stdout", f"out {i} "))
-            assert lines[at + 1:at + 4] == [("stdout", f"end {i} "), ("stderr", "Warning message:"),
-                                            ("stderr", f"In talk(i) : w{i}")], lines
+            assert lines[at + 1 : at + 4] == [
+                ("stdout", f"end {i} "),
+                ("stderr", "Warning message:"),
+                ("stderr", f"In talk(i) : w{i}"),
+            ], lines
     finally:
         kernel.execute("pool.close()")

@@ -12,5 +12,26 @@ from .registry import Converter, active, default, py2r, r2py, shaped, to_py, to_
 from .robject import RObject
 from .settings import ARRAY_KINDS, FRAME_KINDS, INT64_MODES, SHAPES, use_arrays, use_frames, use_int64
 
-__all__ = ["ARRAY_KINDS", "use_arrays", "FRAME_KINDS", "INT64_MODES", "SHAPES", "use_int64", "Converter", "polars_frames", "pyarrow_frames", "use_frames", "RObject", "active", "attr", "default", "py2r", "python_strings", "r2py",
-           "shaped", "strings", "to_py", "to_r"]
+__all__ = [
+    "ARRAY_KINDS",
+    "use_arrays",
+    "FRAME_KINDS",
+    "INT64_MODES",
+    "SHAPES",
+    "use_int64",
+    "Converter",
+    "polars_frames",
+    "pyarrow_frames",
+    "use_frames",
+    "RObject",
+    "active",
+    "attr",
+    "default",
+    "py2r",
+    "python_strings",
+    "r2py",
+    "shaped",
+    "strings",
+    "to_py",
+    "to_r",
+]

@@ -132,8 +132,12 @@ class _RMemory:
 
     def __init__(self, sexp, dtype, length: int, address: int, readonly: bool):
         self.sexp = sexp  # holds rpy2's protection of the R object
-        self.__array_interface__ = {"shape": (length,), "typestr": np.dtype(dtype).str,
-                                    "data": (address, readonly), "version": 3}
+        self.__array_interface__ = {
+            "shape": (length,),
+            "typestr": np.dtype(dtype).str,
+            "data": (address, readonly),
+            "version": 3,
+        }
 
 
 _DTYPES = {_rapi.REALSXP: np.float64, _rapi.INTSXP: np.int32, _rapi.LGLSXP: np.int32, _rapi.RAWSXP: np.uint8}
@@ -162,8 +166,9 @@ def raise_surrogate(text: str, position: int):
 
 
 def raise_nul():
-    raise ConversionError("R strings cannot contain NUL characters ('\\x00'); "
-                          "send such data as bytes (R raw vectors) instead")
+    raise ConversionError(
+        "R strings cannot contain NUL characters ('\\x00'); send such data as bytes (R raw vectors) instead"
+    )
 
 
 def strings_to_r(values: np.ndarray, na: np.ndarray | None, ri):
@@ -221,6 +226,7 @@ def sample_positions(n: int) -> np.ndarray:
 
 def _count_distinct(array) -> int:
     import pyarrow.compute as pc
+
     return pc.count_distinct(array, mode="all").as_py()
 
 
@@ -228,7 +234,7 @@ def _joined_to_r(values: np.ndarray, na: np.ndarray | None, ri, codes):
     joined, counts = [], []  # R strings, and how many values each one holds
     buffer, count = bytearray(), 0
     for start in range(0, len(values), _PIECE):
-        piece = _join(_blank(values[start:start + _PIECE], None if na is None else na[start:start + _PIECE]))
+        piece = _join(_blank(values[start : start + _PIECE], None if na is None else na[start : start + _PIECE]))
         if piece is None or len(piece) > MAX_R_STRING:
             return None
         if count and len(buffer) + len(_SEPARATOR_BYTES) + len(piece) > MAX_R_STRING:
@@ -251,10 +257,14 @@ def _split_in_r(joined: list, counts: list[int], na: np.ndarray | None, ri, code
     values in ``joined[i]``), NA where ``na`` says; with ``codes`` (an R
     vector from :func:`codes_vector`), those are the distinct values and
     element i is the ``codes[i]``-th."""
-    na_positions = filled_vector(ri.IntSexpVector, np.flatnonzero(na) + 1) \
-        if na is not None and na.any() else ri.NULL
-    return _R("split_strings", ri.ListSexpVector(joined), ri.IntSexpVector(counts), na_positions,
-              ri.NULL if codes is None else codes)
+    na_positions = filled_vector(ri.IntSexpVector, np.flatnonzero(na) + 1) if na is not None and na.any() else ri.NULL
+    return _R(
+        "split_strings",
+        ri.ListSexpVector(joined),
+        ri.IntSexpVector(counts),
+        na_positions,
+        ri.NULL if codes is None else codes,
+    )
 
 
 def _r_string(buffer):
@@ -290,8 +300,9 @@ def utf8_column_to_r(data: np.ndarray, offsets: np.ndarray, na: np.ndarray | Non
         stop = min(max(stop, start + 1), n)
         if offsets[stop] - offsets[start] + (stop - start - 1) > MAX_R_STRING:
             return None  # one value longer than R's limit on a string
-        piece = np.insert(data[offsets[start]:offsets[stop]], offsets[start + 1:stop] - offsets[start],
-                          _SEPARATOR_BYTES[0])
+        piece = np.insert(
+            data[offsets[start] : offsets[stop]], offsets[start + 1 : stop] - offsets[start], _SEPARATOR_BYTES[0]
+        )
         joined.append(_r_string(piece))
         counts.append(stop - start)
         start = stop
@@ -357,7 +368,7 @@ class DistinctStrings:
         for piece in self.pieces:
             if len(piece):
                 texts = str(memoryview(piece[:-1]), "utf-8").split("\x00")
-                distinct[at:at + len(texts)] = texts
+                distinct[at : at + len(texts)] = texts
                 at += len(texts)
         distinct[self.na] = None
         return distinct
@@ -428,7 +439,7 @@ _HALVES_FROM = 1 << 18  # shorter columns: one thread is quicker than two
 
 def _hashed(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     encoded = _pyarrow().array(values).dictionary_encode()
-    codes = np.frombuffer(encoded.indices.buffers()[1], dtype=np.int32)[:len(values)]
+    codes = np.frombuffer(encoded.indices.buffers()[1], dtype=np.int32)[: len(values)]
     distinct = encoded.dictionary.to_numpy()
     return codes, distinct, _first_positions(codes, len(distinct))
 
@@ -447,8 +458,10 @@ def _read_distinct(sexp, first: np.ndarray | None, na: np.ndarray, codes: np.nda
     text that is all ASCII needs no check of its encoding."""
     r = get_session().ri
     r_first = r.NULL if first is None else filled_vector(r.IntSexpVector, first + 1)
-    pieces = [_view(_rapi.cdata(raw), _rapi.RAWSXP, len(raw), raw, writable=False)
-              for raw in _R("utf8_bytes", sexp, r_first, float(_STRINGS_PER_PIECE))]
+    pieces = [
+        _view(_rapi.cdata(raw), _rapi.RAWSXP, len(raw), raw, writable=False)
+        for raw in _R("utf8_bytes", sexp, r_first, float(_STRINGS_PER_PIECE))
+    ]
     if not all(_ascii(piece) for piece in pieces) and not _R("utf8_text", sexp, r_first)[0]:
         return None
     return DistinctStrings(pieces, na, codes)

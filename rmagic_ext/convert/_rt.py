@@ -78,9 +78,10 @@ def python_strings(sexp) -> tuple[np.ndarray, np.ndarray]:
         return bulk
     if _bulk.marked_as_bytes(sexp):  # reading one would make R raise from C (R >= 4.5), ending the process
         raise ConversionError(
-            "an R character vector holds strings marked as bytes (Encoding(x) is \"bytes\"); "
+            'an R character vector holds strings marked as bytes (Encoding(x) is "bytes"); '
             "convert them in R first, e.g. iconv(x, from = 'latin1', to = 'UTF-8'), "
-            "or send them as raw vectors (charToRaw)")
+            "or send them as raw vectors (charToRaw)"
+        )
     try:
         values = np.array([None if type(v).__name__.startswith("NA") else v for v in sexp], dtype=object)
         return values, pd.isna(values)
@@ -88,4 +89,5 @@ def python_strings(sexp) -> tuple[np.ndarray, np.ndarray]:
         raise ConversionError(
             f"an R character vector holds text that is not valid UTF-8 ({exc.reason} at byte "
             f"{exc.start} of {exc.object[:40]!r}); convert it in R first, e.g. "
-            "iconv(x, from = 'latin1', to = 'UTF-8')") from None
+            "iconv(x, from = 'latin1', to = 'UTF-8')"
+        ) from None

@@ -24,15 +24,28 @@ from ..errors import ConversionError
 from . import _bulk, datetimes
 from ._rt import python_strings, ri
 from .registry import Converter, default, r_classes, r_typeof
-from .vectors import (bool_vector, data_frame, factor_parts, factor_vector, float_vector, frame_columns,
-                      frame_rows, int_vector, integer64_values, na_real_mask, numpy_values, store_as_double,
-                      str_vector)
+from .vectors import (
+    bool_vector,
+    data_frame,
+    factor_parts,
+    factor_vector,
+    float_vector,
+    frame_columns,
+    frame_rows,
+    int_vector,
+    integer64_values,
+    na_real_mask,
+    numpy_values,
+    store_as_double,
+    str_vector,
+)
 
 _INT64_MAX = np.iinfo(np.int64).max
 
 
 def _pa():
     import pyarrow
+
     return pyarrow
 
 
@@ -161,9 +174,10 @@ def _dictionary_encoded(array, na: np.ndarray | None):
     Arrow works in the system allocator: its own pool keeps freed memory for
     a while."""
     import pyarrow.compute as pc
+
     encoded = pc.dictionary_encode(array, memory_pool=_pa().system_memory_pool())
     indices = encoded.indices
-    codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset:indices.offset + len(indices)]
+    codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset : indices.offset + len(indices)]
     return encoded.dictionary, codes if na is None else np.where(na, -1, codes)
 
 
@@ -218,7 +232,7 @@ def _string_buffers(array) -> tuple[np.ndarray, np.ndarray]:
     """The UTF-8 bytes (uint8) and n + 1 offsets of a string or large_string array."""
     offset_type = np.int64 if _pa().types.is_large_string(array.type) else np.int32
     _, offsets_buffer, data_buffer = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[array.offset:array.offset + len(array) + 1]
+    offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[array.offset : array.offset + len(array) + 1]
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0, np.uint8)
     return data, offsets
 
@@ -258,8 +272,7 @@ def table_to_r(table):
     """A data.frame: the table's columns, in order, under their names."""
     names = list(table.column_names)
     encodings = encodings_ahead(table.columns)
-    columns = made_encoded_last(
-        encodings, lambda i: array_to_r(table.column(i), f"column {names[i]!r}", encodings[i]))
+    columns = made_encoded_last(encodings, lambda i: array_to_r(table.column(i), f"column {names[i]!r}", encodings[i]))
     return data_frame(names, columns, nrow=table.num_rows)
 
 
@@ -299,6 +312,7 @@ def _newest_arrow():
     """polars' Arrow export without copies (strings as string_view, as polars
     holds them); the default lays strings out again as large_string."""
     import polars
+
     return polars.CompatLevel.newest()
 
 
@@ -308,6 +322,8 @@ def _newest_arrow():
 #: (neither has an index): a first column of this name, unless they are R's
 #: automatic 1..n.
 ROW_NAMES_COLUMN = "rownames"
+
+
 def frame_from_r(rframe, kind: str):
     """A data.frame as a pyarrow Table or a polars DataFrame, built from R's
     vectors (numbers from views of R's memory), not through pandas."""
@@ -328,6 +344,7 @@ def _polars_frame_from_r(names: list[str], rcolumns: list, row_names):
     faster than it converts a whole Arrow string column); factors become
     polars Enums, the one polars type that keeps levels and their order."""
     import polars
+
     columns = [] if row_names is None else [polars.Series(ROW_NAMES_COLUMN, row_names.astype(str))]
     for name, sexp in zip(names, rcolumns):
         if r_typeof(sexp) == "character" and not r_classes(sexp)[1:]:
@@ -371,8 +388,7 @@ def column_from_r(sexp, name):
         return pa.array(values.astype(np.int32), mask=na)
     if kind == "logical":
         return pa.array(values, mask=na)
-    raise ConversionError(f"column {name!r} of class {classes[0] if classes else kind!r} "
-                          "cannot become an Arrow column")
+    raise ConversionError(f"column {name!r} of class {classes[0] if classes else kind!r} cannot become an Arrow column")
 
 
 def string_array_from_r(sexp):
@@ -409,11 +425,16 @@ def _from_nul_terminated(pieces: list[np.ndarray], na: np.ndarray):
         offsets = np.empty(count + 1, dtype=np.int64 if large else np.int32)
         offsets[0] = 0
         np.subtract(ends, np.arange(count), out=offsets[1:], casting="unsafe")
-        nulls = na[at:at + count]
+        nulls = na[at : at + count]
         validity = pa.py_buffer(np.packbits(~nulls, bitorder="little")) if nulls.any() else None
-        arrays.append(pa.Array.from_buffers(pa.large_string() if large else pa.string(), count,
-                                            [validity, pa.py_buffer(offsets), pa.py_buffer(piece[~nul])],
-                                            null_count=int(nulls.sum())))
+        arrays.append(
+            pa.Array.from_buffers(
+                pa.large_string() if large else pa.string(),
+                count,
+                [validity, pa.py_buffer(offsets), pa.py_buffer(piece[~nul])],
+                null_count=int(nulls.sum()),
+            )
+        )
         at += count
     return arrays[0] if len(arrays) == 1 else pa.chunked_array(arrays).combine_chunks()
 

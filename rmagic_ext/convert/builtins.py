@@ -9,6 +9,7 @@ from ._rt import attr, python_strings, ri, set_attr, strings
 from .registry import active, default, to_py, to_r
 from .vectors import int_fits_r, store_as_double
 
+
 @default.py2r.register(type(None))
 def none_to_r(value):
     return ri().NULL
@@ -61,8 +62,19 @@ def _scalar_kind(values) -> type | None:
     return None
 
 
-_SCALAR_OF = {np.float64: float, np.float32: float, np.int64: int, np.int32: int, np.int16: int,
-              np.int8: int, np.uint8: int, np.uint16: int, np.uint32: int, np.bool_: bool, np.str_: str}
+_SCALAR_OF = {
+    np.float64: float,
+    np.float32: float,
+    np.int64: int,
+    np.int32: int,
+    np.int16: int,
+    np.int8: int,
+    np.uint8: int,
+    np.uint16: int,
+    np.uint32: int,
+    np.bool_: bool,
+    np.str_: str,
+}
 
 
 def _atomic_vector(values, kind):
@@ -109,8 +121,9 @@ def dict_to_r(mapping):
     if not all(isinstance(k, str) for k in keys):
         raise ConversionError("only dicts with str keys convert to R (named lists)")
     if "" in keys:
-        raise ConversionError("a dict with an empty key cannot become a named list: R cannot tell "
-                              "an empty name from no name")
+        raise ConversionError(
+            "a dict with an empty key cannot become a named list: R cannot tell an empty name from no name"
+        )
     set_attr(rlist, "names", strings(keys))
     return rlist
 

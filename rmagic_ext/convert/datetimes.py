@@ -39,6 +39,7 @@ _DIFFTIME_SECONDS = {"secs": 1, "mins": 60, "hours": 3600, "days": 86400, "weeks
 
 # -- time zones ----------------------------------------------------------------
 
+
 def local_tz() -> dt.tzinfo:
     """The time zone R formats local times in: R's TZ variable (which R code
     may have changed with Sys.setenv), else the system's /etc/localtime."""
@@ -107,8 +108,10 @@ def seconds_vector(values: np.ndarray, what: str):
     said once. Years and months have no fixed length: refused."""
     unit, step = np.datetime_data(values.dtype)
     if unit in ("Y", "M", "generic"):
-        raise ConversionError(f"{what} has dtype {values.dtype}: a {'year' if unit == 'Y' else 'month'} is no "
-                              "fixed number of seconds; convert it to days or seconds first")
+        raise ConversionError(
+            f"{what} has dtype {values.dtype}: a {'year' if unit == 'Y' else 'month'} is no "
+            "fixed number of seconds; convert it to days or seconds first"
+        )
     ints = values.view(np.int64)
     sexp, seconds = new_vector(ri().FloatSexpVector, len(ints))
     if unit in _SECONDS_PER:
@@ -124,14 +127,22 @@ def seconds_vector(values: np.ndarray, what: str):
     present = ints[~na] if has_na else ints
     per_second = _PER_SECOND.get(unit, 1) // step if unit in _PER_SECOND else 1
     if per_second > 10**6 and (present % (per_second // 10**6)).any():
-        warnings.warn(f"{what}: sub-microsecond precision rounded (R stores seconds as double)",
-                      ConversionWarning, stacklevel=4)
-    elif unit == "us" and step == 1 and present.size and \
-            max(-int(present.min()), int(present.max())) >= _EXACT_SECONDS * per_second:
+        warnings.warn(
+            f"{what}: sub-microsecond precision rounded (R stores seconds as double)", ConversionWarning, stacklevel=4
+        )
+    elif (
+        unit == "us"
+        and step == 1
+        and present.size
+        and max(-int(present.min()), int(present.max())) >= _EXACT_SECONDS * per_second
+    ):
         back = np.round(seconds[~na] * per_second) if has_na else np.round(seconds * per_second)
         if (back.astype(np.int64) != present).any():
-            warnings.warn(f"{what}: some microseconds are rounded (R's double seconds are not exact "
-                          f"that far from 1970)", ConversionWarning, stacklevel=4)
+            warnings.warn(
+                f"{what}: some microseconds are rounded (R's double seconds are not exact that far from 1970)",
+                ConversionWarning,
+                stacklevel=4,
+            )
     return sexp
 
 
@@ -149,8 +160,12 @@ def localize_naive(series: pd.Series, tz: dt.tzinfo, what: str) -> pd.Series:
     localized = series.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
     lost = localized.isna() & series.notna()
     if lost.any():
-        warnings.warn(f"{what}: {int(lost.sum())} wall-clock times do not exist or are ambiguous "
-                      f"in R's local time zone and became NA", ConversionWarning, stacklevel=4)
+        warnings.warn(
+            f"{what}: {int(lost.sum())} wall-clock times do not exist or are ambiguous "
+            f"in R's local time zone and became NA",
+            ConversionWarning,
+            stacklevel=4,
+        )
     return localized
 
 
@@ -190,10 +205,15 @@ def _cast_exactly(values: np.ndarray, dtype: str, what: str) -> np.ndarray:
         cast = values.astype(dtype)
     except (OverflowError, ValueError):
         cast = None
-    if cast is None or (np.isnat(cast) != np.isnat(values)).any() or \
-            (cast.astype(values.dtype) != values)[~np.isnat(values)].any():
-        raise ConversionError(f"{what} of dtype {values.dtype} holds times that {dtype} cannot hold exactly "
-                              "(beyond its range, or finer than it); convert them in Python first") from None
+    if (
+        cast is None
+        or (np.isnat(cast) != np.isnat(values)).any()
+        or (cast.astype(values.dtype) != values)[~np.isnat(values)].any()
+    ):
+        raise ConversionError(
+            f"{what} of dtype {values.dtype} holds times that {dtype} cannot hold exactly "
+            "(beyond its range, or finer than it); convert them in Python first"
+        ) from None
     return cast
 
 
@@ -224,8 +244,10 @@ def _micros_from_seconds(sexp, seconds_per_unit: float = 1) -> np.ndarray:
     na = np.isnan(values)
     micros = np.round(np.where(na, 0.0, values) * seconds_per_unit * _US_PER_S)
     if (np.abs(micros) > _MAX_MICROS).any():
-        raise ConversionError("an R time is beyond what numpy's microsecond times hold (about 292,000 years "
-                              "from 1970, or infinite); convert it in R first (e.g. to a number or text)")
+        raise ConversionError(
+            "an R time is beyond what numpy's microsecond times hold (about 292,000 years "
+            "from 1970, or infinite); convert it in R first (e.g. to a number or text)"
+        )
     micros = micros.astype(np.int64)
     micros[na] = NAT
     return micros
@@ -251,8 +273,10 @@ def date_to_series(sexp, name=None) -> pd.Series:
     na = np.isnan(days)
     whole = np.floor(np.where(na, 0.0, days))
     if (np.abs(whole) > _MAX_DAYS).any():
-        raise ConversionError("an R Date is beyond what numpy's datetime64[s] holds (about 292 billion years "
-                              "from 1970, or infinite); convert it in R first (e.g. to a number or text)")
+        raise ConversionError(
+            "an R Date is beyond what numpy's datetime64[s] holds (about 292 billion years "
+            "from 1970, or infinite); convert it in R first (e.g. to a number or text)"
+        )
     stamps = whole.astype(np.int64).astype("datetime64[D]").astype("datetime64[s]")
     stamps[na] = np.datetime64("NaT", "s")
     return pd.Series(stamps, name=name)
@@ -298,6 +322,10 @@ def _with_dim(series: pd.Series, dim, sexp) -> np.ndarray:
     else:
         values = series.to_numpy()
     if attr(sexp, "dimnames") is not None:
-        warnings.warn("an R array of dates, times or factor levels lost its dimnames: only numeric, logical "
-                      "and character arrays keep them (RMagics.arrays)", ConversionWarning, stacklevel=2)
+        warnings.warn(
+            "an R array of dates, times or factor levels lost its dimnames: only numeric, logical "
+            "and character arrays keep them (RMagics.arrays)",
+            ConversionWarning,
+            stacklevel=2,
+        )
     return values.reshape(tuple(int(d) for d in dim), order="F")

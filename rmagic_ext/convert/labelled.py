@@ -42,12 +42,15 @@ def _xarray():
     try:
         import xarray
     except ImportError:
-        raise ConversionError("RMagics.arrays is 'xarray', but xarray is not installed "
-                              "(pip install xarray, or %config RMagics.arrays = 'numpy')") from None
+        raise ConversionError(
+            "RMagics.arrays is 'xarray', but xarray is not installed "
+            "(pip install xarray, or %config RMagics.arrays = 'numpy')"
+        ) from None
     return xarray
 
 
 # -- Python -> R ----------------------------------------------------------------------------
+
 
 @default.py2r.register("xarray.core.dataarray.DataArray")
 def dataarray_to_r(array):
@@ -73,8 +76,12 @@ def dataarray_to_r(array):
     set_attr(vector, "dimnames", dimnames)
     others = [str(name) for name in array.coords if name not in array.dims]
     if others:
-        warnings.warn(f"{what}: coordinates that are no dimension's ({', '.join(others)}) have no place "
-                      "in an R array and are left out", ConversionWarning, stacklevel=3)
+        warnings.warn(
+            f"{what}: coordinates that are no dimension's ({', '.join(others)}) have no place "
+            "in an R array and are left out",
+            ConversionWarning,
+            stacklevel=3,
+        )
     if typed:
         set_attr(vector, COORDS_ATTRIBUTE, to_r(typed))
     if array.attrs:
@@ -86,8 +93,11 @@ def _as_text(index: pd.Index) -> np.ndarray:
     """Labels as R shows them: numbers and times as text, NA as "NA"."""
     if isinstance(index, pd.DatetimeIndex) and (index.normalize() == index).all() and index.tz is None:
         return index.strftime("%Y-%m-%d").to_numpy(dtype=object)
-    return np.array(["NA" if pd.isna(v) else str(v) for v in index.tolist()], dtype=object) \
-        if index.hasnans else index.astype(str).to_numpy(dtype=object)
+    return (
+        np.array(["NA" if pd.isna(v) else str(v) for v in index.tolist()], dtype=object)
+        if index.hasnans
+        else index.astype(str).to_numpy(dtype=object)
+    )
 
 
 @default.py2r.register("xarray.core.dataset.Dataset")
@@ -107,6 +117,7 @@ def dataset_to_r(dataset):
 
 
 # -- R -> Python ----------------------------------------------------------------------------
+
 
 def atomic_to_py(sexp):
     """An R atomic vector: named vectors as Series in Python shapes, arrays
@@ -138,14 +149,19 @@ def labelled_array(values: np.ndarray, dimnames, sexp):
     if kind == "pandas" and values.ndim == 2:
         return pd.DataFrame(values, index=_index(labels[0], dims[0]), columns=_index(labels[1], dims[1]))
     if kind == "numpy" or (kind == "pandas" and not _has_xarray()):
-        warnings.warn(f"an R array's dimnames ({', '.join(dims)}) were dropped: numpy arrays have no labels. "
-                      "To keep them: %config RMagics.arrays = 'xarray' (or 'pandas' for one or two dimensions)",
-                      ConversionWarning, stacklevel=2)
+        warnings.warn(
+            f"an R array's dimnames ({', '.join(dims)}) were dropped: numpy arrays have no labels. "
+            "To keep them: %config RMagics.arrays = 'xarray' (or 'pandas' for one or two dimensions)",
+            ConversionWarning,
+            stacklevel=2,
+        )
         return values
     coords = _typed_coords(sexp, dims, labels)
-    array = _xarray().DataArray(np.ma.filled(values.astype(float), np.nan) if np.ma.isMaskedArray(values)
-                                else values, dims=dims,
-                                coords={d: c for d, c in zip(dims, coords) if c is not None})
+    array = _xarray().DataArray(
+        np.ma.filled(values.astype(float), np.nan) if np.ma.isMaskedArray(values) else values,
+        dims=dims,
+        coords={d: c for d, c in zip(dims, coords) if c is not None},
+    )
     attrs = attr(sexp, ATTRS_ATTRIBUTE)
     if attrs is not None:
         found = to_py(attrs)
@@ -158,8 +174,7 @@ def _dims_and_labels(dimnames, ndim: int) -> tuple[list[str], list]:
     names = attr(dimnames, "names")
     dims = [str(n) for n in python_strings(names)[0]] if names is not None else [""] * ndim
     dims = [d if d else f"dim_{i}" for i, d in enumerate(dims)]
-    labels = [None if r_typeof(entry) == "NULL" or not len(entry) else python_strings(entry)[0]
-              for entry in dimnames]
+    labels = [None if r_typeof(entry) == "NULL" or not len(entry) else python_strings(entry)[0] for entry in dimnames]
     return dims, labels
 
 
@@ -184,8 +199,11 @@ def _typed_coords(sexp, dims: list[str], labels: list) -> list:
         value = np.asarray(value) if value is not None else None
         if text is None:
             coords.append(None)
-        elif value is not None and len(value) == len(text) and \
-                np.array_equal(_as_text(pd.Index(value)), np.asarray(text, dtype=object)):
+        elif (
+            value is not None
+            and len(value) == len(text)
+            and np.array_equal(_as_text(pd.Index(value)), np.asarray(text, dtype=object))
+        ):
             coords.append(value)
         else:
             coords.append(np.asarray(text, dtype=object))

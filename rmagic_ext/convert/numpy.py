@@ -14,10 +14,22 @@ from . import datetimes
 from ._bulk import string_na
 from ._rt import attr, ri, set_attr
 from .registry import as_arrays, default, to_r
-from .vectors import (bool_vector, complex_vector, data_frame, fits_r_integer, float_vector, int_vector,
-                      integer64_values, na_real_mask, numpy_values, str_vector, with_na)
+from .vectors import (
+    bool_vector,
+    complex_vector,
+    data_frame,
+    fits_r_integer,
+    float_vector,
+    int_vector,
+    integer64_values,
+    na_real_mask,
+    numpy_values,
+    str_vector,
+    with_na,
+)
 
 # -- Python -> R ---------------------------------------------------------------
+
 
 def plain_vector_type(array: np.ndarray) -> str | None:
     """The R type ("double", "integer" or "logical") of the vector that
@@ -66,8 +78,10 @@ def decoded_bytes(values: np.ndarray, what: str) -> np.ndarray:
     try:
         return np.char.decode(values, "utf-8").astype(object)
     except UnicodeDecodeError as exc:
-        raise ConversionError(f"{what} of dtype {values.dtype} holds bytes that are not UTF-8 text "
-                              f"({exc.object[:20]!r}); decode them, or send each one as bytes") from None
+        raise ConversionError(
+            f"{what} of dtype {values.dtype} holds bytes that are not UTF-8 text "
+            f"({exc.object[:20]!r}); decode them, or send each one as bytes"
+        ) from None
 
 
 def object_vector(values: np.ndarray, what: str):
@@ -100,15 +114,17 @@ def structured_to_r(array: np.ndarray):
     """A structured (or record) array is a table, as rpy2 has it: a
     data.frame with one column per field; bytes fields become character."""
     if array.ndim != 1:
-        raise ConversionError(f"a structured array of shape {array.shape} has no data.frame counterpart "
-                              "(only 1-D ones are tables)")
+        raise ConversionError(
+            f"a structured array of shape {array.shape} has no data.frame counterpart (only 1-D ones are tables)"
+        )
     names, columns = list(array.dtype.names), []
     for name in names:
         field = np.asarray(array[name])
         if field.ndim != 1:
             raise ConversionError(f"field {name!r} of a structured array holds sub-arrays: no R column can")
-        columns.append(vector(decoded_bytes(field, f"field {name!r}") if field.dtype.kind == "S" else field,
-                              f"field {name!r}"))
+        columns.append(
+            vector(decoded_bytes(field, f"field {name!r}") if field.dtype.kind == "S" else field, f"field {name!r}")
+        )
     return data_frame(names, columns, nrow=len(array))
 
 
@@ -138,6 +154,7 @@ def masked_array_to_r(array: np.ma.MaskedArray):
 
 # -- R -> Python ---------------------------------------------------------------
 
+
 @default.r2py.register("integer64")
 def integer64_to_py(sexp):
     """bit64::integer64 back as int64 (exact), NA as a masked value; a
@@ -165,4 +182,3 @@ def atomic_to_py(sexp):
             return None
         return value.item() if isinstance(value, np.generic) else value
     return with_na(values, na)
-

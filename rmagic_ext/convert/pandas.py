@@ -22,9 +22,21 @@ from . import numpy as npconv
 from ._bulk import string_na
 from ._rt import python_strings, set_attr, strings
 from .registry import default, r_classes, r_typeof
-from .vectors import (automatic_row_names, bool_vector, data_frame, factor_parts, factor_vector, fits_r_integer,
-                      float_vector, frame_columns, frame_rows, int_vector, integer64_values, numpy_values,
-                      str_vector)
+from .vectors import (
+    automatic_row_names,
+    bool_vector,
+    data_frame,
+    factor_parts,
+    factor_vector,
+    fits_r_integer,
+    float_vector,
+    frame_columns,
+    frame_rows,
+    int_vector,
+    integer64_values,
+    numpy_values,
+    str_vector,
+)
 
 # -- Python -> R ---------------------------------------------------------------
 
@@ -104,8 +116,9 @@ def _datetime_objects(values: np.ndarray, what: str) -> pd.Series:
     try:
         return pd.Series(pd.to_datetime(list(values)))
     except (ValueError, TypeError):
-        warnings.warn(f"{what}: datetimes in several time zones become the same instants in UTC",
-                      ConversionWarning, stacklevel=5)
+        warnings.warn(
+            f"{what}: datetimes in several time zones become the same instants in UTC", ConversionWarning, stacklevel=5
+        )
         return pd.Series(pd.to_datetime(list(values), utc=True))
 
 
@@ -113,10 +126,12 @@ def factor_to_r(series: pd.Series, what: str):
     """Codes plus levels; ordered categoricals become ordered factors."""
     categorical = series.array
     levels = categorical.categories
-    if not (pd.api.types.is_string_dtype(levels.dtype) or levels.dtype == object) \
-            or not all(isinstance(v, str) for v in levels):
-        warnings.warn(f"{what}: categories of dtype {levels.dtype} become R's character levels",
-                      ConversionWarning, stacklevel=4)
+    if not (pd.api.types.is_string_dtype(levels.dtype) or levels.dtype == object) or not all(
+        isinstance(v, str) for v in levels
+    ):
+        warnings.warn(
+            f"{what}: categories of dtype {levels.dtype} become R's character levels", ConversionWarning, stacklevel=4
+        )
     return factor_vector(categorical.codes, levels.astype(str).to_numpy(dtype=object), categorical.ordered)
 
 
@@ -130,30 +145,36 @@ def _row_names(index: pd.Index):
     if _has_default_index(index):
         return automatic_row_names(len(index))
     if not index.is_unique:
-        raise ConversionError("a DataFrame whose index has duplicates cannot become a data.frame "
-                              "(R's row names are unique); reset_index() first")
+        raise ConversionError(
+            "a DataFrame whose index has duplicates cannot become a data.frame "
+            "(R's row names are unique); reset_index() first"
+        )
     if isinstance(index, pd.MultiIndex):
         raise ConversionError("a MultiIndex has no data.frame counterpart; reset_index() first")
     if pd.api.types.is_integer_dtype(index.dtype):
         if fits_r_integer(index.to_numpy()):
             return int_vector(index.to_numpy(dtype=np.int64))
-        warnings.warn("index values beyond R's integer range become character row names "
-                      "(they come back as a str index)", ConversionWarning, stacklevel=4)
+        warnings.warn(
+            "index values beyond R's integer range become character row names (they come back as a str index)",
+            ConversionWarning,
+            stacklevel=4,
+        )
     return strings(index.astype(str).to_numpy(dtype=object))
 
 
 @default.py2r.register(pd.DataFrame)
 def dataframe_to_r(frame: pd.DataFrame):
     if isinstance(frame.columns, pd.MultiIndex):
-        raise ConversionError("a DataFrame with MultiIndex columns has no data.frame counterpart; "
-                              "flatten them first (frame.columns = ['_'.join(c) for c in frame.columns])")
+        raise ConversionError(
+            "a DataFrame with MultiIndex columns has no data.frame counterpart; "
+            "flatten them first (frame.columns = ['_'.join(c) for c in frame.columns])"
+        )
     names = [str(c) for c in frame.columns]
     if len(set(names)) != len(names):
         raise ConversionError("a DataFrame with duplicate column names cannot become a data.frame")
     series = [frame.iloc[:, i] for i in range(frame.shape[1])]
     encodings = arrow.encodings_ahead([arrow_array(column) for column in series])
-    columns = arrow.made_encoded_last(
-        encodings, lambda i: column_to_r(series[i], f"column {names[i]!r}", encodings[i]))
+    columns = arrow.made_encoded_last(encodings, lambda i: column_to_r(series[i], f"column {names[i]!r}", encodings[i]))
     return r_data_frame(names, columns, frame.index)
 
 
@@ -165,8 +186,9 @@ def r_data_frame(names: list[str], columns: list, index: pd.Index):
 @default.py2r.register(pd.Series)
 def series_to_r(series: pd.Series):
     if isinstance(series.index, pd.MultiIndex):
-        raise ConversionError("a Series with a MultiIndex has no R counterpart (R's names are one "
-                              "string each); reset_index() first")
+        raise ConversionError(
+            "a Series with a MultiIndex has no R counterpart (R's names are one string each); reset_index() first"
+        )
     vector = column_to_r(series, f"Series {series.name!r}" if series.name is not None else "Series")
     if not _has_default_index(series.index):
         set_attr(vector, "names", strings(series.index.astype(str).to_numpy(dtype=object)))
@@ -284,8 +306,7 @@ def dataframe_to_py(rframe):
 
 def dataframe_to_pandas(rframe) -> pd.DataFrame:
     names, rcolumns = frame_columns(rframe)
-    columns = {position: column_to_py(column, name)
-               for position, (name, column) in enumerate(zip(names, rcolumns))}
+    columns = {position: column_to_py(column, name) for position, (name, column) in enumerate(zip(names, rcolumns))}
     index = _index(rframe)
     if not columns:
         return pd.DataFrame(index=index)

@@ -33,8 +33,10 @@ def assign(pairs: Iterable[tuple[str, Any]], converter: Converter) -> None:
     with session.entered():
         plain = _plain_arrays(pairs, converter)
         converted = [(name, converter.py2r(value)) for name, value in pairs if name not in plain]
-        views = {name: _bulk.overwritable_view(session.bound_value(name), r_type, len(array))
-                 if may_overwrite else None for name, (array, r_type) in plain.items()}
+        views = {
+            name: _bulk.overwritable_view(session.bound_value(name), r_type, len(array)) if may_overwrite else None
+            for name, (array, r_type) in plain.items()
+        }
         fresh = []
         try:
             for name, (array, r_type) in plain.items():
@@ -58,8 +60,7 @@ def _plain_arrays(pairs, converter: Converter) -> dict[str, tuple[np.ndarray, st
     counts = Counter(name for name, _ in pairs)
     plain = {}
     for name, value in pairs:
-        if counts[name] == 1 and isinstance(value, np.ndarray) \
-                and converter.find_py2r(type(value)) is ndarray_to_r:
+        if counts[name] == 1 and isinstance(value, np.ndarray) and converter.find_py2r(type(value)) is ndarray_to_r:
             r_type = plain_vector_type(value)
             if r_type is not None:
                 plain[name] = (value, r_type)

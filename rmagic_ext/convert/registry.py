@@ -27,7 +27,8 @@ from . import settings
 Rule = Callable[[Any], Any]
 
 _active: contextvars.ContextVar["Converter | None"] = contextvars.ContextVar(
-    "rmagic_ext_active_converter", default=None)
+    "rmagic_ext_active_converter", default=None
+)
 
 
 def r_typeof(sexp) -> str:
@@ -71,14 +72,19 @@ class _Dispatcher:
 
     def register(self, key) -> Callable[[Rule], Rule]:
         """Decorator: ``@converter.py2r.register(SomeType)`` or ``@converter.r2py.register("lm")``."""
+
         def decorate(rule: Rule) -> Rule:
             replaced = self.rules.get(key)
             if replaced is not None and replaced is not rule:
-                warnings.warn(f"{self.owner.name} converter: the rule for {_shown_key(key)} "
-                              f"({_rule_name(replaced)}) is replaced by {_rule_name(rule)}",
-                              RuleReplacedWarning, stacklevel=2)
+                warnings.warn(
+                    f"{self.owner.name} converter: the rule for {_shown_key(key)} "
+                    f"({_rule_name(replaced)}) is replaced by {_rule_name(rule)}",
+                    RuleReplacedWarning,
+                    stacklevel=2,
+                )
             self.rules[key] = rule
             return rule
+
         return decorate
 
     def __call__(self, value):
@@ -86,8 +92,10 @@ class _Dispatcher:
             try:
                 return self.convert(value)
             except RecursionError:  # a list of lists of ... thousands deep, either way
-                raise ConversionError("the value is nested too deeply to convert (deeper than Python's "
-                                      "recursion limit allows); flatten it first") from None
+                raise ConversionError(
+                    "the value is nested too deeply to convert (deeper than Python's "
+                    "recursion limit allows); flatten it first"
+                ) from None
 
     def convert(self, value):
         raise NotImplementedError
@@ -106,7 +114,8 @@ class PyToR(_Dispatcher):
         if rule is None:
             raise ConversionError(
                 f"no rule converts {type(value).__module__}.{type(value).__qualname__} to R; "
-                "register one with @rmagic_ext.py2r.register(ThatType)")
+                "register one with @rmagic_ext.py2r.register(ThatType)"
+            )
         return rule(value)
 
 

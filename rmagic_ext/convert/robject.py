@@ -41,8 +41,7 @@ FUNCTION_TYPES = frozenset({"closure", "builtin", "special"})
 #: typeof() names that always become an RObject, whatever their class (a
 #: formula is a call, an R6 object an environment). Classed lists reach the
 #: proxy through "ANY" (registry.dispatch_keys).
-PROXIED_TYPES = ("environment", "closure", "builtin", "special", "S4", "object", "language",
-                 "symbol", "externalptr")
+PROXIED_TYPES = ("environment", "closure", "builtin", "special", "S4", "object", "language", "symbol", "externalptr")
 
 
 class Travel:
@@ -81,8 +80,13 @@ class RObject:
         """A proxy for an R object that is still bytes (unpickled here): R is
         not touched until the object is first used."""
         proxy = cls.__new__(cls)
-        for name, value in (("_sexp", None), ("_label", label), ("_settings", dict(conversion)),
-                            ("_packed", packed), ("_packing", None)):
+        for name, value in (
+            ("_sexp", None),
+            ("_label", label),
+            ("_settings", dict(conversion)),
+            ("_packed", packed),
+            ("_packing", None),
+        ):
             object.__setattr__(proxy, name, value)
         return proxy
 
@@ -196,13 +200,13 @@ class RObject:
         if name.startswith("_") or hasattr(type(self), name):
             raise AttributeError(f"RObject.{name} cannot be assigned")
         if not self._assign(name, value):
-            raise AttributeError(f"cannot assign {name!r}: {self._describe()} is a value, "
-                                 "not a reference; assign in R and read it again")
+            raise AttributeError(
+                f"cannot assign {name!r}: {self._describe()} is a value, not a reference; assign in R and read it again"
+            )
 
     def __setitem__(self, name: str, value: Any) -> None:
         if not self._assign(_check_key(name), value):
-            raise TypeError(f"{self._describe()} does not support item assignment: "
-                            "it is a value, not a reference")
+            raise TypeError(f"{self._describe()} does not support item assignment: it is a value, not a reference")
 
     def _lookup(self, name: str):
         """The member's R value, or None when there is no such member."""
@@ -285,8 +289,12 @@ def _signature(names: list[str], has_default: list[bool]) -> inspect.Signature:
     try:
         return inspect.Signature(params)
     except ValueError:  # a default before a required argument: R allows it, Python does not
-        return inspect.Signature([inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
-                                  inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)])
+        return inspect.Signature(
+            [
+                inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
+                inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),
+            ]
+        )
 
 
 def named(value: Any, name: str) -> Any:

@@ -80,6 +80,7 @@ class Rpy2Converter(Converter):
 
     def _to_r(self, value):
         from rpy2.robjects.conversion import localconverter
+
         with localconverter(self.rpy2):
             try:
                 converted = self.rpy2.py2rpy(value)
@@ -93,5 +94,6 @@ class Rpy2Converter(Converter):
 
     def _to_python(self, sexp):
         from rpy2.robjects.conversion import localconverter
+
         with localconverter(self.rpy2):
             return self.rpy2.rpy2py(sexp)

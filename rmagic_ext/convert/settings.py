@@ -77,14 +77,17 @@ def current() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def using(frames: str | None = None, arrays: str | None = None, int64: str | None = None,
-          shape: str | None = None) -> Iterator[None]:
+def using(
+    frames: str | None = None, arrays: str | None = None, int64: str | None = None, shape: str | None = None
+) -> Iterator[None]:
     """Convert with these choices inside the block (None keeps the one in force)."""
     tokens: list[tuple[Any, Any]] = []
-    for var, name, value, allowed in ((_frames, "frames", frames, FRAME_KINDS),
-                                      (_arrays, "arrays", arrays, ARRAY_KINDS),
-                                      (_int64, "int64", int64, INT64_MODES),
-                                      (_shape, "vector shape", shape, SHAPES)):
+    for var, name, value, allowed in (
+        (_frames, "frames", frames, FRAME_KINDS),
+        (_arrays, "arrays", arrays, ARRAY_KINDS),
+        (_int64, "int64", int64, INT64_MODES),
+        (_shape, "vector shape", shape, SHAPES),
+    ):
         if value is not None:
             tokens.append((var, var.set(_checked(name, value, allowed))))
     try:

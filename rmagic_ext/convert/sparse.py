@@ -41,17 +41,25 @@ def sparse_to_r(matrix):
         index, pointers = matrix.row, matrix.col
     else:
         index, pointers = matrix.indices, matrix.indptr
-    return _R("new_sparse", layout, logical, vectors.int_vector(index.astype(np.int64, copy=False)),
-              vectors.int_vector(pointers.astype(np.int64, copy=False)), x,
-              ri().IntSexpVector(list(matrix.shape)), _dimnames_to_r(getattr(matrix, "dimnames", None)))
+    return _R(
+        "new_sparse",
+        layout,
+        logical,
+        vectors.int_vector(index.astype(np.int64, copy=False)),
+        vectors.int_vector(pointers.astype(np.int64, copy=False)),
+        x,
+        ri().IntSexpVector(list(matrix.shape)),
+        _dimnames_to_r(getattr(matrix, "dimnames", None)),
+    )
 
 
 def _dimnames_to_r(dimnames):
     if dimnames is None:
         return ri().ListSexpVector([ri().NULL, ri().NULL])
     rows, cols = dimnames
-    return ri().ListSexpVector([ri().NULL if names is None else strings([str(n) for n in names])
-                                for names in (rows, cols)])
+    return ri().ListSexpVector(
+        [ri().NULL if names is None else strings([str(n) for n in names]) for names in (rows, cols)]
+    )
 
 
 for _name in ("csc", "csr", "coo"):
@@ -73,6 +81,7 @@ def _dimnames_from_r(sexp):
 
 def matrix_from_r(sexp, layout: str):
     from scipy import sparse
+
     shape = tuple(int(d) for d in r_array(attr(sexp, "Dim")))
     x = _slot(sexp, "x")
     x = x.astype(bool) if attr(sexp, "x").typeof.name == "LGLSXP" else x

@@ -42,10 +42,14 @@ def store_as_double(low: int, high: int, what: str, stacklevel: int) -> None:
     R as doubles: exact up to 2**53 (said once, in a warning), an error beyond."""
     if low < -EXACT_DOUBLE or high > EXACT_DOUBLE:
         extreme = low if -low > high else high
-        raise ConversionError(f"{what} holds the integer {extreme}: too large for R's integer and "
-                              "not exact as a double (|x| > 2**53)")
-    warnings.warn(f"{what}: integers beyond R's integer range are stored as double (exact)",
-                  ConversionWarning, stacklevel=stacklevel + 1)
+        raise ConversionError(
+            f"{what} holds the integer {extreme}: too large for R's integer and not exact as a double (|x| > 2**53)"
+        )
+    warnings.warn(
+        f"{what}: integers beyond R's integer range are stored as double (exact)",
+        ConversionWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def na_real_mask(values: np.ndarray) -> np.ndarray:
@@ -55,6 +59,7 @@ def na_real_mask(values: np.ndarray) -> np.ndarray:
 
 
 # -- builders --------------------------------------------------------------------------
+
 
 def float_vector(values: np.ndarray, na: np.ndarray | None = None):
     return filled_vector(ri().FloatSexpVector, values, na, float(ri().NA_Real))
@@ -183,8 +188,10 @@ def factor_parts(sexp) -> tuple[np.ndarray, np.ndarray, bool]:
     levels = attr(sexp, "levels")
     categories = python_strings(levels)[0] if levels is not None else np.array([], dtype=object)
     if len(codes) and codes.max() >= len(categories):
-        raise ConversionError(f"an R factor has codes up to {codes.max() + 1} but {len(categories)} levels: "
-                              "it is not a valid factor (see levels(x))")
+        raise ConversionError(
+            f"an R factor has codes up to {codes.max() + 1} but {len(categories)} levels: "
+            "it is not a valid factor (see levels(x))"
+        )
     classes = attr(sexp, "class")
     return codes, categories, classes is not None and "ordered" in python_strings(classes)[0]
 

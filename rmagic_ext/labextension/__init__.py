@@ -18,15 +18,22 @@ NAME = "rmagic-ext"  # the npm package's name, and the labextension's folder nam
 PREBUILT = HERE / "prebuilt"
 DIGEST = PREBUILT / "sources.sha256"
 #: What `jupyter labextension list` says about where the extension came from.
-INSTALL = {"packageManager": "python", "packageName": "rmagic_ext",
-           "uninstallInstructions": "Uninstall the Python package: pip uninstall rmagic_ext"}
+INSTALL = {
+    "packageManager": "python",
+    "packageName": "rmagic_ext",
+    "uninstallInstructions": "Uninstall the Python package: pip uninstall rmagic_ext",
+}
 
 
 def sources() -> list[Path]:
     """What the build reads: the package, its locked dependencies, the modules
     and the style sheet."""
-    return [HERE / "package.json", HERE / "package-lock.json", *sorted((HERE / "src").glob("*.js")),
-            *sorted((HERE / "style").glob("*.css"))]
+    return [
+        HERE / "package.json",
+        HERE / "package-lock.json",
+        *sorted((HERE / "src").glob("*.js")),
+        *sorted((HERE / "style").glob("*.css")),
+    ]
 
 
 def sources_digest() -> str:

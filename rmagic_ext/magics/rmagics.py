@@ -23,16 +23,28 @@ from ..convert import push
 from ..convert.robject import named
 from ..convert.rpy2_converter import Rpy2Converter, is_rpy2_converter
 from ..session import get_session
-from .options import (MissingRName, NotAConverter, check_r_name, colour, finite_positive, parse_pairs, resolve, split_names,
-                      split_options)
+from .options import (
+    MissingRName,
+    NotAConverter,
+    check_r_name,
+    colour,
+    finite_positive,
+    parse_pairs,
+    resolve,
+    split_names,
+    split_options,
+)
 
 
 def _converter_option(f):
     return argument(
-        "-c", "--converter", default=None,
+        "-c",
+        "--converter",
+        default=None,
         help="Name of a rmagic_ext.Converter (or an rpy2.robjects.conversion.Converter, "
-             "as with rpy2's magics) in the Python namespace to use for this call "
-             "instead of the default one.")(f)
+        "as with rpy2's magics) in the Python namespace to use for this call "
+        "instead of the default one.",
+    )(f)
 
 
 @magics_class
@@ -43,74 +55,136 @@ class RMagics(Magics):
     unset follow the notebook's matplotlib figure size, dpi and format.
     """
 
-    device = CaselessStrEnum(("",) + graphics.FORMATS, default_value="",
-                             help="Plot format: png, svg, retina or jpeg; empty to follow "
-                                  "the matplotlib inline backend (png when it says nothing).").tag(config=True)
-    width = Float(None, allow_none=True, help="Plot width in `units` (default: matplotlib's figure width).").tag(config=True)
-    height = Float(None, allow_none=True, help="Plot height in `units` (default: matplotlib's figure height).").tag(config=True)
-    units = CaselessStrEnum(("in", "px", "cm", "mm"), default_value="in",
-                            help="Units of width and height.").tag(config=True)
+    device = CaselessStrEnum(
+        ("",) + graphics.FORMATS,
+        default_value="",
+        help="Plot format: png, svg, retina or jpeg; empty to follow "
+        "the matplotlib inline backend (png when it says nothing).",
+    ).tag(config=True)
+    width = Float(None, allow_none=True, help="Plot width in `units` (default: matplotlib's figure width).").tag(
+        config=True
+    )
+    height = Float(None, allow_none=True, help="Plot height in `units` (default: matplotlib's figure height).").tag(
+        config=True
+    )
+    units = CaselessStrEnum(("in", "px", "cm", "mm"), default_value="in", help="Units of width and height.").tag(
+        config=True
+    )
     res = Float(None, allow_none=True, help="Resolution in dpi (default: matplotlib's figure dpi).").tag(config=True)
     pointsize = Float(12.0, help="Point size of text in plots.").tag(config=True)
     bg = Unicode("white", help="Background colour of plots.").tag(config=True)
-    max_rows = Int(20, help="Rows of a data.frame or matrix shown in its HTML table "
-                            "(first and last halves).").tag(config=True)
+    max_rows = Int(20, help="Rows of a data.frame or matrix shown in its HTML table (first and last halves).").tag(
+        config=True
+    )
     max_cols = Int(20, help="Columns shown in a data.frame or matrix's HTML table.").tag(config=True)
-    cache = CaselessStrEnum(cache_module.MODES, default_value="on", help=(
-        "Cached cells (%%R --cache): 'on' serves them and stores them, 'off' runs every cell, 'refresh' "
-        "runs and stores again, 'read-only' serves but never stores, 'strict' makes a cell that is not "
-        "served from the cache an error (for CI). The environment variable RMAGIC_EXT_CACHE wins.")).tag(config=True)
-    cache_dir = Unicode(".rmagic_cache", help=(
-        "Where cached cells are stored (relative to the kernel's working directory, the notebook's "
-        "folder).")).tag(config=True)
-    cache_max_entry = Int(2 * 2**30, help="Bytes one cached cell may take; a larger one is not stored.").tag(config=True)
-    cache_max_total = Int(10 * 2**30, help=(
-        "Bytes all cached cells may take; beyond it the least recently used are dropped.")).tag(config=True)
-    warnings = CaselessStrEnum(display.WARNING_STYLES, default_value="r", help=(
-        "How R's warnings read: 'r' as R's console prints them (\"Warning in f() : msg\", rpy2's habit), "
-        "'irkernel' as IRkernel shows them (\"Warning message in f():\" and the message quoted).")).tag(config=True)
-    rich_vectors = Bool(False, help=(
-        "Show visible plain vectors, factors and lists as IRkernel does (HTML, LaTeX and markdown lists, "
-        "as display data) instead of R's console print (rpy2's habit, the default).")).tag(config=True)
-    frames = CaselessStrEnum(convert.FRAME_KINDS, default_value="pandas", help=(
-        "What R data.frames become in Python (-o, %Rpull, %Rget, %R's value and r.x): "
-        "pandas DataFrames, polars DataFrames or pyarrow Tables (row names, unless automatic, "
-        "as a first column 'rownames').")).tag(config=True)
-    arrays = CaselessStrEnum(convert.ARRAY_KINDS, default_value="numpy", help=(
-        "What R arrays and matrices with dimnames become in Python (the magics and r.x): 'numpy' "
-        "as rpy2's magics (the names dropped, with a warning), 'xarray' DataArrays with the dims and "
-        "coordinates R named, or 'pandas' (a Series for one dimension, a DataFrame for two).")).tag(config=True)
-    int64 = CaselessStrEnum(convert.INT64_MODES, default_value="double", help=(
-        "How integers beyond R's integer range go to R: 'double' (exact up to 2**53, an error "
-        "beyond) or 'bit64' (bit64::integer64, exact, where R has the bit64 package).")).tag(config=True)
-    vectors = CaselessStrEnum(convert.SHAPES, default_value="arrays", help=(
-        "Shape of the R vectors the magics return (%R's value, -o, %Rpull, %Rget, -d): "
-        "'arrays' as rpy2's magics (numpy arrays, length 1 too, names dropped; factors "
-        "pandas.Categorical); 'python' for scalars at length 1 and Series for named vectors, "
-        "factors and dates.")).tag(config=True)
-
-    remote_max_size = Int(DEFAULT_MAX_SIZE, help=(
-        "Bytes an R function may take along from the notebook when it is pickled for another "
-        "process (its globals, captured); above it pickling fails, naming the largest. 0: no limit.")
+    cache = CaselessStrEnum(
+        cache_module.MODES,
+        default_value="on",
+        help=(
+            "Cached cells (%%R --cache): 'on' serves them and stores them, 'off' runs every cell, 'refresh' "
+            "runs and stores again, 'read-only' serves but never stores, 'strict' makes a cell that is not "
+            "served from the cache an error (for CI). The environment variable RMAGIC_EXT_CACHE wins."
+        ),
     ).tag(config=True)
-    remote_keep_source = Bool(False, help=(
-        "Keep source references (the text of the cell) in R functions pickled for other "
-        "processes.")).tag(config=True)
-    remote_relay = Bool(True, help=(
-        "What R prints, messages and warns while a function from the notebook runs in another process "
-        "comes back to the notebook, each line marked with the function and process. False: the "
-        "worker's own streams get it (for chatty functions over very many tasks).")).tag(config=True)
-    remote_output_limit = Int(DEFAULT_OUTPUT_LIMIT, help=(
-        "Characters of one task's output relayed back from a worker: beyond it the middle is cut, "
-        "with a line saying how much. 0: no limit.")).tag(config=True)
+    cache_dir = Unicode(
+        ".rmagic_cache",
+        help=("Where cached cells are stored (relative to the kernel's working directory, the notebook's folder)."),
+    ).tag(config=True)
+    cache_max_entry = Int(2 * 2**30, help="Bytes one cached cell may take; a larger one is not stored.").tag(
+        config=True
+    )
+    cache_max_total = Int(
+        10 * 2**30, help=("Bytes all cached cells may take; beyond it the least recently used are dropped.")
+    ).tag(config=True)
+    warnings = CaselessStrEnum(
+        display.WARNING_STYLES,
+        default_value="r",
+        help=(
+            "How R's warnings read: 'r' as R's console prints them (\"Warning in f() : msg\", rpy2's habit), "
+            "'irkernel' as IRkernel shows them (\"Warning message in f():\" and the message quoted)."
+        ),
+    ).tag(config=True)
+    rich_vectors = Bool(
+        False,
+        help=(
+            "Show visible plain vectors, factors and lists as IRkernel does (HTML, LaTeX and markdown lists, "
+            "as display data) instead of R's console print (rpy2's habit, the default)."
+        ),
+    ).tag(config=True)
+    frames = CaselessStrEnum(
+        convert.FRAME_KINDS,
+        default_value="pandas",
+        help=(
+            "What R data.frames become in Python (-o, %Rpull, %Rget, %R's value and r.x): "
+            "pandas DataFrames, polars DataFrames or pyarrow Tables (row names, unless automatic, "
+            "as a first column 'rownames')."
+        ),
+    ).tag(config=True)
+    arrays = CaselessStrEnum(
+        convert.ARRAY_KINDS,
+        default_value="numpy",
+        help=(
+            "What R arrays and matrices with dimnames become in Python (the magics and r.x): 'numpy' "
+            "as rpy2's magics (the names dropped, with a warning), 'xarray' DataArrays with the dims and "
+            "coordinates R named, or 'pandas' (a Series for one dimension, a DataFrame for two)."
+        ),
+    ).tag(config=True)
+    int64 = CaselessStrEnum(
+        convert.INT64_MODES,
+        default_value="double",
+        help=(
+            "How integers beyond R's integer range go to R: 'double' (exact up to 2**53, an error "
+            "beyond) or 'bit64' (bit64::integer64, exact, where R has the bit64 package)."
+        ),
+    ).tag(config=True)
+    vectors = CaselessStrEnum(
+        convert.SHAPES,
+        default_value="arrays",
+        help=(
+            "Shape of the R vectors the magics return (%R's value, -o, %Rpull, %Rget, -d): "
+            "'arrays' as rpy2's magics (numpy arrays, length 1 too, names dropped; factors "
+            "pandas.Categorical); 'python' for scalars at length 1 and Series for named vectors, "
+            "factors and dates."
+        ),
+    ).tag(config=True)
 
-    r_library = Unicode(packages.DEFAULT_LIBRARY, help=(
-        "The project's R library: install.packages() installs there, and it comes first on R's "
-        ".libPaths() (relative to the kernel's working directory, the notebook's folder; '' for none)."
-    )).tag(config=True)
-    cran_mirror = Unicode(packages.DEFAULT_MIRROR, help=(
-        "The repository install.packages() uses where R has none set (instead of asking for a mirror)."
-    )).tag(config=True)
+    remote_max_size = Int(
+        DEFAULT_MAX_SIZE,
+        help=(
+            "Bytes an R function may take along from the notebook when it is pickled for another "
+            "process (its globals, captured); above it pickling fails, naming the largest. 0: no limit."
+        ),
+    ).tag(config=True)
+    remote_keep_source = Bool(
+        False, help=("Keep source references (the text of the cell) in R functions pickled for other processes.")
+    ).tag(config=True)
+    remote_relay = Bool(
+        True,
+        help=(
+            "What R prints, messages and warns while a function from the notebook runs in another process "
+            "comes back to the notebook, each line marked with the function and process. False: the "
+            "worker's own streams get it (for chatty functions over very many tasks)."
+        ),
+    ).tag(config=True)
+    remote_output_limit = Int(
+        DEFAULT_OUTPUT_LIMIT,
+        help=(
+            "Characters of one task's output relayed back from a worker: beyond it the middle is cut, "
+            "with a line saying how much. 0: no limit."
+        ),
+    ).tag(config=True)
+
+    r_library = Unicode(
+        packages.DEFAULT_LIBRARY,
+        help=(
+            "The project's R library: install.packages() installs there, and it comes first on R's "
+            ".libPaths() (relative to the kernel's working directory, the notebook's folder; '' for none)."
+        ),
+    ).tag(config=True)
+    cran_mirror = Unicode(
+        packages.DEFAULT_MIRROR,
+        help=("The repository install.packages() uses where R has none set (instead of asking for a mirror)."),
+    ).tag(config=True)
 
     @observe("r_library", "cran_mirror")
     def _packages_changed(self, change):
@@ -130,14 +204,19 @@ class RMagics(Magics):
 
     @observe("remote_max_size", "remote_keep_source", "remote_relay", "remote_output_limit")
     def _remote_changed(self, change):
-        configure_remote(max_size=self.remote_max_size, keep_source=self.remote_keep_source,
-                         relay=self.remote_relay, output_limit=self.remote_output_limit)
+        configure_remote(
+            max_size=self.remote_max_size,
+            keep_source=self.remote_keep_source,
+            relay=self.remote_relay,
+            output_limit=self.remote_output_limit,
+        )
 
     @validate("remote_max_size", "remote_output_limit")
     def _not_negative(self, proposal):
         if proposal["value"] < 0:
-            raise TraitError(f"RMagics.{proposal['trait'].name} must be 0 (no limit) or more "
-                             f"(got {proposal['value']!r})")
+            raise TraitError(
+                f"RMagics.{proposal['trait'].name} must be 0 (no limit) or more (got {proposal['value']!r})"
+            )
         return proposal["value"]
 
     @observe("warnings")
@@ -168,19 +247,39 @@ class RMagics(Magics):
     # -- %R / %%R -----------------------------------------------------------
 
     @magic_arguments()
-    @argument("-i", "--input", action="append", help=textwrap.dedent("""\
+    @argument(
+        "-i",
+        "--input",
+        action="append",
+        help=textwrap.dedent("""\
         Python values to assign in R before running: comma-separated names,
         dotted paths (ns.val) or rname=pyname. The caller's local scope is
-        searched first."""))
-    @argument("-o", "--output", action="append", help=textwrap.dedent("""\
+        searched first."""),
+    )
+    @argument(
+        "-o",
+        "--output",
+        action="append",
+        help=textwrap.dedent("""\
         R objects to convert and assign in Python after running:
-        comma-separated names or pyname=rname."""))
-    @argument("-n", "--noreturn", action="store_true", default=False,
-              help="In line mode, do not return the value of the last expression.")
+        comma-separated names or pyname=rname."""),
+    )
+    @argument(
+        "-n",
+        "--noreturn",
+        action="store_true",
+        default=False,
+        help="In line mode, do not return the value of the last expression.",
+    )
     @_converter_option
-    @argument("-d", "--display", default=None, help=textwrap.dedent("""\
+    @argument(
+        "-d",
+        "--display",
+        default=None,
+        help=textwrap.dedent("""\
         Name of a Python function called as f(value, args) for each visible
-        value instead of R's print."""))
+        value instead of R's print."""),
+    )
     @argument_group("Plot", "Arguments to the plotting device (as in rpy2)")
     @argument("-w", "--width", type=finite_positive, help="Width of the plots (px unless -u says otherwise).")
     @argument("-h", "--height", type=finite_positive, help="Height of the plots (px unless -u says otherwise).")
@@ -188,18 +287,31 @@ class RMagics(Magics):
     @argument("-b", "--bg", type=colour, help="Background colour of the plots.")
     @argument("-u", "--units", choices=["px", "in", "cm", "mm"], help="Units of -w and -h.")
     @argument("-r", "--res", type=finite_positive, help="Resolution in dots per inch (72 with -u in/cm/mm).")
-    @argument("--type", choices=["cairo", "cairo-png", "Xlib", "quartz"],
-              help="Type of the png/jpeg device (as in rpy2): passed to R's png().")
-    @argument("--noisolation", action="store_false", default=True, dest="isolate_svgs",
-              help="Do not isolate SVG plots (they may then share ids and CSS with each other).")
+    @argument(
+        "--type",
+        choices=["cairo", "cairo-png", "Xlib", "quartz"],
+        help="Type of the png/jpeg device (as in rpy2): passed to R's png().",
+    )
+    @argument(
+        "--noisolation",
+        action="store_false",
+        default=True,
+        dest="isolate_svgs",
+        help="Do not isolate SVG plots (they may then share ids and CSS with each other).",
+    )
     @argument_group("Cache", "Cached cells (%%R only; see README, 'Cached cells')")
-    @argument("--cache", nargs="?", const="", default=None, metavar="NAME",
-              help="Serve the cell from the cache when nothing it depends on changed, else run and store it "
-                   "(NAME: the notebook's cell id by default).")
+    @argument(
+        "--cache",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="NAME",
+        help="Serve the cell from the cache when nothing it depends on changed, else run and store it "
+        "(NAME: the notebook's cell id by default).",
+    )
     @argument("--cache-rerun", action="store_true", default=False, help="Run the cached cell and store it again.")
     @argument("--cache-files", action="append", help="Files whose content the cell depends on (comma-separated).")
-    @argument("--cache-extra", action="append",
-              help="Python names whose values the cell depends on (comma-separated).")
+    @argument("--cache-extra", action="append", help="Python names whose values the cell depends on (comma-separated).")
     @needs_local_scope
     @no_var_expand
     @line_cell_magic
@@ -227,9 +339,13 @@ class RMagics(Magics):
 
             def run():
                 with graphics.cell(spec) as plots, converter.activated():  # py$ in R converts with it too
-                    done = session.run(code, name=self._source_name(), show=show,
-                                       keep_last=cell is None or display_fn is not None,
-                                       after_each=plots.after_expression)
+                    done = session.run(
+                        code,
+                        name=self._source_name(),
+                        show=show,
+                        keep_last=cell is None or display_fn is not None,
+                        after_each=plots.after_expression,
+                    )
                     if display_fn is not None and done.visible:
                         self._call_display(display_fn, self._to_python(done.value, converter), args)
                 return done
@@ -238,8 +354,13 @@ class RMagics(Magics):
             self._pull_into_python(outputs, converter)
         if outcome is None:  # served from the cache
             return None
-        if cell is None and not args.noreturn and not outcome.printed and display_fn is None \
-                and not code.rstrip().endswith(";"):  # rpy2: a line ending with ";" returns nothing
+        if (
+            cell is None
+            and not args.noreturn
+            and not outcome.printed
+            and display_fn is None
+            and not code.rstrip().endswith(";")
+        ):  # rpy2: a line ending with ";" returns nothing
             return self._to_python(outcome.value, converter)
         return None
 
@@ -252,17 +373,25 @@ class RMagics(Magics):
         return wants
 
     def cache_settings(self) -> cache_module.Settings:
-        return cache_module.Settings(folder=self.cache_dir, mode=self.cache, max_entry=self.cache_max_entry,
-                                     max_total=self.cache_max_total)
+        return cache_module.Settings(
+            folder=self.cache_dir, mode=self.cache, max_entry=self.cache_max_entry, max_total=self.cache_max_total
+        )
 
     def _cache_request(self, args, line, code, inputs, namespaces) -> cache_module.Request:
         extras = {name: resolve(name, namespaces, "--cache-extra") for name in split_names(args.cache_extra)}
         # the options that change what the cell shows: all but the cache's own and -i/-o (keyed by content)
-        shown = {k: v for k, v in sorted(vars(args).items())
-                 if not k.startswith("cache") and k not in ("input", "output")}
-        return cache_module.Request(name=args.cache or self._cell_name(code), code=code, options=repr(shown),
-                                    inputs=[r_name for r_name, _ in inputs], files=split_names(args.cache_files),
-                                    extras=extras, rerun=args.cache_rerun)
+        shown = {
+            k: v for k, v in sorted(vars(args).items()) if not k.startswith("cache") and k not in ("input", "output")
+        }
+        return cache_module.Request(
+            name=args.cache or self._cell_name(code),
+            code=code,
+            options=repr(shown),
+            inputs=[r_name for r_name, _ in inputs],
+            files=split_names(args.cache_files),
+            extras=extras,
+            rerun=args.cache_rerun,
+        )
 
     def _cached(self, args, line, code, inputs, namespaces, run):
         request = self._cache_request(args, line, code, inputs, namespaces)
@@ -280,8 +409,11 @@ class RMagics(Magics):
         return "cell-" + hashlib.blake2b(first.encode(), digest_size=6).hexdigest()
 
     @magic_arguments()
-    @argument("action", choices=["list", "why", "clear"], help="list the cached cells, say why NAME would not be "
-              "served, or clear entries")
+    @argument(
+        "action",
+        choices=["list", "why", "clear"],
+        help="list the cached cells, say why NAME would not be served, or clear entries",
+    )
     @argument("name", nargs="?", help="the cached cell's name")
     @argument("--all", action="store_true", default=False, help="clear: every entry")
     @argument("--older-than", default=None, help="clear: entries not used for this long (7d, 12h, 30m)")
@@ -310,8 +442,10 @@ class RMagics(Magics):
         rpy2's ``X11`` (an on-screen window) is accepted and changes nothing."""
         choice = line.strip()
         if choice == "X11":
-            print(f"%Rdevice X11: R's plots stay inline in a notebook ({self.device or 'following matplotlib'}); "
-                  "X11 would open windows outside it")
+            print(
+                f"%Rdevice X11: R's plots stay inline in a notebook ({self.device or 'following matplotlib'}); "
+                "X11 would open windows outside it"
+            )
             return
         if choice and choice not in graphics.FORMATS:
             raise UsageError(f"%Rdevice: choose one of {', '.join(graphics.FORMATS)} (got {choice!r})")
@@ -340,8 +474,9 @@ class RMagics(Magics):
         """Convert R objects and assign them in the Python namespace."""
         args, rest = split_options(self.Rpull.parser, line)
         converter = self._converter(args.converter, (local_ns, self.shell.user_ns))
-        self._pull_into_python(parse_pairs(split_names([rest]), "%Rpull", python_first=True),
-                               converter, check_first=True)
+        self._pull_into_python(
+            parse_pairs(split_names([rest]), "%Rpull", python_first=True), converter, check_first=True
+        )
 
     @magic_arguments()
     @_converter_option
@@ -372,8 +507,9 @@ class RMagics(Magics):
         if is_rpy2_converter(found):
             return Rpy2Converter(found)
         if not isinstance(found, convert.Converter):
-            raise NotAConverter(f"-c: {name!r} is a {type(found).__name__}, not a rmagic_ext.Converter "
-                                "(or an rpy2 one)")
+            raise NotAConverter(
+                f"-c: {name!r} is a {type(found).__name__}, not a rmagic_ext.Converter (or an rpy2 one)"
+            )
         return found
 
     def _resolve_inputs(self, names, option, namespaces):
@@ -388,8 +524,9 @@ class RMagics(Magics):
         if check_first:
             for r_name, _ in outputs:
                 self._r_object(r_name)
-        values = {py_name: named(self._to_python(self._r_object(r_name), converter), r_name)
-                  for r_name, py_name in outputs}
+        values = {
+            py_name: named(self._to_python(self._r_object(r_name), converter), r_name) for r_name, py_name in outputs
+        }
         if values:
             self.shell.push(values)
 
@@ -414,8 +551,10 @@ class RMagics(Magics):
             return None
         display_fn = resolve(args.display, namespaces, "-d")
         if not callable(display_fn):
-            raise UsageError(f"-d: {args.display!r} is not callable: -d names a function shown each visible "
-                             "value (rpy2 2's -d, --dataframe, is gone); the -i values were assigned in R")
+            raise UsageError(
+                f"-d: {args.display!r} is not callable: -d names a function shown each visible "
+                "value (rpy2 2's -d, --dataframe, is gone); the -i values were assigned in R"
+            )
         return display_fn
 
     @staticmethod
@@ -425,8 +564,15 @@ class RMagics(Magics):
 
     def plot_settings(self) -> graphics.PlotSettings:
         """The plot defaults of ``%config RMagics`` (also for plots drawn from Python code)."""
-        return graphics.PlotSettings(device=self.device, width=self.width, height=self.height, units=self.units,
-                                     res=self.res, pointsize=self.pointsize, bg=self.bg)
+        return graphics.PlotSettings(
+            device=self.device,
+            width=self.width,
+            height=self.height,
+            units=self.units,
+            res=self.res,
+            pointsize=self.pointsize,
+            bg=self.bg,
+        )
 
     def _source_name(self) -> str:
         return f"In[{self.shell.execution_count}]"
