@@ -30,7 +30,7 @@ LAB_PORT ?= 8888
 
 LABEXT := rmagic_ext/labextension
 
-.PHONY: setup r lab test test-matrix bench fuzz kernel clean labextension check-labextension lint check-wheel
+.PHONY: setup r lab test test-matrix bench fuzz kernel clean labextension check-labextension lint check-wheel docs
 
 setup: r $(STAMP)
 
@@ -64,7 +64,7 @@ r:
 $(STAMP): pyproject.toml Makefile rmagic_ext/rsetup.py $(LABEXT)/prebuilt/sources.sha256
 	@$(VPY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q --config-settings editable_mode=compat -e '.[test,lab,arrow,xarray,dask,ray,spark,dev]' "$$($(VPY) rmagic_ext/rsetup.py)"
+	$(VPY) -m pip install -q --config-settings editable_mode=compat -e '.[test,lab,arrow,xarray,dask,ray,spark,dev,docs]' "$$($(VPY) rmagic_ext/rsetup.py)"
 	$(VPY) -m rmagic_ext install-kernel --sys-prefix >/dev/null
 	@# pip installs the prebuilt JupyterLab extension as data files, which an
 	@# editable install leaves out (setuptools): link it where pip would put it.
@@ -78,8 +78,22 @@ lab: setup
 	  --MappingKernelManager.default_kernel_name=python3-r \
 	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
+# PACKAGE=source (the default) runs the suite against this checkout (the
+# editable install in .venv); PACKAGE=wheel, as CI does, against the package
+# as users get it: built, checked and installed into .venv-wheel by
+# check-wheel, and imported from there (PYTHONSAFEPATH keeps the checkout off
+# sys.path, in every process the tests start; conftest.py fails the run when
+# rmagic_ext is not the installed one).
+PACKAGE ?= source
 test: setup
+ifeq ($(PACKAGE),wheel)
+	$(MAKE) --no-print-directory check-wheel
+	PYTHONSAFEPATH=1 RMAGIC_EXT_TEST_PACKAGE=installed $(WHEEL_VENV)/bin/python -m pytest
+else ifeq ($(PACKAGE),source)
 	$(VPY) -m pytest
+else
+	@echo "PACKAGE must be source or wheel, not '$(PACKAGE)'" >&2; exit 2
+endif
 
 # ruff (pyflakes and pycodestyle's errors) and mypy (the modules pyproject.toml names).
 lint: setup
@@ -87,16 +101,19 @@ lint: setup
 	$(VPY) -m mypy
 
 # The package as users get it: build the sdist and the wheel, check them with
-# twine, install the wheel (and what it depends on) into a fresh venv, and run
-# .ci/wheel_smoke.py there, away from the source tree.
+# twine, install the wheel with every extra (and what they depend on) into a
+# fresh venv, and run .ci/wheel_smoke.py there, away from the source tree.
+# `make test PACKAGE=wheel` then runs the whole suite in that venv.
 WHEEL_VENV := .venv-wheel
+WHEEL_EXTRAS := test,lab,arrow,xarray,dask,ray,spark,docs
 check-wheel: setup
 	rm -rf dist $(WHEEL_VENV)
 	$(VPY) -m build -o dist . >/dev/null
 	$(VPY) -m twine check dist/*
 	$(PYTHON) -m venv $(WHEEL_VENV) 2>/dev/null || $(VPY) -m venv --without-pip $(WHEEL_VENV)
 	$(WHEEL_VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VPY) -m pip --python $(WHEEL_VENV)/bin/python install -q pip
-	$(WHEEL_VENV)/bin/python -m pip install -q "$$(ls dist/*.whl)" "$$($(VPY) rmagic_ext/rsetup.py)"
+	$(WHEEL_VENV)/bin/python -m pip install -q "$$(ls dist/*.whl)[$(WHEEL_EXTRAS)]" "$$($(VPY) rmagic_ext/rsetup.py)"
+	cd $(WHEEL_VENV) && bin/python -m rmagic_ext install-kernel --sys-prefix >/dev/null
 	cd $(WHEEL_VENV) && bin/python $(CURDIR)/.ci/wheel_smoke.py $(CURDIR)
 
 # `make test` again in fresh clones inside Debian 13 and testing chroots (root).
@@ -108,6 +125,14 @@ test-matrix:
 # listing the first case of each finding (`make test` runs a short profile).
 fuzz: setup
 	RMAGIC_EXT_FUZZ=long $(VPY) -m pytest tests/test_fuzz.py -p no:cacheprovider
+
+# The documentation site in docs/_build/html: the pages of docs/ (MyST
+# markdown), the API reference from the docstrings, the notebooks of
+# notebooks/ executed, the speed chart from benchmarks/results/transfer.json
+# (which `make bench` writes). Any warning fails the build (-W, nitpicky -n:
+# broken references too); nothing touches the network.
+docs: setup
+	$(VPY) -m sphinx -W --keep-going -n -b html docs docs/_build/html
 
 bench: setup
 	$(VPY) benchmarks/transfer.py

@@ -39,7 +39,7 @@ _FUNCTION_TYPES = (
     types.MethodType,
     types.BuiltinMethodType,
     functools.partial,
-    type(len.__call__),
+    types.MethodWrapperType,
 )
 _HIDDEN_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
 

@@ -423,7 +423,7 @@ def _store(
             (folder / "outputs.pickle").write_bytes(data)
             (folder / "python.pickle").write_bytes(pickle.dumps(python_set, protocol=5))
             uses_rng = drew and parts.get("seeds_first") not in (True, "TRUE")
-            entry = {
+            entry: dict[str, Any] = {
                 "format": FORMAT,
                 "name": request.name,
                 "parts": parts,

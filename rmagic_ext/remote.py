@@ -499,7 +499,7 @@ def _call(proxy: RObject, rargs):
 
 def _call_in_stream(proxy: RObject, packed: Packed, rargs, away: bool):
     seeded = packed.seed is not None and (away or packed.fixed)
-    stream, repeated = _stream(packed, rargs) if seeded else (None, False)
+    stream, repeated = _stream(packed.seed, packed, rargs) if packed.seed is not None and seeded else (None, False)
     res = _R(
         "call_in_stream",
         robject.call_function_helper(),
@@ -540,14 +540,14 @@ class _Streams:
 handed_out = _Streams()
 
 
-def _stream(packed: Packed, rargs) -> tuple[list[int], bool]:
+def _stream(seed: tuple[int, ...], packed: Packed, rargs) -> tuple[list[int], bool]:
     """The stream of this call: numbered by a digest of the function and its
     arguments (the same task, the same numbers, wherever it runs)."""
     data = r_array(_R("argument_bytes", rargs))
     digest = hashlib.blake2b(packed.digest, digest_size=8)
-    digest.update(memoryview(data)[14:])  # past serialize's header: format, R's version
+    digest.update(data[14:].data)  # past serialize's header: format, R's version
     k, repeated = handed_out.take(packed.streams_id, streams.stream_number(digest.digest()))
-    return streams.stream(packed.seed, k), repeated
+    return streams.stream(seed, k), repeated
 
 
 _warned: set[tuple[bytes, str]] = set()

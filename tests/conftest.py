@@ -4,6 +4,7 @@ tests so they cannot lean on each other."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -13,7 +14,24 @@ from pathlib import Path
 import pytest
 from IPython.testing.globalipapp import start_ipython
 
+import rmagic_ext
 from rmagic_ext.session import get_session
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+IMPORTED_FROM = Path(rmagic_ext.__file__).resolve().parent
+
+
+def pytest_report_header(config):
+    return f"rmagic_ext {rmagic_ext.__version__} imported from {IMPORTED_FROM}"
+
+
+def pytest_configure(config):
+    """`make test PACKAGE=wheel` must test the installed wheel: a run that
+    imported the checkout instead would pass for files the wheel lacks."""
+    if os.environ.get("RMAGIC_EXT_TEST_PACKAGE") == "installed" and (
+        IMPORTED_FROM == CHECKOUT / "rmagic_ext" or "site-packages" not in IMPORTED_FROM.parts
+    ):
+        pytest.exit(f"rmagic_ext was imported from {IMPORTED_FROM}, not from the installed wheel", returncode=4)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 from kernel_helpers import Kernel
-from rmagic_ext import cli
+from rmagic_ext import __file__ as installed_init, cli
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -217,5 +217,5 @@ def test_a_folder_named_like_the_package_does_not_shadow_the_install(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     where, found = done.stdout.split()
-    assert Path(where).resolve() == project / "rmagic_ext" / "__init__.py"
+    assert Path(where).resolve() == Path(installed_init).resolve()  # the checkout's or the wheel's
     assert found == "True"

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "rmagic_ext"
+import rmagic_ext
+
+PACKAGE = Path(rmagic_ext.__file__).resolve().parent  # the checkout, or the installed wheel
 HEADER = re.compile(r"^# Loaded by rmagic_ext/(\S+\.py)")
 
 

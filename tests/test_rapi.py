@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import rmagic_ext
 from rmagic_ext import _rapi, cli
 
-PACKAGE = Path(__file__).resolve().parents[1] / "rmagic_ext"
+PACKAGE = Path(rmagic_ext.__file__).resolve().parent  # the checkout, or the installed wheel
 #: Every symbol _rapi looks up at run time and can do without.
 OPTIONAL = sorted(
     set(_rapi.OPTIONAL_FEATURES)

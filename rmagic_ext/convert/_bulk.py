@@ -22,6 +22,7 @@ import ctypes
 import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -117,7 +118,7 @@ def _allocate(sexptype: int, n: int):
     return _rapi.take_element(box, 0)
 
 
-def filled_vector(vector_class, values: np.ndarray, na: np.ndarray | None = None, na_value=None):
+def filled_vector(vector_class, values: np.ndarray | memoryview, na: np.ndarray | None = None, na_value=None):
     """A new R vector holding ``values`` converted to R's element type in one
     pass, with ``na_value`` where ``na`` is True."""
     sexp, view = new_vector(vector_class, len(values))
@@ -161,11 +162,11 @@ def _view(cdata, sexptype: int, length: int, owner, writable: bool) -> np.ndarra
     return np.asarray(memory)
 
 
-def raise_surrogate(text: str, position: int):
+def raise_surrogate(text: str, position: int) -> NoReturn:
     raise ConversionError(f"a string holds {text[position]!r}, a lone surrogate, which is not text R can hold")
 
 
-def raise_nul():
+def raise_nul() -> NoReturn:
     raise ConversionError(
         "R strings cannot contain NUL characters ('\\x00'); send such data as bytes (R raw vectors) instead"
     )
@@ -327,6 +328,14 @@ def string_na(values: np.ndarray) -> tuple[bool, np.ndarray | None]:
     return all_str, (na if na.any() else None)
 
 
+def none_where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The values as Python objects, None where ``mask`` holds (what R's NA
+    becomes among objects)."""
+    objects = values.astype(object)
+    objects[mask] = None
+    return objects
+
+
 def _blank(values: np.ndarray, na: np.ndarray | None) -> np.ndarray:
     """The strings with "" at NA positions (R marks those NA after splitting)."""
     return np.where(na, "", values) if na is not None and na.any() else values
@@ -367,7 +376,7 @@ class DistinctStrings:
         at = 0
         for piece in self.pieces:
             if len(piece):
-                texts = str(memoryview(piece[:-1]), "utf-8").split("\x00")
+                texts = str(piece[:-1].data, "utf-8").split("\x00")
                 distinct[at : at + len(texts)] = texts
                 at += len(texts)
         distinct[self.na] = None

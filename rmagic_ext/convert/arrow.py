@@ -137,7 +137,7 @@ def _strings(array, na: np.ndarray | None, encoding=None):
         if r_codes is not None:
             codes = _bulk.r_array(r_codes)
             missing = codes == _bulk._rapi.NA_INTEGER
-            values, na = np.where(missing, None, values[np.where(missing, 1, codes) - 1]), missing
+            values, na = _bulk.none_where(missing, values[np.where(missing, 1, codes) - 1]), missing
         vector = str_vector(values, na)
     return vector
 
@@ -207,7 +207,7 @@ def encodings_ahead(arrays: list) -> list:
     worker threads (Arrow's hashing releases the GIL), or None, so that it
     runs while R makes the other columns. ``array_to_r(..., encoding=)``
     waits for it."""
-    found = [None] * len(arrays)
+    found: list[EncodingAhead | None] = [None] * len(arrays)
     if len(arrays) < 2:
         return found  # nothing to overlap with
     for i, array in enumerate(arrays):
@@ -349,15 +349,25 @@ def _polars_frame_from_r(names: list[str], rcolumns: list, row_names):
     for name, sexp in zip(names, rcolumns):
         if r_typeof(sexp) == "character" and not r_classes(sexp)[1:]:
             distinct, codes = string_parts_from_r(sexp)
-            series = polars.from_arrow(distinct)
+            series = _series_from_arrow(distinct)
             columns.append((series if codes is None else series.gather(codes)).alias(name))
             continue
         array = column_from_r(sexp, name)
-        series = polars.from_arrow(array).alias(name)
+        series = _series_from_arrow(array).alias(name)
         if _pa().types.is_dictionary(array.type):
             series = series.cast(polars.Enum(array.dictionary.to_pylist()))
         columns.append(series)
     return polars.DataFrame(columns)
+
+
+def _series_from_arrow(array):
+    """One Arrow array as a polars Series, zero-copy where polars can (its
+    annotations promise a Series or a DataFrame)."""
+    import polars
+
+    series = polars.from_arrow(array)
+    assert isinstance(series, polars.Series)
+    return series
 
 
 def column_from_r(sexp, name):

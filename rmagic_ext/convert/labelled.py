@@ -193,7 +193,7 @@ def _typed_coords(sexp, dims: list[str], labels: list) -> list:
             converted = to_py(typed)
         if isinstance(converted, dict):
             found = converted
-    coords = []
+    coords: list[np.ndarray | None] = []
     for dim, text in zip(dims, labels):
         value = found.get(dim)
         value = np.asarray(value) if value is not None else None

@@ -117,7 +117,7 @@ def structured_to_r(array: np.ndarray):
         raise ConversionError(
             f"a structured array of shape {array.shape} has no data.frame counterpart (only 1-D ones are tables)"
         )
-    names, columns = list(array.dtype.names), []
+    names, columns = list(array.dtype.names or ()), []
     for name in names:
         field = np.asarray(array[name])
         if field.ndim != 1:

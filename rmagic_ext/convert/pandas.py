@@ -19,7 +19,7 @@ import pandas as pd
 from ..errors import ConversionError, ConversionWarning
 from . import arrow, datetimes, settings
 from . import numpy as npconv
-from ._bulk import string_na
+from ._bulk import none_where, string_na
 from ._rt import python_strings, set_attr, strings
 from .registry import default, r_classes, r_typeof
 from .vectors import (
@@ -104,7 +104,7 @@ def object_column_to_r(values: np.ndarray, what: str):
         return str_vector(values, na)
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind == "date":
-        return datetimes.date_objects_to_r(np.where(na, None, values) if na is not None else values, what)
+        return datetimes.date_objects_to_r(none_where(na, values) if na is not None else values, what)
     if kind == "datetime":
         return column_to_r(_datetime_objects(values, what), what)
     return npconv.vector(values, what)

@@ -13,7 +13,7 @@ count forever, so that the next push to that name can overwrite it.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
 import numpy as np
 
@@ -45,7 +45,7 @@ def assign(pairs: Iterable[tuple[str, Any]], converter: Converter) -> None:
                     fresh.append((name, sexp))
             session.check_interrupt()  # all or nothing: a SIGINT so far binds no name
             for name, (array, _) in plain.items():
-                np.copyto(views[name], array, casting="unsafe")
+                np.copyto(cast(np.ndarray, views[name]), array, casting="unsafe")  # filled above
             for name, sexp in converted + fresh:
                 session.assign(name, sexp)
         finally:

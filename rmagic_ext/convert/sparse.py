@@ -13,6 +13,8 @@ is seen; R's Matrix package is loaded only when a matrix is pushed.
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from ..errors import ConversionError
@@ -95,6 +97,10 @@ def matrix_from_r(sexp, layout: str):
     return result
 
 
+def _reader(layout: str) -> Callable[[Any], Any]:
+    return lambda sexp: matrix_from_r(sexp, layout)
+
+
 for _prefix in ("dg", "lg"):
     for _layout in ("C", "R", "T"):
-        default.r2py.register(f"{_prefix}{_layout}Matrix")(lambda sexp, _layout=_layout: matrix_from_r(sexp, _layout))
+        default.r2py.register(f"{_prefix}{_layout}Matrix")(_reader(_layout))

@@ -528,6 +528,7 @@ class RMagics(Magics):
             py_name: named(self._to_python(self._r_object(r_name), converter), r_name) for r_name, py_name in outputs
         }
         if values:
+            assert self.shell is not None  # magics always run in a shell
             self.shell.push(values)
 
     def _to_python(self, sexp, converter):
@@ -575,4 +576,5 @@ class RMagics(Magics):
         )
 
     def _source_name(self) -> str:
+        assert self.shell is not None
         return f"In[{self.shell.execution_count}]"
