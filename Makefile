@@ -95,10 +95,22 @@ else
 	@echo "PACKAGE must be source or wheel, not '$(PACKAGE)'" >&2; exit 2
 endif
 
-# ruff (pyflakes and pycodestyle's errors) and mypy (the modules pyproject.toml names).
+# ruff (pyflakes and pycodestyle's errors, and the format), mypy (the modules
+# pyproject.toml names) and lintr on the R files (Debian's r-cran-lintr,
+# installed here when missing). .lintr keeps lintr's defaults (the tidyverse
+# style) but for three rules: lines up to 120 characters, as for the Python;
+# constants may be UPPERCASE; no object_usage_linter, because the R files
+# share one environment ("rmagic_ext", where each Python module loads its R
+# file), so what one file defines is "no visible global function" to a
+# linter reading another. Cyclomatic complexity is left to review.
 lint: setup
-	$(VPY) -m ruff check rmagic_ext tests benchmarks .ci
+	$(VPY) -m ruff check rmagic_ext tests benchmarks docs .ci
+	$(VPY) -m ruff format --check rmagic_ext tests benchmarks docs .ci
 	$(VPY) -m mypy
+	@dpkg-query -W -f='$${Status}\n' r-cran-lintr 2>/dev/null | grep -q '^install ok installed' || \
+	  { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends r-cran-lintr >/dev/null; } || \
+	  Rscript -e 'library(lintr)' 2>/dev/null || { echo "lint: needs R's lintr (Debian: apt-get install r-cran-lintr)" >&2; exit 1; }
+	Rscript -e 'found <- lintr::lint_dir("rmagic_ext/R"); print(found); cat("lintr:", length(found), "lints\n"); quit(status = length(found) > 0)'
 
 # The package as users get it: build the sdist and the wheel, check them with
 # twine, install the wheel with every extra (and what they depend on) into a

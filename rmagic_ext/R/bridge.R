@@ -54,19 +54,38 @@ new_pyobj <- function(key, callable) {
 .s3 <- list(
   list("$", "rmagic_ext_py", function(x, name) .python("get_global", name)),
   list("[[", "rmagic_ext_py", function(x, i, ...) .python("get_global", i)),
-  list("$<-", "rmagic_ext_py", function(x, name, value) { .python("set_global", name, value); x }),
-  list("[[<-", "rmagic_ext_py", function(x, i, value) { .python("set_global", i, value); x }),
+  list("$<-", "rmagic_ext_py", function(x, name, value) {
+    .python("set_global", name, value)
+    x
+  }),
+  list("[[<-", "rmagic_ext_py", function(x, i, value) {
+    .python("set_global", i, value)
+    x
+  }),
   list("names", "rmagic_ext_py", function(x) .python("list_globals")),
-  list("print", "rmagic_ext_py", function(x, ...) { cat("<Python namespace: py$name reads, py$name <- value assigns>\n"); invisible(x) }),
+  list("print", "rmagic_ext_py", function(x, ...) {
+    cat("<Python namespace: py$name reads, py$name <- value assigns>\n")
+    invisible(x)
+  }),
   list("$", "rmagic_ext_pyobj", function(x, name) .python("getattr", x, name)),
-  list("$<-", "rmagic_ext_pyobj", function(x, name, value) { .python("setattr", x, name, value); x }),
+  list("$<-", "rmagic_ext_pyobj", function(x, name, value) {
+    .python("setattr", x, name, value)
+    x
+  }),
   list("[[", "rmagic_ext_pyobj", function(x, i, ...) .python("getitem", x, i)),
-  list("[[<-", "rmagic_ext_pyobj", function(x, i, value) { .python("setitem", x, i, value); x }),
+  list("[[<-", "rmagic_ext_pyobj", function(x, i, value) {
+    .python("setitem", x, i, value)
+    x
+  }),
   list("names", "rmagic_ext_pyobj", function(x) .python("dir", x)),
   list("length", "rmagic_ext_pyobj", function(x) .python("len", x)),
-  list("print", "rmagic_ext_pyobj", function(x, ...) { cat(.python("repr", x), "\n", sep = ""); invisible(x) }),
+  list("print", "rmagic_ext_pyobj", function(x, ...) {
+    cat(.python("repr", x), "\n", sep = "")
+    invisible(x)
+  }),
   list("print", "rmagic_ext_pyfunction", function(x, ...) {
-    cat(.python("repr", attr(x, "rmagic_ext_pyobj")), "\n", sep = ""); invisible(x)
+    cat(.python("repr", attr(x, "rmagic_ext_pyobj")), "\n", sep = "")
+    invisible(x)
   }),
   list("$", "rmagic_ext_pyfunction", function(x, name) .python("getattr", attr(x, "rmagic_ext_pyobj"), name))
 )
@@ -79,4 +98,3 @@ remove_global <- function(name) {
   rm(list = name, envir = globalenv())
   TRUE
 }
-

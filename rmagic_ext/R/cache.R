@@ -15,7 +15,8 @@
 cache_key_parts <- function(code, extra_files) {
   for (package in c("rlang", "globals")) {
     if (!requireNamespace(package, quietly = TRUE)) {
-      stop(sprintf("cached cells need the R package '%s' (Debian: apt-get install r-cran-%s; elsewhere install.packages(\"%s\"))",
+      stop(sprintf(paste0("cached cells need the R package '%s' ",
+                          "(Debian: apt-get install r-cran-%s; elsewhere install.packages(\"%s\"))"),
                    package, package, package), call. = FALSE)
     }
   }
@@ -175,7 +176,8 @@ cache_store <- function(before, folder) {
     files[i] <- basename(file)
   }
   options_now <- options()
-  options_set <- options_now[vapply(names(options_now), function(n) !identical(before$options[[n]], options_now[[n]]), NA)]
+  differs <- function(n) !identical(before$options[[n]], options_now[[n]])
+  options_set <- options_now[vapply(names(options_now), differs, NA)]
   saveRDS(options_set, file.path(folder, "options.rds"))
   seed <- get0(".Random.seed", envir = globalenv(), inherits = FALSE)
   saveRDS(seed, file.path(folder, "seed.rds"))

@@ -31,8 +31,14 @@ complete_line <- function(line) {
   open <- ""
   escaped <- FALSE
   for (ch in chars) {
-    if (escaped) { escaped <- FALSE; next }
-    if (ch == "\\" && nzchar(open)) { escaped <- TRUE; next }
+    if (escaped) {
+      escaped <- FALSE
+      next
+    }
+    if (ch == "\\" && nzchar(open)) {
+      escaped <- TRUE
+      next
+    }
     if (!nzchar(open) && ch %in% c("\"", "'")) open <- ch else if (ch == open) open <- ""
   }
   nzchar(open)
@@ -69,7 +75,13 @@ complete_line <- function(line) {
   if (length(match) != 4L) return(NULL)
   object <- get0(match[2L], envir = globalenv())
   if (is.null(object)) return(NULL)
-  names <- if (match[3L] == "@") methods::slotNames(object) else if (is.environment(object)) ls(object, all.names = TRUE) else names(object)
+  names <- if (match[3L] == "@") {
+    methods::slotNames(object)
+  } else if (is.environment(object)) {
+    ls(object, all.names = TRUE)
+  } else {
+    names(object)
+  }
   names <- names[nzchar(names) & startsWith(names, match[4L])]
   quoted <- paste0("`", gsub("`", "\\\\`", gsub("\\\\", "\\\\\\\\", names)), "`")
   list(token = paste0(match[2L], match[3L], "`", match[4L]), completions = paste0(match[2L], match[3L], quoted))

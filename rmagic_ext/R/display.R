@@ -81,7 +81,8 @@ set_warning_style <- function(style) {
 
 # R's pager (file.show: ??topic, help(package = ...), text help): the files'
 # text, without overstrikes, through IPython's pager.
-.pager <- function(files, header = "", title = "", delete.file = FALSE) {
+# R calls the pager with these argument names (delete.file included).
+.pager <- function(files, header = "", title = "", delete.file = FALSE) {  # nolint: object_name_linter.
   text <- unlist(lapply(seq_along(files), function(i) {
     c(if (nzchar(header[i] %||% "")) header[i], readLines(files[i], warn = FALSE, encoding = "UTF-8"))
   }))
@@ -124,10 +125,10 @@ display_plan <- function(x, max_rows, max_cols, rich_vectors = FALSE) {
   NULL
 }
 
-.RICH_CLASSES <- c("htmlwidget", "shiny.tag", "shiny.tag.list", "html", "packageIQR")
-.REPR_GENERICS <- c("repr_html", "repr_markdown", "repr_latex", "repr_json", "repr_javascript",
+.rich_classes <- c("htmlwidget", "shiny.tag", "shiny.tag.list", "html", "packageIQR")
+.repr_generics <- c("repr_html", "repr_markdown", "repr_latex", "repr_json", "repr_javascript",
                     "repr_png", "repr_jpg", "repr_svg", "repr_pdf")
-.REPR_MIMES <- c(repr_html = "text/html", repr_markdown = "text/markdown", repr_latex = "text/latex",
+.repr_mimes <- c(repr_html = "text/html", repr_markdown = "text/markdown", repr_latex = "text/latex",
                  repr_json = "application/json", repr_javascript = "application/javascript",
                  repr_png = "image/png", repr_jpg = "image/jpeg", repr_svg = "image/svg+xml",
                  repr_pdf = "application/pdf")
@@ -158,7 +159,7 @@ display_plan <- function(x, max_rows, max_cols, rich_vectors = FALSE) {
   repr_ns <- if (isNamespaceLoaded("repr")) asNamespace("repr")
   registered <- if (!is.null(repr_ns)) repr_ns[[".__S3MethodsTable__."]]
   found <- list()
-  for (generic in .REPR_GENERICS) for (cls in classes) {
+  for (generic in .repr_generics) for (cls in classes) {
     name <- paste0(generic, ".", cls)
     method <- get0(name, envir = globalenv(), mode = "function")  # a cell's, or an attached package's
     if (is.null(method) && !is.null(registered)) method <- get0(name, envir = registered, inherits = FALSE)
@@ -180,7 +181,10 @@ own_repr_plan <- function(x) {
   failed <- NULL
   note <- function(e) failed <<- conditionMessage(e)
   bundle <- if (requireNamespace("IRdisplay", quietly = TRUE)) {
-    IRdisplay::prepare_mimebundle(x, error_handler = function(e) { note(e); NULL })
+    IRdisplay::prepare_mimebundle(x, error_handler = function(e) {
+      note(e)
+      NULL
+    })
   } else {
     .bundle_by_hand(x, note)
   }
@@ -197,9 +201,12 @@ own_repr_plan <- function(x) {
   data <- list("text/plain" = paste(utils::capture.output(print(x)), collapse = "\n"))
   metadata <- list()
   for (generic in names(methods <- .own_repr_methods(x))) {
-    value <- tryCatch(methods[[generic]](x), error = function(e) { on_error(e); NULL })
+    value <- tryCatch(methods[[generic]](x), error = function(e) {
+      on_error(e)
+      NULL
+    })
     if (is.null(value)) next
-    mime <- .REPR_MIMES[[generic]]
+    mime <- .repr_mimes[[generic]]
     data[[mime]] <- if (is.raw(value)) value else paste(value, collapse = "\n")
     if (mime == "text/html" && grepl("^\\s*<html", data[[mime]], ignore.case = TRUE)) {
       metadata[[mime]] <- list(isolated = TRUE)
@@ -224,10 +231,10 @@ own_repr_plan <- function(x) {
 # here) gave a repr method. Plain vectors never ask.
 .has_rich_repr <- function(x) {
   if (is.null(attr(x, "class")) || !requireNamespace("IRdisplay", quietly = TRUE)) return(FALSE)
-  if (inherits(x, .RICH_CLASSES)) return(TRUE)
+  if (inherits(x, .rich_classes)) return(TRUE)
   if (!isNamespaceLoaded("repr")) return(FALSE)
   repr_ns <- asNamespace("repr")
-  for (cls in class(x)) for (generic in .REPR_GENERICS) {
+  for (cls in class(x)) for (generic in .repr_generics) {
     method <- utils::getS3method(generic, cls, optional = TRUE)
     if (!is.null(method) && !identical(environment(method), repr_ns)) return(TRUE)
   }
@@ -276,9 +283,10 @@ html_inline <- function(x) {
   dir <- dep$src$file
   if (is.null(dir)) return(NULL)  # only on the web: nothing to include
   if (!is.null(dep$package)) dir <- system.file(dir, package = dep$package)
-  read <- function(files) vapply(file.path(dir, files), function(f) {
-    paste(readLines(f, warn = FALSE, encoding = "UTF-8"), collapse = "\n")
-  }, "")
+  read <- function(files) {
+    text <- function(f) paste(readLines(f, warn = FALSE, encoding = "UTF-8"), collapse = "\n")
+    vapply(file.path(dir, files), text, "")
+  }
   files <- function(entries) vapply(entries, function(e) if (is.list(e)) e$src else e, "")
   scripts <- if (length(dep$script)) read(files(dep$script)) else character()
   styles <- if (length(dep$stylesheet)) read(files(dep$stylesheet)) else character()

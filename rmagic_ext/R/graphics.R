@@ -43,7 +43,7 @@ graphics_spec <- function(spec) {
 # .res, .pointsize, .bg, .family, .quality; jupyter.plot_mimetypes (the first
 # image type draws, the others are rendered from each page's record);
 # jupyter.plot_scale (notebook PPI / res: the size the image is shown at).
-.IRKERNEL_OPTIONS <- c("repr.plot.width", "repr.plot.height", "repr.plot.res", "repr.plot.pointsize",
+.irkernel_options <- c("repr.plot.width", "repr.plot.height", "repr.plot.res", "repr.plot.pointsize",
                        "repr.plot.bg", "repr.plot.family", "repr.plot.quality", "jupyter.plot_mimetypes",
                        "jupyter.plot_scale")
 
@@ -52,7 +52,7 @@ graphics_spec <- function(spec) {
 # (plots follow matplotlib's size until the user says otherwise).
 .irkernel_option_baseline <- function() {
   if (requireNamespace("repr", quietly = TRUE)) invisible(asNamespace("repr"))
-  options()[.IRKERNEL_OPTIONS]
+  options()[.irkernel_options]
 }
 
 # An IRkernel option the user set: NULL while it is as it was at start.
@@ -61,7 +61,7 @@ graphics_spec <- function(spec) {
   if (identical(value, .graphics$baseline[[name]])) NULL else value
 }
 
-.PLOT_MIMES <- c("image/png" = "png", "image/jpeg" = "jpeg", "image/svg+xml" = "svg", "application/pdf" = "pdf")
+.plot_mimes <- c("image/png" = "png", "image/jpeg" = "jpeg", "image/svg+xml" = "svg", "application/pdf" = "pdf")
 
 irkernel_spec <- function(spec) {
   scale <- if (identical(spec$format, "png") && isTRUE(spec$retina)) 2 else 1
@@ -85,16 +85,16 @@ irkernel_spec <- function(spec) {
   quality <- .positive_option("repr.plot.quality")
   if (!is.null(quality)) spec$quality <- min(100, quality)
   spec$mimetypes <- .plot_mimetypes(spec)
-  image <- intersect(names(.PLOT_MIMES), spec$mimetypes)
+  image <- intersect(names(.plot_mimes), spec$mimetypes)
   if (!isTRUE(spec$explicit_format) && length(image)) {
-    first <- .PLOT_MIMES[[image[1L]]]
+    first <- .plot_mimes[[image[1L]]]
     if (first != spec$format) {
       spec$retina <- FALSE
       spec$res <- spec$res / scale
       spec$format <- first
       spec$ext <- first
     }
-    spec$extra <- unname(.PLOT_MIMES[image[-1L]])
+    spec$extra <- unname(.plot_mimes[image[-1L]])
   } else {
     spec$extra <- character()
   }
@@ -120,15 +120,17 @@ irkernel_spec <- function(spec) {
 # said once and left out), else the image and a text/plain line, as IRkernel.
 .plot_mimetypes <- function(spec) {
   wanted <- .user_option("jupyter.plot_mimetypes")
-  if (is.null(wanted)) return(c("text/plain", names(.PLOT_MIMES)[.PLOT_MIMES == spec$format]))
+  if (is.null(wanted)) return(c("text/plain", names(.plot_mimes)[.plot_mimes == spec$format]))
   wanted <- as.character(wanted)
-  unknown <- setdiff(wanted, c("text/plain", names(.PLOT_MIMES)))
+  unknown <- setdiff(wanted, c("text/plain", names(.plot_mimes)))
   if (length(unknown)) {
-    cat(sprintf("rmagic_ext: jupyter.plot_mimetypes: %s cannot be drawn here (png, jpeg, svg, pdf and text/plain can)\n",
-                paste(unknown, collapse = ", ")), file = stderr())
+    cat(sprintf("rmagic_ext: jupyter.plot_mimetypes: %s cannot be drawn here (%s)\n",
+                paste(unknown, collapse = ", "), "png, jpeg, svg, pdf and text/plain can"), file = stderr())
   }
-  wanted <- intersect(wanted, c("text/plain", names(.PLOT_MIMES)))
-  if (!length(intersect(wanted, names(.PLOT_MIMES)))) wanted <- c(wanted, names(.PLOT_MIMES)[.PLOT_MIMES == spec$format])
+  wanted <- intersect(wanted, c("text/plain", names(.plot_mimes)))
+  if (!length(intersect(wanted, names(.plot_mimes)))) {
+    wanted <- c(wanted, names(.plot_mimes)[.plot_mimes == spec$format])
+  }
   wanted
 }
 
@@ -222,7 +224,8 @@ open_device <- function(spec, file, format = spec$format) {
                            res = spec$res, pointsize = spec$pointsize, bg = spec$bg,
                            quality = spec$quality %||% 90, type = type, family = family),
     svg = grDevices::svg(file, width = spec$width_in, height = spec$height_in,
-                         pointsize = spec$pointsize, bg = spec$bg, onefile = FALSE, family = if (nzchar(family)) family else "sans"),
+                         pointsize = spec$pointsize, bg = spec$bg, onefile = FALSE,
+                         family = if (nzchar(family)) family else "sans"),
     pdf = grDevices::pdf(file, width = spec$width_in, height = spec$height_in, pointsize = spec$pointsize,
                          bg = spec$bg, onefile = FALSE, family = if (nzchar(family)) family else "Helvetica"))
 }
@@ -243,7 +246,8 @@ open_device <- function(spec, file, format = spec$format) {
 .page_ending <- function(...) {
   if (.cell_device_open() && grDevices::dev.cur() == .graphics$device) {
     page <- length(.page_files())
-    if (.graphics$shown[["page"]] > 0L && page == .graphics$shown[["page"]]) {  # only a snapshotted page can be shown twice
+    # only a snapshotted page can be shown twice
+    if (.graphics$shown[["page"]] > 0L && page == .graphics$shown[["page"]]) {
       .graphics$final_length[page] <- .page_length()
     }
     if (page > length(.graphics$titles) && .page_length() > 0L) .note_page(page)
@@ -296,7 +300,9 @@ open_device <- function(spec, file, format = spec$format) {
 # was last shown.
 graphics_poll <- function(snapshot) {
   closed <- .closed_pages()
-  if (!.cell_device_open()) return(list(completed = closed, pages = rep(0L, length(closed)), snapshot = NULL, page = 0L))
+  if (!.cell_device_open()) {
+    return(list(completed = closed, pages = rep(0L, length(closed)), snapshot = NULL, page = 0L))
+  }
   files <- .page_files()
   page <- length(files)
   out <- .report(files, page - 1L)
@@ -365,7 +371,7 @@ graphics_discard <- function() {
 # device of its own (the cell's device, if open, is left as it was).
 draw_plot_object <- function(x, spec, file, format) {
   previous <- grDevices::dev.cur()
-  open_device(spec, file, if (is.character(format) && format %in% .PLOT_MIMES) format else spec$format)
+  open_device(spec, file, if (is.character(format) && format %in% .plot_mimes) format else spec$format)
   device <- grDevices::dev.cur()
   on.exit({
     grDevices::dev.off(device)

@@ -317,8 +317,8 @@ prepare_packages <- function(namespaces, attached, needed_by) {
   missing <- namespaces[!vapply(namespaces, requireNamespace, NA, quietly = TRUE)]
   if (length(missing)) {
     stop(structure(class = c("rmagic_ext_package_missing", "error", "condition"), list(
-      message = sprintf("R package '%s' is needed by %s but is not installed here (%s); install it where the workers run",
-                        missing[1L], needed_by, Sys.info()[["nodename"]]),
+      message = sprintf("R package '%s' is needed by %s but is not installed here (%s); %s",
+                        missing[1L], needed_by, Sys.info()[["nodename"]], "install it where the workers run"),
       call = NULL, package = missing[1L])))
   }
   for (package in rev(attached)) {

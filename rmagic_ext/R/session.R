@@ -148,13 +148,15 @@ eval_toplevel <- reports_status(function(exprs, index, envir, user = TRUE) {
       warning = function(w) on_warning(w, function(w) collected[[length(collected) + 1L]] <<- w),
       error = on_error
     ),
-    error = function(e) list(status = "error", message = as_text(conditionMessage(e)),
-                             call = condition_call(e), classes = class(e),
-                             trace = trace),
+    error = function(e) {
+      list(status = "error", message = as_text(conditionMessage(e)), call = condition_call(e), classes = class(e),
+           trace = trace)
+    },
     interrupt = function(i) list(status = "interrupt")
-  ), abort = function() list(  # R's "back to the top level", as invokeRestart("abort") asks
-    status = "error", message = "the R code invoked the \"abort\" restart: the cell stopped there",
-    call = "", classes = c("rmagic_ext_abort", "error", "condition"), trace = trace))
+  ), abort = function() {  # R's "back to the top level", as invokeRestart("abort") asks
+    list(status = "error", message = "the R code invoked the \"abort\" restart: the cell stopped there",
+         call = "", classes = c("rmagic_ext_abort", "error", "condition"), trace = trace)
+  })
   outcome$warnings <- collected
   outcome
 })
