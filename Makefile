@@ -118,9 +118,17 @@ lint: setup
 # `make test PACKAGE=wheel` then runs the whole suite in that venv.
 WHEEL_VENV := .venv-wheel
 WHEEL_EXTRAS := test,lab,arrow,xarray,dask,ray,spark,docs
+# It builds from a copy of the files git would commit (tracked or new, as
+# they are now): never from leftovers of the editable install (its
+# rmagic_ext.egg-info lists every file it once shipped, and setuptools would
+# ship them again).
 check-wheel: setup
 	rm -rf dist $(WHEEL_VENV)
-	$(VPY) -m build -o dist . >/dev/null
+	@tree=$$(mktemp -d) && trap 'rm -rf "$$tree"' EXIT && \
+	  git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done \
+	    | tar --null -T - -cf - | tar -xf - -C "$$tree" && \
+	  echo "$(VPY) -m build -o dist (a copy of the tree without ignored files)" && \
+	  $(VPY) -m build -o $(CURDIR)/dist "$$tree" >/dev/null
 	$(VPY) -m twine check dist/*
 	$(PYTHON) -m venv $(WHEEL_VENV) 2>/dev/null || $(VPY) -m venv --without-pip $(WHEEL_VENV)
 	$(WHEEL_VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VPY) -m pip --python $(WHEEL_VENV)/bin/python install -q pip

@@ -101,6 +101,8 @@ class Session:
         ri = self.ri
         env = ri.baseenv["new.env"](parent=parent if parent is not None else self._own)
         with resources.as_file(resources.files("rmagic_ext").joinpath("R", file)) as path:
+            if not path.is_file():
+                raise RSetupError(f"rmagic_ext is installed without its R file {file} ({path}): reinstall rmagic_ext")
             ri.baseenv["sys.source"](str(path), envir=env, **{"keep.source": False})
         return env
 
@@ -527,7 +529,10 @@ class RCode:
         self.env = session.source(self.file)
 
     def __call__(self, name: str, *args, **options):
-        return get_session().call(self.env, name, *args, **options)
+        session = get_session()
+        if self.env is None:  # its loading failed at start (say, a file missing): fail as it did, every time
+            self._source(session)
+        return session.call(self.env, name, *args, **options)
 
 
 def _check_text(code: str) -> None:

@@ -362,6 +362,20 @@ def waiter(driver):
     return wait_for
 
 
+def wait_until_no_dialog(driver, wait_for) -> None:
+    """A dialog JupyterLab shows for a while (a slow server, a kernel still
+    starting) is waited out, as a person would; one that stays fails the
+    test with its text."""
+    from selenium.webdriver.common.by import By
+
+    def dialogs(d):
+        return [e.text.strip() for e in d.find_elements(By.CSS_SELECTOR, ".jp-Dialog")]
+
+    if dialogs(driver):
+        shown = " | ".join(dialogs(driver))
+        wait_for(f"the end of JupyterLab's dialog ({shown!r})", 60, lambda d: not dialogs(d))
+
+
 def open_and_run_all(driver, base: str, token: str, notebook: str, cells: int) -> None:
     """Open ``notebook`` and click Run > Run All Cells once the kernel is
     idle, as a person would."""
@@ -386,6 +400,7 @@ def open_and_run_all(driver, base: str, token: str, notebook: str, cells: int) -
     )
 
     for attempt in range(3):
+        wait_until_no_dialog(driver, wait_for)
         # Run > Run All Cells, clicked as a person would.
         run_menu = wait_for(
             "the Run menu",
@@ -692,7 +707,7 @@ def test_percent_percent_r_cells_are_highlighted_as_r_as_one_types(lab, browser)
     assert got == themed, f"TRUE on the %R line is coloured {got}, not as R's constant ({themed})"
     got, themed = colour(line_cell, "'done'", "--jp-mirror-editor-string-color", "the Python string as a token")
     assert got == themed
-    OUT.mkdir(parents=True, exist_ok=True)  # the README's picture (notebooks/images/r-highlighting.png)
+    OUT.mkdir(parents=True, exist_ok=True)  # the docs' picture (notebooks/images/r-highlighting.png)
     driver.execute_script(
         "return arguments[0].closest('.jp-WindowedPanel-viewport') || arguments[0].closest('.jp-Notebook')", r_cell
     ).screenshot(str(HIGHLIGHT_SCREENSHOT))
@@ -842,7 +857,7 @@ def test_the_r_environment_pane_lists_opens_pulls_and_removes(lab, browser):
     )
     assert row("big", "data-py-name").find_element(By.CSS_SELECTOR, ".rmagic-ext-env-dims").text == "1,000,000 × 3"
 
-    # The README's picture: the notebook and the pane, the file browser folded away.
+    # The docs' picture (docs/environment-pane.md): the notebook and the pane, the file browser folded away.
     driver.find_element(
         By.XPATH,
         "//li[contains(@class,'lm-TabBar-tab')][.//div[contains(@class,"

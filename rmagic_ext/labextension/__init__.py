@@ -25,21 +25,22 @@ INSTALL = {
 }
 
 
-def sources() -> list[Path]:
+def sources(folder: Path = HERE) -> list[Path]:
     """What the build reads: the package, its locked dependencies, the modules
-    and the style sheet."""
+    and the style sheet. ``folder``: this one in a checkout (the sources do not
+    ship in the wheel)."""
     return [
-        HERE / "package.json",
-        HERE / "package-lock.json",
-        *sorted((HERE / "src").glob("*.js")),
-        *sorted((HERE / "style").glob("*.css")),
+        folder / "package.json",
+        folder / "package-lock.json",
+        *sorted((folder / "src").glob("*.js")),
+        *sorted((folder / "style").glob("*.css")),
     ]
 
 
-def sources_digest() -> str:
+def sources_digest(folder: Path = HERE) -> str:
     digest = hashlib.sha256()
-    for path in sources():
-        digest.update(path.relative_to(HERE).as_posix().encode() + b"\0")
+    for path in sources(folder):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
     return digest.hexdigest()
 
