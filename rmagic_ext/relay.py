@@ -137,6 +137,12 @@ def mark_for(label: str, origin_host: str | None) -> str:
     return f"({label} {where})"
 
 
+def marked_for(chunks: Iterable[tuple[str, str]], label: str, relay: dict) -> list[tuple[str, str]]:
+    """One task's text as the notebook shows it: every line marked with the
+    function's label and this process (and host)."""
+    return marked(chunks, mark_for(label, relay.get("host")))
+
+
 def write_in_order(chunks: Iterable[tuple[str, str]], stdout=None, stderr=None) -> None:
     """Write chunks to stdout and stderr in their order: ipykernel buffers the
     two streams apart, so each is flushed before the other is written."""
@@ -163,7 +169,7 @@ def deliver(chunks: list[tuple[str, str]], label: str, relay: dict) -> None:
     deliver it a moment after the result; else this worker's stderr."""
     if not chunks:
         return
-    text = marked(chunks, mark_for(label, relay.get("host")))
+    text = marked_for(chunks, label, relay)
     if _notebook_reachable(relay) and _send(relay, text):
         return
     if _dask_print(text):

@@ -487,10 +487,7 @@ def _call(proxy: RObject, rargs):
         if exc.worker is None and away:
             exc.worker = this_process()
         if recording:
-            exc.stdout = "".join(
-                text
-                for _, text in relay.marked(recording.chunks(), relay.mark_for(proxy._label, packed.relay.get("host")))
-            )
+            exc.stdout = "".join(text for _, text in relay.marked_for(recording.chunks(), proxy._label, packed.relay))
         raise
     if recording:
         relay.deliver(recording.chunks(), proxy._label, packed.relay)
@@ -523,10 +520,10 @@ class _Streams:
     MAX = 200_000
 
     def __init__(self) -> None:
-        self.seen: dict[int, int] = {}
+        self.seen: dict[tuple[str, int], int] = {}
 
     def take(self, streams_id: str, k: int) -> tuple[int, bool]:
-        key = hash((streams_id, k))
+        key = (streams_id, k)
         times = self.seen.get(key, 0)
         if len(self.seen) >= self.MAX:
             self.seen.clear()

@@ -184,35 +184,36 @@ class RmagicIRkernelTests(jkt.KernelTests):
         _, output_msgs = self._execute_code('getOption("jupyter.in_kernel")')
         self.assertEqual(output_msgs[0]["content"]["data"]["text/plain"], "[1] TRUE")
 
+    #: IRkernel's two warning samples: a top-level warning, and one from f().
+    WARNING_SAMPLES = (
+        'options(warn=1); warning(simpleWarning("wmsg"))',
+        'options(warn=1); f <- function() warning("wmsg"); f()',
+    )
+
+    def assert_warnings_read(self, expected: tuple[str, str]) -> None:
+        """Each sample's warning reaches stderr as the first output, worded as expected."""
+        try:
+            for code, text in zip(self.WARNING_SAMPLES, expected):
+                self.flush_channels()
+                _, output_msgs = self.execute_helper(code)
+                self.assertEqual(output_msgs[0]["msg_type"], "stream")
+                self.assertEqual(output_msgs[0]["content"]["name"], "stderr")
+                self.assertEqual(output_msgs[0]["content"]["text"].strip(), text)
+        finally:
+            self._execute_code("options(warn=0)", tests=False)
+
     def test_warning_message(self):
         """IRkernel's wording, with %config RMagics.warnings = "irkernel"
         (R's console wording is the default: the next test)."""
         self._run("%config RMagics.warnings = 'irkernel'")
         try:
-            self.flush_channels()
-            _, output_msgs = self.execute_helper('options(warn=1); warning(simpleWarning("wmsg"))')
-            self.assertEqual(output_msgs[0]["msg_type"], "stream")
-            self.assertEqual(output_msgs[0]["content"]["name"], "stderr")
-            self.assertEqual(output_msgs[0]["content"]["text"].strip(), "Warning message:\n“wmsg”")
-            self.flush_channels()
-            _, output_msgs = self.execute_helper('options(warn=1); f <- function() warning("wmsg"); f()')
-            self.assertEqual(output_msgs[0]["content"]["name"], "stderr")
-            self.assertEqual(output_msgs[0]["content"]["text"].strip(), "Warning message in f():\n“wmsg”")
+            self.assert_warnings_read(("Warning message:\n“wmsg”", "Warning message in f():\n“wmsg”"))
         finally:
             self._run("%config RMagics.warnings = 'r'")
-            self._execute_code("options(warn=0)", tests=False)
 
     def test_warnings_reach_stderr_as_r_prints_them(self):
         """The same samples, with R's own console wording (the default)."""
-        self.flush_channels()
-        _, output_msgs = self.execute_helper('options(warn=1); warning(simpleWarning("wmsg"))')
-        self.assertEqual(output_msgs[0]["content"]["name"], "stderr")
-        self.assertEqual(output_msgs[0]["content"]["text"].strip(), "Warning: wmsg")
-        self.flush_channels()
-        _, output_msgs = self.execute_helper('options(warn=1); f <- function() warning("wmsg"); f()')
-        self.assertEqual(output_msgs[0]["content"]["name"], "stderr")
-        self.assertEqual(output_msgs[0]["content"]["text"].strip(), "Warning in f() : wmsg")
-        self._execute_code("options(warn=0)", tests=False)
+        self.assert_warnings_read(("Warning: wmsg", "Warning in f() : wmsg"))
 
     def test_should_increment_history(self):
         reply, _ = self._execute_code("data.frame(x = 1:3)")
