@@ -47,7 +47,7 @@ assert not optional & set(sys.modules), f"imported before any of their values wa
 
 
 def extra(name: str) -> None:
-    """Each extra's requirements are installed, as the README promises."""
+    """Each extra's requirements are installed, as docs/getting-started.md ("Installing with pip") promises."""
     wanted = [req for req in metadata.requires("rmagic_ext") or [] if f'extra == "{name}"' in req]
     assert wanted, f"the wheel declares no extra [{name}]"
     for req in wanted:
@@ -103,5 +103,5 @@ assert any(
 print(
     f"check-wheel: rmagic_ext {rmagic_ext.__version__} from {here}: {len(shipped_r)} R files, "
     f"the JupyterLab extension, the lexers and the licence are installed; a %%R cell ran (pid {os.getpid()}); "
-    "the extras [arrow], [xarray], [dask], [lab] do what the README says"
+    "the extras [arrow], [xarray], [dask], [lab] do what the docs say"
 )

@@ -333,11 +333,18 @@ def targets(vectors, frames, strings, floors, cells, memory, storages, scaling) 
 
 
 def main() -> None:
-    print(machine())
+    sections: list[dict] = []
+
+    def show(rows: list[dict], title: str) -> None:  # prints as before, and keeps the rows for the JSON
+        report(rows, title)
+        sections.append({"title": title, "rows": rows})
+
+    described = machine()
+    print(described)
     vectors = vector_cases()
-    report(vectors, "Vectors")
+    show(vectors, "Vectors")
     frames = frame_cases()
-    report(frames, "The 1M-row frame (int, float, str with 50k distinct values, bool, category, datetime)")
+    show(frames, "The 1M-row frame (int, float, str with 50k distinct values, bool, category, datetime)")
     strings, floors = [], {}
     for kind in STRINGS:
         floors[kind] = {"strsplit": strsplit_case(kind)}
@@ -345,20 +352,67 @@ def main() -> None:
             floors[kind]["hash + fill"] = hash_fill_case(kind)
         rows = string_cases(kind)
         strings += rows
-        report([*floors[kind].values()] + rows, f"A 1M-value string column ({kind}) from each storage, and back")
+        show([*floors[kind].values()] + rows, f"A 1M-value string column ({kind}) from each storage, and back")
     storages = storage_cases()
-    report(storages, "The 1M-row frame from each storage, and back as each kind of frame")
+    show(storages, "The 1M-row frame from each storage, and back as each kind of frame")
     cells = cell_cases()
-    report(cells, "Cells")
+    show(cells, "Cells")
     memory = memory_case()
     print(f"\nPeak extra memory while pushing the 1M-row frame ({memory['frame_mb']:.0f} MB of column data):")
     for tool in ("rmagic_ext", "rpy2"):
         print(f"  {tool:<12}{memory['peaks_mb'][tool]:8.0f} MB  ({memory['ratios'][tool]:.2f}x the frame)")
     scaling = scaling_cases()
-    report(scaling, "Scaling (rmagic_ext at every size; rpy2 up to 100k rows)")
+    show(scaling, "Scaling (rmagic_ext at every size; rpy2 up to 100k rows)")
     print("\nTargets")
-    for name, met, value in targets(vectors, frames, strings, floors, cells, memory, storages, scaling):
+    met_or_missed = targets(vectors, frames, strings, floors, cells, memory, storages, scaling)
+    for name, met, value in met_or_missed:
         print(f"  [{'met' if met else 'MISSED'}] {name}: {value}")
+    write_json(described, sections, memory, met_or_missed)
+
+
+#: Where the results go as JSON too (the docs' speed chart is drawn from it):
+#: benchmarks/results/transfer.json, or transfer-quick.json for --quick.
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+#: Rows that are references measured in the same run, not a tool under test.
+FLOOR_MARKS = ("numpy copy", "R's own copy", "hash + fill", "R's strsplit")
+
+
+def write_json(described: str, sections: list[dict], memory: dict, met_or_missed: list) -> str:
+    """The printed results as data: the machine, each section's cases (median
+    seconds for rmagic_ext, for rpy2's rmagic where measured, their ratio, and
+    whether the row is a floor, a reference measured in the same run), the
+    peak memory of a push and the targets."""
+    import datetime
+    import json
+
+    def row(r: dict) -> dict:
+        case = r["case"].strip()
+        return {
+            "case": case,
+            "indented": r["case"].startswith(" "),  # a detail of the case above it
+            "floor": any(mark in case for mark in FLOOR_MARKS),
+            "rmagic_ext_s": r["rmagic_ext"],
+            "rpy2_s": r["rpy2"],
+            "ratio": r["ratio"],
+        }
+
+    out = {
+        "benchmark": "benchmarks/transfer.py" + (" --quick" if QUICK else ""),
+        "regenerate": "make bench",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": described,
+        "units": "median seconds per run; ratio = rpy2's rmagic / rmagic_ext",
+        "sections": [{"title": s["title"], "rows": [row(r) for r in s["rows"]]} for s in sections],
+        "memory": memory,
+        "targets": [{"target": name, "met": bool(met), "value": value} for name, met, value in met_or_missed],
+    }
+    os.makedirs(RESULTS, exist_ok=True)
+    path = os.path.join(RESULTS, "transfer-quick.json" if QUICK else "transfer.json")
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+    return path
 
 
 def machine() -> str:

@@ -7,7 +7,7 @@ parent sees it as a closed pipe and reports the case that caused it; a hang
 is an answer that does not come.
 
 Each answer is (kind, detail). Kinds: "ok"; "documented" (one of the errors
-the README promises for bad input); "undocumented" (any other exception: a
+docs/troubleshooting.md promises for bad input); "undocumented" (any other exception: a
 Python traceback from our code); "mismatch" (a value came back changed
 without a word); "state" (the session was left changed: locale, options,
 devices, sinks, search path, SIGINT handler, temporary files, the console

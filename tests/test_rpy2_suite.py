@@ -2,8 +2,8 @@
 installed rpy2 ships them: 3.5 on Debian 12, 3.6 on newer Debian) run
 against rmagic_ext, with only the ``load_ext`` line changed. They may fail
 only where rmagic_ext does more than rpy2 on purpose (or reads rpy2's
-internals); each such test is listed below with the reason (the README says
-the same). Measured: 3.5.17, 18 passed; rpy2-robjects 3.6.6, 23 passed; one
+internals); each such test is listed below with the reason (docs/migrating.md
+says the same). Measured: 3.5.17, 18 passed; rpy2-robjects 3.6.6, 23 passed; one
 listed failure on both.
 
 Two things around the file are not rpy2's test itself: it is copied with

@@ -299,7 +299,7 @@ class RMagics(Magics):
         dest="isolate_svgs",
         help="Do not isolate SVG plots (they may then share ids and CSS with each other).",
     )
-    @argument_group("Cache", "Cached cells (%%R only; see README, 'Cached cells')")
+    @argument_group("Cache", "Cached cells (%%R only; see docs/cached-cells.md)")
     @argument(
         "--cache",
         nargs="?",
