@@ -9,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 import rmagic_ext
+from packaging.requirements import Requirement
 
 here = Path(rmagic_ext.__file__).resolve().parent
 source = Path(sys.argv[1]).resolve()
@@ -48,11 +49,11 @@ assert not optional & set(sys.modules), f"imported before any of their values wa
 
 def extra(name: str) -> None:
     """Each extra's requirements are installed, as docs/getting-started.md ("Installing with pip") promises."""
-    wanted = [req for req in metadata.requires("rmagic_ext") or [] if f'extra == "{name}"' in req]
+    declared = [Requirement(text) for text in metadata.requires("rmagic_ext") or []]
+    wanted = [req for req in declared if req.marker is not None and req.marker.evaluate({"extra": name})]
     assert wanted, f"the wheel declares no extra [{name}]"
     for req in wanted:
-        dist = req.split(";")[0].split("[")[0].split(">")[0].split("=")[0].strip()
-        metadata.version(dist)  # raises PackageNotFoundError when missing
+        metadata.version(req.name)  # raises PackageNotFoundError when missing
 
 
 for name in ("arrow", "xarray", "dask", "ray", "spark", "lab", "test", "docs"):

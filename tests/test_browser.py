@@ -77,48 +77,45 @@ PLOTLY_CELL = (
 )
 
 
-def write_notebook(path: Path) -> None:
+def write_python_notebook(path: Path, sources: list[str], language_info: dict | None = None) -> None:
+    """A notebook of the python3 kernel with one code cell per source (cell
+    ids numbered, as nbformat 4.5 wants)."""
+    cells = [_code(source) for source in sources]
+    for i, cell in enumerate(cells):
+        cell["id"] = f"cell-{i}"
     nb = {
         "nbformat": 4,
         "nbformat_minor": 5,
         "metadata": {
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-            "language_info": {"name": "python"},
+            "language_info": language_info or {"name": "python"},
         },
-        "cells": [
-            _code("%load_ext rmagic_ext"),
-            _code("%%R\nplot(1:10)"),
-            _code("%%R\nhead(mtcars)"),
-            _code("%%R\n?mean"),
-        ]
-        + ([_code("%%R\nDT::datatable(head(mtcars, 4))")] if r_has("DT") else [])
-        + ([_code(PLOTLY_CELL)] if r_has("plotly") else []),
+        "cells": cells,
     }
-    # nbformat 4.5 wants cell ids
-    for i, cell in enumerate(nb["cells"]):
-        cell["id"] = f"cell-{i}"
     path.write_text(json.dumps(nb, indent=1))
+
+
+def write_notebook(path: Path) -> None:
+    write_python_notebook(
+        path,
+        ["%load_ext rmagic_ext", "%%R\nplot(1:10)", "%%R\nhead(mtcars)", "%%R\n?mean"]
+        + (["%%R\nDT::datatable(head(mtcars, 4))"] if r_has("DT") else [])
+        + ([PLOTLY_CELL] if r_has("plotly") else []),
+    )
 
 
 def write_highlight_notebook(path: Path) -> None:
     """A Python cell, a Python cell with a %R line, and an empty cell, where
     the test types a %%R cell."""
-    nb = {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-            "language_info": {"name": "python", "codemirror_mode": {"name": "ipython", "version": 3}},
-        },
-        "cells": [
-            _code("def shout(text):\n    return text.upper()  # a Python comment"),
-            _code("flags = %R -o n n <- c(TRUE, NA)\nshout('done')"),
-            _code(""),
+    write_python_notebook(
+        path,
+        [
+            "def shout(text):\n    return text.upper()  # a Python comment",
+            "flags = %R -o n n <- c(TRUE, NA)\nshout('done')",
+            "",
         ],
-    }
-    for i, cell in enumerate(nb["cells"]):
-        cell["id"] = f"cell-{i}"
-    path.write_text(json.dumps(nb, indent=1))
+        language_info={"name": "python", "codemirror_mode": {"name": "ipython", "version": 3}},
+    )
 
 
 ENVIRONMENT_CELLS = [
@@ -131,18 +128,7 @@ ENVIRONMENT_CELLS = [
 
 
 def write_environment_notebook(path: Path) -> None:
-    nb = {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-            "language_info": {"name": "python"},
-        },
-        "cells": [_code(source) for source in ENVIRONMENT_CELLS],
-    }
-    for i, cell in enumerate(nb["cells"]):
-        cell["id"] = f"cell-{i}"
-    path.write_text(json.dumps(nb, indent=1))
+    write_python_notebook(path, ENVIRONMENT_CELLS)
 
 
 def free_port() -> int:
