@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ConversionError
 from . import datetimes
-from ._bulk import string_na
+from ._bulk import none_where, string_na
 from ._rt import attr, ri, set_attr
 from .registry import as_arrays, default, to_r
 from .vectors import (
@@ -144,9 +144,7 @@ def masked_array_to_r(array: np.ma.MaskedArray):
     elif kind == "b":
         rvector = bool_vector(flat, flat_mask)
     else:  # strings, objects, dates: NA through the object path
-        values = flat.astype(object)
-        values[flat_mask] = None
-        rvector = vector(values, "masked array")
+        rvector = vector(none_where(flat_mask, flat), "masked array")
     if array.ndim != 1:
         set_attr(rvector, "dim", ri().IntSexpVector(list(array.shape)))
     return rvector
